@@ -1,0 +1,111 @@
+/**
+ * Argo Rollouts plugins: the ones the controller's ConfigMap configures (`trafficRouterPlugins`,
+ * `metricProviderPlugins`, `stepPlugins`, each a YAML list of name/location[/sha256][/disabled])
+ * and the ones Rollouts and analysis templates reference. A referenced plugin the ConfigMap does not
+ * configure is the homelab's "canary that never ran".
+ */
+import { parse } from 'yaml';
+import type { Config } from '../../config/schema.js';
+import type { Snapshot } from '../../kube/snapshot.js';
+import type { ConfigMap, CustomObject } from '../../kube/types.js';
+import { rolloutTarget, stepPlugins, trafficRouterPlugins } from './rollout.js';
+
+export type PluginKind = 'trafficRouter' | 'metricProvider' | 'step';
+
+export const PLUGIN_KEYS: Record<PluginKind, string> = {
+  trafficRouter: 'trafficRouterPlugins',
+  metricProvider: 'metricProviderPlugins',
+  step: 'stepPlugins',
+};
+
+export interface ConfiguredPlugin {
+  name: string;
+  kind: PluginKind;
+  location?: string;
+  sha256?: string;
+  disabled: boolean;
+  args?: string[];
+}
+
+export interface PluginConfigProblem {
+  key: string;
+  message: string;
+}
+
+/** Parses the ConfigMap's plugin lists; a key that is not a valid list is a problem, not a throw. */
+export function configuredPlugins(configMap: ConfigMap | undefined): { plugins: ConfiguredPlugin[]; problems: PluginConfigProblem[] } {
+  const plugins: ConfiguredPlugin[] = [];
+  const problems: PluginConfigProblem[] = [];
+  const data = configMap?.data ?? {};
+  for (const [kind, key] of Object.entries(PLUGIN_KEYS) as [PluginKind, string][]) {
+    const text = data[key];
+    if (text === undefined || text.trim() === '') continue;
+    let list: unknown;
+    try {
+      list = parse(text);
+    } catch (error) {
+      problems.push({ key, message: `${key} is not valid YAML: ${(error as Error).message.split('\n')[0]}` });
+      continue;
+    }
+    if (!Array.isArray(list)) {
+      problems.push({ key, message: `${key} is not a list` });
+      continue;
+    }
+    for (const entry of list as Record<string, unknown>[]) {
+      if (!entry || typeof entry.name !== 'string') {
+        problems.push({ key, message: `${key} has an entry without a name` });
+        continue;
+      }
+      plugins.push({
+        name: entry.name,
+        kind,
+        location: typeof entry.location === 'string' ? entry.location : undefined,
+        sha256: typeof entry.sha256 === 'string' ? entry.sha256 : undefined,
+        disabled: entry.disabled === true,
+        args: Array.isArray(entry.args) ? entry.args.map(String) : undefined,
+      });
+    }
+  }
+  return { plugins, problems };
+}
+
+/** The controller's ConfigMap from the snapshot (undefined when it does not exist). */
+export function controllerConfigMap(snapshot: Snapshot, config: Config): ConfigMap | undefined {
+  return snapshot.find('configmaps', config.controller.namespace, config.controller.configMap);
+}
+
+export interface PluginReference {
+  plugin: string;
+  kind: PluginKind;
+  /** `<ns>/<rollout>`, `<ns>/<template>` or `_cluster/<template>`. */
+  referencedBy: string;
+  by: 'Rollout' | 'AnalysisTemplate' | 'ClusterAnalysisTemplate';
+}
+
+function templatePluginNames(template: CustomObject): string[] {
+  const metrics = ((template.spec as { metrics?: { provider?: { plugin?: Record<string, unknown> } }[] } | undefined)?.metrics ?? []);
+  return metrics.flatMap((metric) => Object.keys(metric.provider?.plugin ?? {}));
+}
+
+/**
+ * Every plugin reference in the snapshot: Rollouts (traffic routers, step plugins) and analysis
+ * templates (metric providers). Needs rollouts, analysistemplates and clusteranalysistemplates.
+ */
+export function pluginReferences(snapshot: Snapshot): PluginReference[] {
+  const out: PluginReference[] = [];
+  for (const rollout of snapshot.list('rollouts')) {
+    for (const plugin of trafficRouterPlugins(rollout)) out.push({ plugin, kind: 'trafficRouter', referencedBy: rolloutTarget(rollout), by: 'Rollout' });
+    for (const plugin of stepPlugins(rollout)) out.push({ plugin, kind: 'step', referencedBy: rolloutTarget(rollout), by: 'Rollout' });
+  }
+  for (const template of snapshot.list('analysistemplates')) {
+    for (const plugin of templatePluginNames(template)) {
+      out.push({ plugin, kind: 'metricProvider', referencedBy: `${template.metadata.namespace}/${template.metadata.name}`, by: 'AnalysisTemplate' });
+    }
+  }
+  for (const template of snapshot.list('clusteranalysistemplates')) {
+    for (const plugin of templatePluginNames(template)) {
+      out.push({ plugin, kind: 'metricProvider', referencedBy: `_cluster/${template.metadata.name}`, by: 'ClusterAnalysisTemplate' });
+    }
+  }
+  return out;
+}

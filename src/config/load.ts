@@ -1,0 +1,135 @@
+/**
+ * Reads and validates a config file. Every error names the file and the path inside it, the way
+ * blackbox_exporter's invalid-config fixtures do, so an operator can fix it without guessing.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { core } from 'zod';
+import { type Config, configSchema } from './schema.js';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** `endpoints[1].url`, `checks.rollout-status.stuckAfter`. */
+export function formatPath(segments: readonly PropertyKey[]): string {
+  let out = '';
+  for (const segment of segments) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out === '' ? String(segment) : `.${String(segment)}`;
+  }
+  return out;
+}
+
+/** The keys an object in the schema allows at `at` (for "did you mean" hints). */
+function allowedKeysAt(at: readonly PropertyKey[]): string[] {
+  let node: core.$ZodType | undefined = configSchema;
+  const unwrap = (n: core.$ZodType): core.$ZodType => {
+    const def = n._zod.def as unknown as { type: string; innerType?: core.$ZodType; in?: core.$ZodType };
+    if (def.innerType) return unwrap(def.innerType);
+    if (def.type === 'pipe' && def.in) return unwrap(def.in);
+    return n;
+  };
+  for (const segment of at) {
+    if (!node) return [];
+    const def = unwrap(node)._zod.def as unknown as { type: string; shape?: Record<string, core.$ZodType>; element?: core.$ZodType; valueType?: core.$ZodType };
+    if (def.type === 'object') node = def.shape?.[String(segment)];
+    else if (def.type === 'array') node = def.element;
+    else if (def.type === 'record') node = def.valueType;
+    else return [];
+  }
+  if (!node) return [];
+  const def = unwrap(node)._zod.def as unknown as { type: string; shape?: Record<string, core.$ZodType> };
+  return def.type === 'object' && def.shape ? Object.keys(def.shape) : [];
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length]!;
+}
+
+function unknownKeyMessage(at: readonly PropertyKey[], key: string): string {
+  const allowed = allowedKeysAt(at);
+  const close = allowed.filter((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= Math.max(2, Math.floor(k.length / 3)));
+  if (close.length > 0) return `unknown key (did you mean "${close[0]}"?)`;
+  return allowed.length > 0 ? `unknown key (allowed: ${allowed.join(', ')})` : 'unknown key';
+}
+
+function describeIssue(issue: core.$ZodIssue): { path: PropertyKey[]; message: string } {
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys;
+    if (keys.length === 1) return { path: [...issue.path, keys[0] as string], message: unknownKeyMessage(issue.path, keys[0] as string) };
+    return { path: issue.path, message: `unknown keys ${keys.map((k) => `"${k}"`).join(', ')} (allowed: ${allowedKeysAt(issue.path).join(', ')})` };
+  }
+  if (issue.code === 'invalid_type') {
+    const received = /received (\w+)/.exec(issue.message)?.[1];
+    return { path: issue.path, message: `expected ${issue.expected}${received ? `, got ${received}` : ''}` };
+  }
+  if (issue.code === 'invalid_value') {
+    return { path: issue.path, message: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` };
+  }
+  return { path: issue.path, message: issue.message };
+}
+
+/** Validates an already parsed document; `file` is only used in messages. */
+export function parseConfig(raw: unknown, file: string): Config {
+  const result = configSchema.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const { path: at, message } = describeIssue(issue);
+    const where = formatPath(at);
+    return `${file}: ${where ? `${where}: ` : ''}${message}`;
+  });
+  throw new ConfigError(lines.join('\n'));
+}
+
+/** The effective config and where it came from (for log lines and relative secret files). */
+export interface LoadedConfig {
+  config: Config;
+  /** Absent for built-in defaults. */
+  file?: string;
+  /** Directory relative paths in the config (token files) resolve against. */
+  baseDir: string;
+}
+
+export async function loadConfigFile(file: string): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(`${file}: cannot read config: ${code === 'ENOENT' ? 'no such file' : String((error as Error).message)}`);
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const [syntaxError] = doc.errors;
+  if (syntaxError) {
+    // The first YAML error is the one to fix; the ones after it are usually its echoes.
+    const pos = lineCounter.linePos(syntaxError.pos[0]);
+    throw new ConfigError(`${file}: line ${pos.line}, column ${pos.col}: ${syntaxError.message.split('\n')[0]}`);
+  }
+  const baseDir = path.dirname(path.resolve(file));
+  return { config: resolvePaths(parseConfig(doc.toJS(), file), baseDir), file, baseDir };
+}
+
+/** Relative file paths in the config (token files) are relative to the config file. */
+function resolvePaths(config: Config, baseDir: string): Config {
+  for (const endpoint of config.endpoints) {
+    if (endpoint.bearerToken?.file) endpoint.bearerToken.file = path.resolve(baseDir, endpoint.bearerToken.file);
+  }
+  return config;
+}
+
+export function defaultConfig(): LoadedConfig {
+  return { config: parseConfig({}, '<defaults>'), baseDir: process.cwd() };
+}

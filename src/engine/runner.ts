@@ -1,0 +1,163 @@
+/**
+ * One cycle: a snapshot of the cluster, then every enabled check concurrently on it, each under its
+ * own deadline. Nothing a check does escapes: a throw, a timeout or malformed output becomes an
+ * error the store turns into `unknown` with the reason. The runner times the checks; checks never
+ * time themselves.
+ */
+import type { Config } from '../config/schema.js';
+import { DeadlineExceeded, type KubeClient, type RequestObserver } from '../kube/client.js';
+import { isKubeError } from '../kube/errors.js';
+import type { TargetedRead } from '../kube/permissions.js';
+import { CycleReads } from '../kube/reads.js';
+import { type CustomKindRef, customKindKey, type KindName, type Snapshot, takeSnapshot } from '../kube/snapshot.js';
+import type { Prober } from '../probe/http.js';
+import { withKubectlContext } from './remediation.js';
+import { type Check, type CheckResult, STATUSES } from './types.js';
+
+export interface CheckRun {
+  check: Check;
+  results: CheckResult[];
+  durationMs: number;
+  /** Set when the check could not produce results (throw, timeout, discovery list failed). */
+  error?: string;
+}
+
+export interface CycleOutcome {
+  startedAt: Date;
+  durationMs: number;
+  apiRequests: number;
+  runs: CheckRun[];
+  snapshot: Snapshot;
+}
+
+export interface CycleDeps {
+  client: KubeClient;
+  config: Config;
+  checks: readonly Check[];
+  prober: Prober;
+  /** The daemon's stop signal. */
+  signal: AbortSignal;
+  /** Wall clock (cycle timing, `since`). */
+  now: () => Date;
+  /** The time checks evaluate at; fixed in simulations with --simulate-now, else the wall clock. */
+  evaluationTime?: () => Date;
+  /** Called for every Kubernetes request (metrics). */
+  onRequest?: RequestObserver;
+}
+
+export function enabledChecks(all: readonly Check[], config: Config, only?: readonly string[]): Check[] {
+  return all.filter((check) => {
+    const toggle = (config.checks as Record<string, { enabled: boolean } | undefined>)[check.id];
+    if (toggle && !toggle.enabled) return false;
+    return !only || only.length === 0 || only.includes(check.id);
+  });
+}
+
+/** The union of what these checks need from the cluster. */
+export function checkNeeds(checks: readonly Check[], config: Config): { kinds: KindName[]; customKinds: CustomKindRef[]; reads: TargetedRead[] } {
+  const kinds = new Set<KindName>();
+  const customKinds = new Map<string, CustomKindRef>();
+  const reads = new Set<TargetedRead>();
+  for (const check of checks) {
+    for (const kind of check.needs) kinds.add(kind);
+    for (const ref of check.customKinds?.(config) ?? []) customKinds.set(customKindKey(ref), ref);
+    for (const read of check.reads ?? []) reads.add(read);
+  }
+  return { kinds: [...kinds], customKinds: [...customKinds.values()], reads: [...reads] };
+}
+
+/** An AbortController that fires on the parent signal or after `ms`, and cleans up after itself. */
+export function deadline(parent: AbortSignal, ms: number, what: string): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(parent.reason);
+  if (parent.aborted) controller.abort(parent.reason);
+  else parent.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(new DeadlineExceeded(`${what} deadline of ${ms} ms reached`)), ms);
+  return {
+    signal: controller.signal,
+    dispose() {
+      clearTimeout(timer);
+      parent.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+function reasonOf(error: unknown): string {
+  if (isKubeError(error)) return error.message;
+  if (error instanceof DeadlineExceeded) return error.message;
+  if (error instanceof Error) return `check failed: ${error.message}`;
+  return `check failed: ${String(error)}`;
+}
+
+/** Rejects on abort, so a check that ignores its signal still ends at its deadline. */
+function untilAborted(signal: AbortSignal): { promise: Promise<never>; dispose(): void } {
+  let onAbort: () => void = () => undefined;
+  const promise = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new DeadlineExceeded('aborted'));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  promise.catch(() => undefined);
+  return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
+}
+
+function validate(check: Check, output: unknown, context: string | undefined): CheckResult[] {
+  if (!Array.isArray(output)) throw new Error(`${check.id} returned ${typeof output}, not a list of results`);
+  const seen = new Set<string>();
+  const results: CheckResult[] = [];
+  for (const item of output as CheckResult[]) {
+    if (!item || typeof item.target !== 'string' || !STATUSES.includes(item.status)) {
+      throw new Error(`${check.id} returned a malformed result`);
+    }
+    if (seen.has(item.target)) continue;
+    seen.add(item.target);
+    results.push({
+      target: item.target,
+      status: item.status,
+      summary: String(item.summary ?? ''),
+      remediation: (item.remediation ?? []).map((line) => withKubectlContext(line, context)),
+      details: item.details ?? {},
+    });
+  }
+  return results;
+}
+
+export async function runCycle(deps: CycleDeps): Promise<CycleOutcome> {
+  const { client, config, checks, prober } = deps;
+  const startedAt = deps.now();
+  const started = performance.now();
+  let apiRequests = 0;
+  const onRequest: RequestObserver = (record) => {
+    apiRequests++;
+    deps.onRequest?.(record);
+  };
+  const cycle = deadline(deps.signal, config.timeouts.cycleMs, 'cycle');
+  try {
+    const needs = checkNeeds(checks, config);
+    const evaluatedAt = deps.evaluationTime?.() ?? startedAt;
+    const snapshot = await takeSnapshot(client, config, needs, { signal: cycle.signal, onRequest }, evaluatedAt);
+    const reads = new CycleReads(client, onRequest);
+    const runs = await Promise.all(
+      checks.map(async (check): Promise<CheckRun> => {
+        const checkStarted = performance.now();
+        const checkDeadline = deadline(cycle.signal, config.timeouts.checkMs, `check ${check.id}`);
+        const abort = untilAborted(checkDeadline.signal);
+        try {
+          const output = await Promise.race([
+            check.run({ config, snapshot, kube: reads.forCheck(checkDeadline.signal), http: prober, signal: checkDeadline.signal, now: evaluatedAt }),
+            abort.promise,
+          ]);
+          return { check, results: validate(check, output, config.kubectlContext), durationMs: performance.now() - checkStarted };
+        } catch (error) {
+          return { check, results: [], durationMs: performance.now() - checkStarted, error: reasonOf(error) };
+        } finally {
+          abort.dispose();
+          checkDeadline.dispose();
+        }
+      }),
+    );
+    return { startedAt, durationMs: performance.now() - started, apiRequests, runs, snapshot };
+  } finally {
+    cycle.dispose();
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Results in memory, keyed by (check, target), with `since` (the last status change). A target a
+ * check no longer reports (a deleted rollout) disappears; a check that could not look at all keeps
+ * the targets it knew, turned `unknown` with the reason, instead of dropping them or inventing `fail`.
+ */
+import type { Config } from '../config/schema.js';
+import { globToRegExp } from './glob.js';
+import type { CycleOutcome } from './runner.js';
+import type { CheckResult, Status, StoredResult } from './types.js';
+
+export interface StatusChange {
+  check: string;
+  target: string;
+  from?: Status;
+  to?: Status;
+  summary: string;
+}
+
+export interface CycleInfo {
+  completedAtMs: number;
+  durationMs: number;
+  apiRequests: number;
+}
+
+/** Target reported when a check could not discover any target. */
+export const ANY_TARGET = '*';
+
+interface CompiledMute {
+  check: string;
+  target: RegExp;
+  reason: string;
+  untilMs?: number;
+}
+
+function compileMutes(config: Config): CompiledMute[] {
+  return config.mute.map((rule) => ({
+    check: rule.check,
+    target: globToRegExp(rule.target),
+    reason: rule.reason,
+    untilMs: rule.until?.getTime(),
+  }));
+}
+
+export function compareResults(a: { check: string; target: string }, b: { check: string; target: string }): number {
+  return a.check < b.check ? -1 : a.check > b.check ? 1 : a.target < b.target ? -1 : a.target > b.target ? 1 : 0;
+}
+
+export class ResultStore {
+  private readonly byKey = new Map<string, StoredResult>();
+  private sorted: StoredResult[] = [];
+  private lastCycleInfo?: CycleInfo;
+  private cycleCount = 0;
+
+  get lastCycle(): CycleInfo | undefined {
+    return this.lastCycleInfo;
+  }
+
+  /** Completed cycles since start. */
+  get cycles(): number {
+    return this.cycleCount;
+  }
+
+  results(): readonly StoredResult[] {
+    return this.sorted;
+  }
+
+  /** Folds a finished cycle in; returns what changed, for the log. */
+  apply(outcome: CycleOutcome, config: Config): StatusChange[] {
+    const nowMs = outcome.startedAt.getTime() + Math.round(outcome.durationMs);
+    const checkedAtMs = outcome.startedAt.getTime();
+    const mutes = compileMutes(config);
+    const changes: StatusChange[] = [];
+    const next = new Map<string, StoredResult>();
+    const previousOf = (check: string) => [...this.byKey.values()].filter((r) => r.check === check);
+
+    const put = (check: string, result: CheckResult, durationMs: number) => {
+      const key = `${check}\u0000${result.target}`;
+      const previous = this.byKey.get(key);
+      const changed = !previous || previous.status !== result.status;
+      const since = changed ? new Date(checkedAtMs).toISOString() : previous.since;
+      const mute = mutes.find((m) => m.check === check && m.target.test(result.target) && (m.untilMs === undefined || m.untilMs > nowMs));
+      const stored: StoredResult = { check, ...result, since, durationMs: Math.round(durationMs * 100) / 100, checkedAtMs };
+      if (mute) {
+        stored.muted = true;
+        stored.muteReason = mute.reason;
+      }
+      next.set(key, stored);
+      if (changed) changes.push({ check, target: result.target, from: previous?.status, to: result.status, summary: result.summary });
+    };
+
+    for (const run of outcome.runs) {
+      if (run.error === undefined) {
+        for (const result of run.results) put(run.check.id, result, run.durationMs);
+        continue;
+      }
+      const known = previousOf(run.check.id);
+      if (known.length === 0) {
+        put(run.check.id, { target: ANY_TARGET, status: 'unknown', summary: run.error, remediation: [], details: { reason: run.error } }, run.durationMs);
+        continue;
+      }
+      for (const previous of known) {
+        // A target already unknown because of an earlier failure keeps what it last really was.
+        const lastKnownStatus = (previous.details.lastKnownStatus as Status | undefined) ?? previous.status;
+        const lastKnownSummary = (previous.details.lastKnownSummary as string | undefined) ?? previous.summary;
+        put(
+          run.check.id,
+          {
+            target: previous.target,
+            status: 'unknown',
+            summary: run.error,
+            remediation: [],
+            details: { reason: run.error, lastKnownStatus, lastKnownSummary },
+          },
+          run.durationMs,
+        );
+      }
+    }
+    for (const [key, previous] of this.byKey) {
+      if (!next.has(key)) changes.push({ check: previous.check, target: previous.target, from: previous.status, summary: 'target no longer reported' });
+    }
+    this.byKey.clear();
+    for (const [key, value] of next) this.byKey.set(key, value);
+    this.sorted = [...next.values()].sort(compareResults);
+    this.lastCycleInfo = { completedAtMs: nowMs, durationMs: outcome.durationMs, apiRequests: outcome.apiRequests };
+    this.cycleCount++;
+    return changes;
+  }
+}

@@ -1,0 +1,34 @@
+/** /health (JSON or text), /livez and /readyz. */
+import type { FastifyInstance } from 'fastify';
+import type { HealthBody, HealthFilter } from '../health-view.js';
+import { httpStatusFor } from '../health-view.js';
+import { healthQuerySchema } from '../health-schema.js';
+
+export interface HealthSource {
+  health(filter: HealthFilter): { body: HealthBody; json: string; text: string };
+  readonly isReady: boolean;
+}
+
+export function registerHealthRoutes(app: FastifyInstance, source: HealthSource): void {
+  app.get('/health', async (request, reply) => {
+    const query = healthQuerySchema.safeParse(request.query);
+    if (!query.success) {
+      const message = query.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ');
+      return reply.code(400).type('application/json; charset=utf-8').send(JSON.stringify({ error: message }));
+    }
+    const filter = { check: query.data.check, target: query.data.target };
+    const rendered = source.health(filter);
+    const accept = request.headers.accept ?? '';
+    const isText = query.data.format === 'text' || (query.data.format === undefined && /\btext\/plain\b/.test(accept) && !/application\/json/.test(accept));
+    reply.code(httpStatusFor(rendered.body, filter)).header('cache-control', 'no-store');
+    if (isText) return reply.type('text/plain; charset=utf-8').send(rendered.text);
+    return reply.type('application/json; charset=utf-8').send(rendered.json);
+  });
+
+  app.get('/livez', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('ok\n'));
+
+  app.get('/readyz', async (_request, reply) => {
+    if (source.isReady) return reply.type('text/plain; charset=utf-8').send('ready\n');
+    return reply.code(503).type('text/plain; charset=utf-8').send('waiting for the first check cycle\n');
+  });
+}

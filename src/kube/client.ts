@@ -1,0 +1,330 @@
+/**
+ * The Kubernetes client: credentials, and the one place every API request passes through. Here each
+ * request gets its AbortSignal (the caller's deadline plus a per-request timeout, attached with a
+ * client-node middleware because the library has no per-call timeout), is counted, honours 429
+ * Retry-After within the deadline, and turns any failure into a KubeError.
+ */
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  ApiException,
+  AppsV1Api,
+  AuthorizationV1Api,
+  type ConfigurationOptions,
+  CoreV1Api,
+  CustomObjectsApi,
+  DiscoveryV1Api,
+  KubeConfig,
+  type ObservableMiddleware,
+  Observable,
+  type RequestContext,
+  type ResponseContext,
+} from '@kubernetes/client-node';
+import type { Dispatcher } from 'undici';
+import { KubeError } from './errors.js';
+
+export interface RequestRecord {
+  verb: string;
+  resource: string;
+  code: string;
+  durationMs: number;
+}
+
+/** Receives every request the client makes (metrics and per-cycle counts). */
+export type RequestObserver = (record: RequestRecord) => void;
+
+export interface CredentialsOptions {
+  /** --kubeconfig */
+  kubeconfigPath?: string;
+  /** An already built kubeconfig (the simulator's). */
+  kubeconfig?: Parameters<KubeConfig['loadFromOptions']>[0];
+}
+
+export class CredentialsError extends Error {
+  override readonly name = 'CredentialsError';
+}
+
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/**
+ * Credentials in the order an operator expects: an explicit kubeconfig (flag, then the simulator),
+ * the in-cluster service account, KUBECONFIG, ~/.kube/config. No silent localhost fallback.
+ */
+export function loadKubeConfig(options: CredentialsOptions): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if (options.kubeconfig) {
+      kc.loadFromOptions(options.kubeconfig);
+    } else if (options.kubeconfigPath) {
+      if (!existsSync(options.kubeconfigPath)) throw new CredentialsError(`${options.kubeconfigPath}: kubeconfig not found`);
+      kc.loadFromFile(options.kubeconfigPath);
+    } else if (process.env.KUBERNETES_SERVICE_HOST && existsSync(SERVICE_ACCOUNT_TOKEN)) {
+      kc.loadFromCluster();
+    } else if (process.env.KUBECONFIG) {
+      const files = process.env.KUBECONFIG.split(path.delimiter).filter(Boolean);
+      const missing = files.filter((file) => !existsSync(file));
+      if (missing.length === files.length) throw new CredentialsError(`KUBECONFIG=${process.env.KUBECONFIG}: no such file`);
+      kc.loadFromDefault();
+    } else if (existsSync(path.join(os.homedir(), '.kube', 'config'))) {
+      kc.loadFromDefault();
+    } else {
+      throw new CredentialsError(
+        'no Kubernetes credentials: not running in a cluster, no --kubeconfig, KUBECONFIG unset and ~/.kube/config absent (use --simulate DIR to run against a simulated cluster)',
+      );
+    }
+  } catch (error) {
+    if (error instanceof CredentialsError) throw error;
+    const source = options.kubeconfigPath ?? process.env.KUBECONFIG ?? '~/.kube/config';
+    throw new CredentialsError(`${source}: cannot load kubeconfig: ${(error as Error).message}`);
+  }
+  if (!kc.getCurrentCluster()) {
+    throw new CredentialsError(`kubeconfig has no current cluster (current context "${kc.getCurrentContext()}")`);
+  }
+  return kc;
+}
+
+export interface RequestMeta {
+  verb: string;
+  /** REST resource with group for custom kinds: `pods`, `pods/log`, `rollouts.argoproj.io`. */
+  resource: string;
+  namespace?: string;
+  /** Cap on the response body (pod logs): the read stops there whatever the server sends. */
+  maxBodyBytes?: number;
+}
+
+export interface RequestScope {
+  /** The caller's deadline (cycle or check); aborting it aborts the request. */
+  signal: AbortSignal;
+  /** Called once per HTTP request made in this scope (retries included). */
+  onRequest?: RequestObserver;
+}
+
+export interface KubeClientOptions {
+  requestTimeoutMs: number;
+  /** Every request, for rollout_doctor_kube_requests_total. */
+  onRequest?: RequestObserver;
+  /** Retries of a 429 within the deadline. */
+  maxRetries?: number;
+}
+
+/** Where the daemon talks to; never includes credentials. */
+export function describeServer(kc: KubeConfig): string {
+  const server = kc.getCurrentCluster()?.server ?? '';
+  try {
+    const url = new URL(server);
+    return `${url.protocol}//${url.host}`;
+  } catch {
+    return '<unparsable server URL>';
+  }
+}
+
+export class KubeClient {
+  /**
+   * client-node 2.0 builds a new undici Agent for every request whose kubeconfig has TLS options
+   * (a CA, client certs, skipTLSVerify: in-cluster config always does), so every request would open
+   * a new connection and leave the agent's sockets behind. The first request's dispatcher is kept
+   * and reused for all of them (one cluster, one user per client).
+   */
+  private dispatcher?: Dispatcher;
+  readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  readonly discovery: DiscoveryV1Api;
+  readonly custom: CustomObjectsApi;
+  readonly authorization: AuthorizationV1Api;
+  readonly server: string;
+
+  constructor(
+    kc: KubeConfig,
+    private readonly options: KubeClientOptions,
+  ) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.apps = kc.makeApiClient(AppsV1Api);
+    this.discovery = kc.makeApiClient(DiscoveryV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.authorization = kc.makeApiClient(AuthorizationV1Api);
+    this.server = describeServer(kc);
+  }
+
+  /**
+   * Runs one API call with its deadline, counting and error mapping. `call` receives the per-request
+   * options to pass as the library call's last argument.
+   */
+  async request<T>(meta: RequestMeta, scope: RequestScope, call: (options: ConfigurationOptions) => Promise<T>): Promise<T> {
+    const maxRetries = this.options.maxRetries ?? 2;
+    for (let attempt = 0; ; attempt++) {
+      const started = performance.now();
+      const timeout = new AbortController();
+      const onParentAbort = () => timeout.abort(scope.signal.reason);
+      if (scope.signal.aborted) onParentAbort();
+      else scope.signal.addEventListener('abort', onParentAbort, { once: true });
+      const timer = setTimeout(() => timeout.abort(new RequestTimeout(this.options.requestTimeoutMs)), this.options.requestTimeoutMs);
+      let error: KubeError | undefined;
+      try {
+        const result = await call(this.requestOptions(timeout.signal, meta.maxBodyBytes));
+        this.observe(scope, meta, '200', started);
+        return result;
+      } catch (caught) {
+        error = toKubeError(caught, meta, timeout.signal);
+        this.observe(scope, meta, error.code, started);
+      } finally {
+        clearTimeout(timer);
+        scope.signal.removeEventListener('abort', onParentAbort);
+      }
+      if (error.reason === 'TooManyRequests' && attempt < maxRetries && (await waitRetryAfter(error, scope.signal))) continue;
+      throw error;
+    }
+  }
+
+  private requestOptions(signal: AbortSignal, maxBodyBytes: number | undefined): ConfigurationOptions {
+    const middleware: ObservableMiddleware = {
+      pre: (context: RequestContext) => {
+        context.setSignal(signal);
+        const perRequest = context.getDispatcher();
+        if (perRequest) {
+          this.dispatcher ??= perRequest;
+          context.setDispatcher(this.dispatcher);
+        }
+        return new Observable(Promise.resolve(context));
+      },
+      post(context: ResponseContext) {
+        if (maxBodyBytes !== undefined) capBody(context, maxBodyBytes);
+        return new Observable(Promise.resolve(context));
+      },
+    };
+    return { middleware: [middleware], middlewareMergeStrategy: 'append' };
+  }
+
+  /** Closes the kept connections. */
+  async close(): Promise<void> {
+    const dispatcher = this.dispatcher;
+    this.dispatcher = undefined;
+    await dispatcher?.close();
+  }
+
+  private observe(scope: RequestScope, meta: RequestMeta, code: string, started: number): void {
+    const record = { verb: meta.verb, resource: meta.resource, code, durationMs: performance.now() - started };
+    this.options.onRequest?.(record);
+    scope.onRequest?.(record);
+  }
+}
+
+class RequestTimeout extends Error {
+  override readonly name = 'RequestTimeout';
+  constructor(readonly timeoutMs: number) {
+    super(`no answer within ${timeoutMs} ms`);
+  }
+}
+
+/** The reason a deadline aborts with, so errors say which deadline it was. */
+export class DeadlineExceeded extends Error {
+  override readonly name = 'DeadlineExceeded';
+}
+
+/** Replaces the body reader so at most `maxBytes` are read; the rest of the stream is cancelled. */
+function capBody(context: ResponseContext, maxBytes: number): void {
+  const original = context.body;
+  context.body = {
+    ...original,
+    async text() {
+      const stream = original.stream() as ReadableStream<Uint8Array> | undefined;
+      if (!stream) return original.text();
+      const reader = stream.getReader();
+      const chunks: Uint8Array[] = [];
+      let total = 0;
+      try {
+        while (total < maxBytes) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          const room = maxBytes - total;
+          chunks.push(value.byteLength > room ? value.subarray(0, room) : value);
+          total += Math.min(value.byteLength, room);
+        }
+      } finally {
+        await reader.cancel().catch(() => undefined);
+      }
+      return Buffer.concat(chunks).toString('utf8');
+    },
+  };
+}
+
+async function waitRetryAfter(error: KubeError, signal: AbortSignal): Promise<boolean> {
+  const seconds = error.retryAfterSeconds ?? 1;
+  if (signal.aborted) return false;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, seconds * 1000);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function statusBody(body: unknown): { reason?: string; message?: string } {
+  if (typeof body === 'string') {
+    try {
+      return statusBody(JSON.parse(body));
+    } catch {
+      return { message: body.slice(0, 200) };
+    }
+  }
+  if (body && typeof body === 'object') {
+    const status = body as { reason?: unknown; message?: unknown };
+    return {
+      reason: typeof status.reason === 'string' ? status.reason : undefined,
+      message: typeof status.message === 'string' ? status.message : undefined,
+    };
+  }
+  return {};
+}
+
+const TLS_CODE = /^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|HOSTNAME_MISMATCH)/;
+
+function errorCode(error: unknown): string | undefined {
+  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export function toKubeError(error: unknown, meta: RequestMeta, signal: AbortSignal): KubeError {
+  const make = (reason: ConstructorParameters<typeof KubeError>[0], status: number, detail: string, retryAfter?: number) =>
+    new KubeError(reason, status, meta.verb, meta.resource, detail, meta.namespace, retryAfter);
+  if (error instanceof KubeError) return error;
+  if (error instanceof ApiException) {
+    const status = error.code;
+    const body = statusBody(error.body);
+    const detail = [body.reason, body.message].filter(Boolean).join(': ');
+    if (status === 401) return make('Unauthorized', status, detail);
+    if (status === 403) return make('Forbidden', status, body.message ?? '');
+    if (status === 404) return make('NotFound', status, body.message ?? '');
+    if (status === 429) {
+      const header = Number(error.headers?.['retry-after']);
+      return make('TooManyRequests', status, detail, Number.isFinite(header) && header >= 0 ? header : undefined);
+    }
+    if (status === 400 || status === 422) return make('BadRequest', status, detail);
+    if (status >= 500) return make('ServerError', status, detail || 'server error');
+    if (status >= 200 && status < 300) return make('InvalidResponse', 0, detail || 'unexpected body');
+    return make('HttpError', status, detail);
+  }
+  if (signal.aborted) {
+    const reason: unknown = signal.reason;
+    if (reason instanceof RequestTimeout) return make('Timeout', 0, reason.message);
+    if (reason instanceof DeadlineExceeded) return make('Timeout', 0, reason.message);
+    return make('Aborted', 0, reason instanceof Error ? reason.message : 'cancelled');
+  }
+  if (error instanceof SyntaxError) return make('InvalidResponse', 0, `malformed JSON (${error.message.slice(0, 120)})`);
+  const code = errorCode(error);
+  const message = error instanceof Error ? error.message : String(error);
+  if (code && TLS_CODE.test(code)) return make('TLSError', 0, code);
+  // undici reports a body that stops early as 'terminated' (the headers had arrived).
+  if (message === 'terminated') return make('InvalidResponse', 0, `answer cut off mid-body${code ? ` (${code})` : ''}`);
+  if (code) return make('Unreachable', 0, code);
+  return make('InvalidResponse', 0, message.slice(0, 200));
+}

@@ -1,0 +1,256 @@
+/**
+ * Wiring: config -> kube client (real or simulated) -> engine -> HTTP server, and the process
+ * lifecycle (SIGTERM stops cleanly, SIGHUP reloads the config). The CLI only parses arguments and
+ * hands over to these functions; tests call them directly.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { ALL_CHECKS } from './checks/index.js';
+import { ConfigError, defaultConfig, type LoadedConfig, loadConfigFile } from './config/load.js';
+import { Daemon } from './engine/daemon.js';
+import type { Check } from './engine/types.js';
+import { buildHealth, type HealthBody, httpStatusFor, renderText } from './http/health-view.js';
+import { buildServer } from './http/server.js';
+import { CredentialsError, KubeClient, loadKubeConfig } from './kube/client.js';
+import { createLogger, type Logger, type LogLevel } from './log.js';
+import { Metrics } from './metrics/registry.js';
+import { HttpProber, type ProberOptions } from './probe/http.js';
+import { startSimulator } from './simulator/index.js';
+import type { Fault, SimulatedCluster } from './simulator/types.js';
+import { packageRoot, VERSION } from './version.js';
+
+export interface SimulateOptions {
+  dir: string;
+  /**
+   * Start the scenario's fake apps on ephemeral ports (tests that run scenarios in parallel) and
+   * point the config's endpoints at them.
+   */
+  ephemeralAppPorts?: boolean;
+  latencyMs?: number;
+  faults?: Record<string, Fault>;
+  enforceRbacSubject?: string;
+  /** Fixed time the checks evaluate at (and the simulator's log clock). */
+  now?: Date;
+}
+
+export interface RunOptions {
+  configPath?: string;
+  /** An already loaded config (tests); wins over configPath and the scenario's file. */
+  config?: LoadedConfig;
+  kubeconfigPath?: string;
+  simulate?: SimulateOptions;
+  logLevel?: LogLevel;
+  /** Tests pass their own logger (to read what was logged). */
+  log?: Logger;
+  /** Only these checks. */
+  only?: readonly string[];
+  checks?: readonly Check[];
+  /** Name resolution for probes (tests inject DNS failures). */
+  lookup?: ProberOptions['lookup'];
+  /** Wall clock (tests move it to exercise staleness). */
+  now?: () => Date;
+}
+
+/** The bundled healthy homelab scenario the demo serves. */
+export function demoScenarioDir(): string {
+  return path.join(packageRoot(), 'src', 'simulator', 'scenarios', 'homelab');
+}
+
+/** --config, else the scenario's rollout-doctor.yaml, else ROLLOUT_DOCTOR_CONFIG, else defaults. */
+export async function resolveConfig(options: Pick<RunOptions, 'config' | 'configPath' | 'simulate'>): Promise<LoadedConfig> {
+  if (options.config) return options.config;
+  if (options.configPath) return loadConfigFile(options.configPath);
+  if (options.simulate) {
+    const scenarioConfig = path.join(options.simulate.dir, 'rollout-doctor.yaml');
+    if (existsSync(scenarioConfig)) return loadConfigFile(scenarioConfig);
+  }
+  if (process.env.ROLLOUT_DOCTOR_CONFIG) return loadConfigFile(process.env.ROLLOUT_DOCTOR_CONFIG);
+  return defaultConfig();
+}
+
+/** Endpoints aimed at a fake app's declared address follow it to where it really listens. */
+function redirectEndpoints(loaded: LoadedConfig, simulator: SimulatedCluster): void {
+  for (const app of simulator.apps) {
+    if (app.url === app.declared) continue;
+    for (const endpoint of loaded.config.endpoints) {
+      if (endpoint.url.startsWith(`${app.declared}/`) || endpoint.url === app.declared) endpoint.url = app.url + endpoint.url.slice(app.declared.length);
+    }
+  }
+}
+
+/** Everything a running rollout-doctor holds, so it can be stopped in one call. */
+export interface Runtime {
+  daemon: Daemon;
+  metrics: Metrics;
+  prober: HttpProber;
+  client: KubeClient;
+  simulator?: SimulatedCluster;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+export async function createRuntime(options: RunOptions): Promise<Runtime> {
+  const log = options.log ?? createLogger(options.logLevel ?? 'info');
+  const loaded = await resolveConfig(options);
+  if (options.simulate && !existsSync(options.simulate.dir)) throw new ConfigError(`${options.simulate.dir}: simulation folder not found`);
+  let simulator: SimulatedCluster | undefined;
+  let kubeconfig;
+  if (options.simulate) {
+    simulator = await startSimulator({
+      dir: options.simulate.dir,
+      latencyMs: options.simulate.latencyMs,
+      faults: options.simulate.faults,
+      enforceRbacSubject: options.simulate.enforceRbacSubject,
+      now: options.simulate.now,
+      ephemeralAppPorts: options.simulate.ephemeralAppPorts,
+    });
+    kubeconfig = simulator.kubeconfig();
+    redirectEndpoints(loaded, simulator);
+  }
+  const checks = options.checks ?? ALL_CHECKS;
+  const unknownChecks = (options.only ?? []).filter((id) => !checks.some((c) => c.id === id));
+  if (unknownChecks.length > 0) {
+    await simulator?.close();
+    throw new ConfigError(`--check: unknown check ${unknownChecks.map((c) => `"${c}"`).join(', ')} (known: ${checks.map((c) => c.id).join(', ')})`);
+  }
+  let kc;
+  try {
+    kc = loadKubeConfig({ kubeconfigPath: options.kubeconfigPath, kubeconfig });
+  } catch (error) {
+    await simulator?.close();
+    throw error;
+  }
+  const metrics = new Metrics({ checks, version: VERSION, intervalSeconds: 30 });
+  const client = new KubeClient(kc, { requestTimeoutMs: loaded.config.timeouts.requestMs });
+  // Counting goes through the daemon's cycle observer; the client itself stays metrics-free.
+  const prober = new HttpProber({ loopbackOnly: Boolean(options.simulate), lookup: options.lookup });
+  const daemon = new Daemon({
+    client,
+    checks,
+    config: loaded,
+    prober,
+    metrics,
+    log,
+    only: options.only,
+    now: options.now,
+    evaluationTime: options.simulate?.now ? () => options.simulate!.now! : undefined,
+  });
+  log.info(
+    {
+      event: 'start',
+      version: VERSION,
+      config: loaded.file ?? '<defaults>',
+      cluster: simulator ? `simulated (${options.simulate!.dir})` : client.server,
+      schedule: loaded.config.schedule,
+      checks: daemon.checks().map((c) => c.id),
+    },
+    'rollout-doctor starting',
+  );
+  return {
+    daemon,
+    metrics,
+    prober,
+    client,
+    simulator,
+    log,
+    async close() {
+      await daemon.stop();
+      await prober.close();
+      await client.close();
+      await simulator?.close();
+    },
+  };
+}
+
+export interface CheckOutput {
+  body: HealthBody;
+  json: string;
+  text: string;
+  exitCode: 0 | 1;
+}
+
+/** One cycle, the /health document of it, and the exit code (1 when anything unmuted fails or is unknown). */
+export async function runCheckOnce(options: RunOptions): Promise<CheckOutput> {
+  const runtime = await createRuntime({ ...options, logLevel: options.logLevel ?? 'warn' });
+  try {
+    await runtime.daemon.runOnce();
+    const body = buildHealth(runtime.daemon.store.results(), runtime.daemon.store.lastCycle);
+    const code = httpStatusFor(body);
+    return { body, json: JSON.stringify(body, null, 2), text: renderText(body), exitCode: code === 200 ? 0 : 1 };
+  } finally {
+    await runtime.close();
+  }
+}
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export function parseListen(value: string): ListenAddress {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value.trim());
+  const port = match ? Number(match[3]) : Number.NaN;
+  if (!match || port > 65535) throw new ConfigError(`--listen ${value}: expected HOST:PORT (e.g. 0.0.0.0:9464, 127.0.0.1:9464, [::1]:9464)`);
+  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+}
+
+export interface Served {
+  runtime: Runtime;
+  server: FastifyInstance;
+  /** http://host:port actually bound. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the HTTP server and the schedule (the first cycle runs at once). */
+export async function serve(options: RunOptions & { listen: ListenAddress }): Promise<Served> {
+  const runtime = await createRuntime(options);
+  const { daemon, metrics, log } = runtime;
+  const server = buildServer({ health: daemon, metrics, log });
+  try {
+    await server.listen({ host: options.listen.host, port: options.listen.port });
+  } catch (error) {
+    await runtime.close();
+    throw new ConfigError(`--listen ${options.listen.host}:${options.listen.port}: ${(error as Error).message}`);
+  }
+  const address = server.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.listen.port;
+  const host = options.listen.host.includes(':') ? `[${options.listen.host}]` : options.listen.host;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  daemon.start();
+  log.info({ event: 'listening', url }, `serving /health and /metrics on ${url}`);
+  let stopping: Promise<void> | undefined;
+  return {
+    runtime,
+    server,
+    url,
+    stop() {
+      stopping ??= (async () => {
+        await runtime.close();
+        await server.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Reloads the config file on SIGHUP; a bad file keeps the old config, logged and counted. */
+export async function reloadConfig(served: Served, options: RunOptions): Promise<boolean> {
+  const { daemon, metrics, log } = served.runtime;
+  try {
+    const next = await resolveConfig(options);
+    await daemon.reload(next);
+    metrics.recordReload(true);
+    log.info({ event: 'config_reloaded', config: next.file ?? '<defaults>' }, 'config reloaded');
+    return true;
+  } catch (error) {
+    metrics.recordReload(false);
+    log.error({ event: 'config_reload_failed' }, `config reload failed, keeping the previous config: ${(error as Error).message}`);
+    return false;
+  }
+}
+
+export function isStartupError(error: unknown): error is ConfigError | CredentialsError {
+  return error instanceof ConfigError || error instanceof CredentialsError;
+}

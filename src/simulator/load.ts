@@ -1,0 +1,122 @@
+/**
+ * Reads a scenario folder into plain Kubernetes objects, with the same rules everywhere a scenario
+ * is read (simulator, check tests): which files count, how Lists expand, stable order, defaults.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { ObjectStore, type KubeObject } from './store.js';
+
+/** Files beside scenario objects that are not objects. */
+const EXCLUDED_FILES = new Set(['rollout-doctor.yaml', 'expected.yaml']);
+const OBJECT_EXTENSIONS = ['.yaml', '.yml', '.json'];
+
+/** Thrown with the file (and document) that could not be read. */
+export class ScenarioError extends Error {}
+
+/** Scenario files in stable order (sorted by path relative to `dir`, code-unit order). */
+export async function listScenarioFiles(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  async function walk(rel: string): Promise<void> {
+    const entries = await readdir(path.join(dir, rel), { withFileTypes: true });
+    for (const entry of entries) {
+      const childRel = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (entry.name === 'logs') continue;
+        await walk(childRel);
+      } else if (entry.isFile() || entry.isSymbolicLink()) {
+        if (EXCLUDED_FILES.has(entry.name)) continue;
+        if (OBJECT_EXTENSIONS.some((ext) => entry.name.endsWith(ext))) found.push(childRel);
+      }
+    }
+  }
+  await walk('');
+  found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return found;
+}
+
+function isObjectWithType(doc: unknown): doc is KubeObject {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return false;
+  const o = doc as KubeObject;
+  return typeof o['apiVersion'] === 'string' && o['apiVersion'] !== '' && typeof o['kind'] === 'string' && o['kind'] !== '';
+}
+
+/** Expands `kind: List` and typed `*List` documents; items of typed lists inherit the type. */
+export function expandDocument(doc: unknown): KubeObject[] {
+  if (!isObjectWithType(doc)) return [];
+  const kind = doc['kind'] as string;
+  if (kind.endsWith('List') && Array.isArray(doc['items'])) {
+    const itemKind = kind === 'List' ? undefined : kind.slice(0, -'List'.length);
+    const out: KubeObject[] = [];
+    for (const item of doc['items'] as unknown[]) {
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) continue;
+      const obj = { ...(item as KubeObject) };
+      if (itemKind !== undefined) {
+        if (typeof obj['apiVersion'] !== 'string') obj['apiVersion'] = doc['apiVersion'];
+        if (typeof obj['kind'] !== 'string') obj['kind'] = itemKind;
+      }
+      out.push(...expandDocument(obj));
+    }
+    return out;
+  }
+  return [doc];
+}
+
+/** Parses one file's text (multi-document YAML; JSON is YAML) into typed documents. */
+export function parseObjects(text: string, source: string): KubeObject[] {
+  const out: KubeObject[] = [];
+  const docs = parseAllDocuments(text, { prettyErrors: true });
+  const list = Array.isArray(docs) ? docs : [docs];
+  list.forEach((doc, index) => {
+    if (doc.errors.length > 0) {
+      throw new ScenarioError(`${source}: document ${index + 1}: ${doc.errors[0]?.message ?? 'invalid YAML'}`);
+    }
+    out.push(...expandDocument(doc.toJSON()));
+  });
+  return out;
+}
+
+/** Raw objects of a scenario folder with the file each came from, in stable order. */
+export async function readScenarioDocuments(dir: string): Promise<{ object: KubeObject; source: string }[]> {
+  const out: { object: KubeObject; source: string }[] = [];
+  for (const rel of await listScenarioFiles(dir)) {
+    const file = path.join(dir, rel);
+    for (const object of parseObjects(await readFile(file, 'utf8'), file)) out.push({ object, source: file });
+  }
+  return out;
+}
+
+function isCrd(o: KubeObject): boolean {
+  return o['kind'] === 'CustomResourceDefinition' && String(o['apiVersion']).startsWith('apiextensions.k8s.io/');
+}
+
+/**
+ * Fills in what an API server would, in place: CRDs are registered first so that objects of
+ * CRD-defined kinds get the CRD's scope whatever the file order; resourceVersions are assigned in
+ * order from above the highest numeric one present.
+ */
+export function normalizeObjects(store: ObjectStore, docs: { object: KubeObject; source: string }[]): void {
+  for (const { object } of docs) if (isCrd(object)) store.registry.registerCrd(object);
+  store.seedResourceVersion(docs.map((d) => d.object));
+  for (const { object, source } of docs) {
+    try {
+      store.normalize(object);
+    } catch (err) {
+      throw new ScenarioError(`${source}: ${(err as Error).message}`);
+    }
+  }
+}
+
+/**
+ * Loads a scenario folder: every *.yaml, *.yml, *.json under it (recursively) except
+ * rollout-doctor.yaml, expected.yaml and anything under a logs/ folder. Documents without
+ * apiVersion and kind are skipped, Lists expanded, namespaced objects without a namespace put in
+ * `default`, a missing resourceVersion filled from a counter. Returned in file order (documents in
+ * file order); a later object with the same type, namespace and name replaces the earlier one
+ * when stored.
+ */
+export async function loadScenario(dir: string): Promise<KubeObject[]> {
+  const docs = await readScenarioDocuments(dir);
+  normalizeObjects(new ObjectStore(), docs);
+  return docs.map((d) => d.object);
+}

@@ -1,0 +1,105 @@
+/** The command line as an operator uses it: real processes, real HTTP. */
+import { execFileSync, spawn } from 'node:child_process';
+import { fetch } from 'undici';
+import { describe, expect, it } from 'vitest';
+import { healthSchema } from '../src/http/health-schema.js';
+import { requireBinary } from './helpers/binaries.js';
+import { CLI, REPO, runCli } from './helpers/cli.js';
+
+describe('usage', () => {
+  it('--help prints the usage and exits 0', async () => {
+    const result = await runCli(['--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('rollout-doctor serve [--config FILE] [--listen HOST:PORT] [--kubeconfig FILE]');
+    expect(result.stdout).toContain('--simulate-fault RES=FAULT');
+  });
+
+  it('an unknown command, flag or misplaced flag exits 2 with a message', async () => {
+    expect(await runCli(['frobnicate'])).toMatchObject({ code: 2, stdout: '' });
+    const unknownFlag = await runCli(['check', '--nope']);
+    expect(unknownFlag.code).toBe(2);
+    expect(unknownFlag.stderr).toContain("Unknown option '--nope'");
+    const misplaced = await runCli(['demo', '--config', 'x.yaml']);
+    expect(misplaced).toMatchObject({ code: 2 });
+    expect(misplaced.stderr).toContain('--config is not an option of demo');
+    const badFault = await runCli(['check', '--simulate', 'test/fixtures/config', '--simulate-fault', 'pods=sometimes']);
+    expect(badFault.code).toBe(2);
+    expect(badFault.stderr).toContain('FAULT must be an HTTP status (100-599), hang, garbage or truncate');
+    const unknownCheck = await runCli(['check', '--simulate', 'src/simulator/scenarios/homelab', '--check', 'rollout-stauts']);
+    expect(unknownCheck.code).toBe(2);
+    expect(unknownCheck.stderr).toContain('--check: unknown check "rollout-stauts"');
+  });
+
+  it('without credentials, serve exits 2 and says what it looked for', async () => {
+    const result = await runCli(['serve', '--listen', '127.0.0.1:0'], { env: { KUBECONFIG: '', HOME: '/nonexistent', KUBERNETES_SERVICE_HOST: '' } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('no Kubernetes credentials');
+  });
+});
+
+describe('check', () => {
+  it('prints the /health document and nothing else on stdout, exit 1 when something fails', async () => {
+    const result = await runCli(['check', '--simulate', '/work/shared/fixtures/argo-rollouts-info/canary', '--output', 'json']);
+    expect(result.code).toBe(1);
+    const body = healthSchema.parse(JSON.parse(result.stdout));
+    expect(body.status).toBe('fail');
+    expect(body.cycle!.apiRequests).toBeGreaterThan(0);
+    expect(body.checks.find((c) => c.check === 'controller-pods')).toMatchObject({ status: 'fail', target: 'argo-rollouts/argo-rollouts' });
+  });
+
+  it('exits 0 on the healthy homelab and prints the table', async () => {
+    const result = await runCli(['check', '--simulate', 'src/simulator/scenarios/homelab', '--check', 'controller-pods']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^rollout-doctor: ok {2}\(checked /);
+    expect(result.stdout).toContain('controller-pods  argo-rollouts/argo-rollouts');
+    expect(result.stderr).toBe('');
+  });
+
+  it('--simulate-fault turns the affected checks unknown, exit 1', async () => {
+    const result = await runCli(['check', '--simulate', 'src/simulator/scenarios/homelab', '--check', 'controller-pods', '--simulate-fault', 'pods=403', '--output', 'json']);
+    expect(result.code).toBe(1);
+    const body = healthSchema.parse(JSON.parse(result.stdout));
+    expect(body.checks).toMatchObject([{ check: 'controller-pods', target: '*', status: 'unknown', summary: 'rollout-doctor may not list pods in namespace argo-rollouts (403 Forbidden)' }]);
+  });
+});
+
+describe('demo', () => {
+  it('serves the simulated homelab: /health ok, /metrics passes promtool, SIGTERM exits 0', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'demo', '--listen', '127.0.0.1:0'], {
+      cwd: REPO,
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      let url: string | undefined;
+      for (let i = 0; i < 200 && !url; i++) {
+        url = /serving the simulated homelab on (http:\/\/\S+)/.exec(stdout)?.[1];
+        if (!url) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(url, `demo did not start:\n${stderr}`).toBeDefined();
+      expect(stdout).toContain(`curl -s ${url}/health`);
+      for (let i = 0; i < 100; i++) {
+        if ((await fetch(`${url}/readyz`)).status === 200) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const health = await fetch(`${url}/health`);
+      const body = healthSchema.parse(await health.json());
+      expect(body.checks.filter((c) => c.status !== 'ok')).toEqual([]);
+      expect(health.status).toBe(200);
+      expect(body.status).toBe('ok');
+      expect(body.checks.length).toBeGreaterThan(2);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toContain('rollout_doctor_check_status{check="endpoint",target="litellm",status="ok"} 1');
+      const promtool = requireBinary('promtool', 'the demo /metrics lint');
+      if (promtool) expect(execFileSync(promtool, ['check', 'metrics'], { input: metrics, encoding: 'utf8' }).trim()).toBe('');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+});

@@ -1,0 +1,119 @@
+/**
+ * Table-driven check tests over fixture folders (kube-state-metrics' input object -> expected
+ * output): each case is a folder of Kubernetes YAML (+ logs/) and an expected.yaml with the status
+ * and details expected for each (check, target). The folder runs through the real simulator and the
+ * real client-node, exactly as `rollout-doctor check --simulate DIR` runs it.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { expect } from 'vitest';
+import { parse } from 'yaml';
+import type { Config } from '../../src/config/schema.js';
+import type { Status, StoredResult } from '../../src/engine/types.js';
+import { runCheckOnce, resolveConfig, type CheckOutput } from '../../src/main.js';
+import type { Fault } from '../../src/simulator/types.js';
+
+export interface ExpectedResult {
+  target: string;
+  status: Status;
+  /** Substrings the summary must contain. */
+  summary?: string | string[];
+  /** A subset of details (toMatchObject). */
+  details?: Record<string, unknown>;
+  /** Substrings, each of which some remediation line must contain. */
+  remediation?: string[];
+}
+
+export interface CaseFile {
+  /** What the case shows (printed as the test name). */
+  description?: string;
+  /** The time the checks evaluate at (and the simulator's log clock). */
+  now?: string;
+  faults?: Record<string, Fault>;
+  /** Merged over the folder's rollout-doctor.yaml (or the defaults). */
+  config?: Record<string, unknown>;
+  results: ExpectedResult[];
+  /** Targets that must not be reported. */
+  absent?: string[];
+  /** When true, no other target may be reported. */
+  exact?: boolean;
+}
+
+export interface FixtureCase {
+  name: string;
+  dir: string;
+  expected: CaseFile;
+}
+
+export const FIXTURE_ROOT = path.resolve(import.meta.dirname, '..', 'fixtures');
+
+/** The case folders of test/fixtures/<checkId>/, each with an expected.yaml. */
+export function fixtureCases(checkId: string): FixtureCase[] {
+  const root = path.join(FIXTURE_ROOT, checkId);
+  return readdirSync(root)
+    .filter((name) => statSync(path.join(root, name)).isDirectory() && existsSync(path.join(root, name, 'expected.yaml')))
+    .sort()
+    .map((name) => ({ name, dir: path.join(root, name), expected: parse(readFileSync(path.join(root, name, 'expected.yaml'), 'utf8')) as CaseFile }));
+}
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] =
+      value && typeof value === 'object' && !Array.isArray(value) && current && typeof current === 'object' && !Array.isArray(current)
+        ? merge(current as Record<string, unknown>, value as Record<string, unknown>)
+        : value;
+  }
+  return out;
+}
+
+/** Short deadlines so hung-call cases end quickly. */
+export const FAST_TIMEOUTS = { requestMs: 400, checkMs: 1500, cycleMs: 4000 };
+
+export interface RunCaseOptions {
+  faults?: Record<string, Fault>;
+  now?: string;
+  config?: Record<string, unknown>;
+  only?: string[];
+}
+
+/** Runs one cycle of `checkId` on the folder through the simulator. */
+export async function runCase(checkId: string | string[], dir: string, options: RunCaseOptions = {}): Promise<CheckOutput> {
+  const loaded = await resolveConfig({ simulate: { dir } });
+  const raw = loaded.file ? (parse(readFileSync(loaded.file, 'utf8')) as Record<string, unknown>) ?? {} : {};
+  const merged = merge(merge({ timeouts: FAST_TIMEOUTS }, raw), options.config ?? {});
+  const { parseConfig } = await import('../../src/config/load.js');
+  const config: Config = parseConfig(merged, loaded.file ?? `${dir}/<case config>`);
+  return runCheckOnce({
+    config: { ...loaded, config },
+    simulate: { dir, faults: options.faults, now: options.now ? new Date(options.now) : undefined, ephemeralAppPorts: true },
+    only: Array.isArray(checkId) ? checkId : [checkId],
+    logLevel: 'silent',
+  });
+}
+
+export function assertResults(checkId: string, results: readonly { check: string; target: string; status: Status; summary: string; details: Record<string, unknown>; remediation: string[] }[], expected: CaseFile): void {
+  const mine = results.filter((r) => r.check === checkId);
+  for (const want of expected.results) {
+    const got = mine.find((r) => r.target === want.target);
+    expect(got, `no result for ${checkId} ${want.target}; got ${mine.map((r) => `${r.target}=${r.status}`).join(', ') || 'nothing'}`).toBeDefined();
+    expect({ target: got!.target, status: got!.status, summary: got!.summary }).toMatchObject({ target: want.target, status: want.status });
+    for (const part of [want.summary ?? []].flat()) expect(got!.summary).toContain(part);
+    if (want.details) expect(got!.details).toMatchObject(want.details);
+    for (const part of want.remediation ?? []) {
+      expect(got!.remediation.some((line) => line.includes(part)), `remediation of ${want.target} lacks "${part}":\n${got!.remediation.join('\n')}`).toBe(true);
+    }
+    if (want.status === 'ok') expect(got!.remediation).toEqual([]);
+  }
+  for (const target of expected.absent ?? []) expect(mine.map((r) => r.target)).not.toContain(target);
+  if (expected.exact) expect(mine.map((r) => r.target).sort()).toEqual(expected.results.map((r) => r.target).sort());
+}
+
+export async function runFixtureCase(checkId: string, fixture: FixtureCase): Promise<CheckOutput> {
+  const output = await runCase(checkId, fixture.dir, { faults: fixture.expected.faults, now: fixture.expected.now, config: fixture.expected.config });
+  assertResults(checkId, output.body.checks, fixture.expected);
+  return output;
+}
+
+export type { StoredResult };

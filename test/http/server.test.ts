@@ -1,0 +1,149 @@
+/**
+ * The HTTP surface on a real loopback server (lightship's pattern): /health JSON and text, filters,
+ * status codes, the state before the first cycle, probes, and /metrics validated by promtool.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { fetch } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Check } from '../../src/engine/types.js';
+import { healthSchema } from '../../src/http/health-schema.js';
+import { buildServer } from '../../src/http/server.js';
+import { requireBinary } from '../helpers/binaries.js';
+import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
+
+let dir: string;
+let runtime: TestRuntime;
+let app: FastifyInstance;
+let base: string;
+
+const statusCheck: Check = {
+  id: 'sample',
+  description: 'one result per status, from the Rollouts',
+  needs: ['rollouts'],
+  metrics: [
+    {
+      name: 'rollout_doctor_sample_value',
+      help: 'A sample family read from details.',
+      labelNames: ['target'],
+      collect: (r) => (typeof r.details.value === 'number' ? [{ labels: { target: r.target }, value: r.details.value }] : []),
+    },
+  ],
+  async run(ctx) {
+    return ctx.snapshot.list('rollouts').map((r) => {
+      const status = (r.metadata.labels?.want ?? 'ok') as 'ok' | 'warn' | 'fail';
+      const target = `${r.metadata.namespace}/${r.metadata.name}`;
+      return {
+        target,
+        status,
+        summary: `${target} is ${status}`,
+        remediation: status === 'ok' ? [] : [`kubectl argo rollouts get rollout ${r.metadata.name} -n ${r.metadata.namespace}`, 'Fix the thing.'],
+        details: { value: status === 'ok' ? 1 : 0 },
+      };
+    });
+  },
+};
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'rd-http-'));
+  const rollout = (name: string, want: string) => `apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: ${name}, namespace: apps, labels: {want: ${want}}}\nspec: {}\n`;
+  writeFileSync(path.join(dir, 'rollouts.yaml'), [rollout('good', 'ok'), rollout('slow', 'warn'), rollout('broken', 'fail')].join('---\n'));
+  runtime = await testRuntime({ dir, checks: [statusCheck] });
+  app = buildServer({ health: runtime.daemon, metrics: runtime.metrics });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+});
+
+afterAll(async () => {
+  await app.close();
+  await runtime.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('before the first cycle', () => {
+  it('/health is 503 unknown with no checks, /readyz is 503, /livez is 200', async () => {
+    const health = await fetch(`${base}/health`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toEqual({ schemaVersion: 1, status: 'unknown', checkedAt: null, cycle: null, checks: [] });
+    expect((await fetch(`${base}/readyz`)).status).toBe(503);
+    expect((await fetch(`${base}/livez`)).status).toBe(200);
+  });
+});
+
+describe('after a cycle', () => {
+  beforeAll(async () => {
+    await runtime.daemon.runOnce();
+  });
+
+  it('/health has the documented shape and the worst status', async () => {
+    const response = await fetch(`${base}/health`);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const body = healthSchema.parse(await response.json());
+    expect(body.status).toBe('fail');
+    expect(body.cycle).toMatchObject({ apiRequests: 1 });
+    expect(body.checks.map((c) => [c.target, c.status])).toEqual([
+      ['apps/broken', 'fail'],
+      ['apps/good', 'ok'],
+      ['apps/slow', 'warn'],
+    ]);
+    expect(body.checks[1]!.remediation).toEqual([]);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+  });
+
+  it('filters recompute the overall status and the HTTP code', async () => {
+    const warn = await fetch(`${base}/health?target=apps/slow`);
+    expect(warn.status).toBe(200);
+    expect(((await warn.json()) as { status: string }).status).toBe('warn');
+    const ok = await fetch(`${base}/health?check=sample&target=apps/good`);
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { checks: unknown[] }).checks).toHaveLength(1);
+    const none = await fetch(`${base}/health?check=nope`);
+    expect(none.status).toBe(404);
+    expect(await none.json()).toMatchObject({ status: 'unknown', checks: [] });
+    const bad = await fetch(`${base}/health?format=xml`);
+    expect(bad.status).toBe(400);
+  });
+
+  it('?format=text and Accept: text/plain give an aligned table with remediation under non-ok rows', async () => {
+    const text = await (await fetch(`${base}/health?format=text`)).text();
+    const viaAccept = await (await fetch(`${base}/health`, { headers: { accept: 'text/plain' } })).text();
+    expect(viaAccept).toBe(text);
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^rollout-doctor: FAIL {2}\(checked .*, cycle \d+ ms, 1 API requests\)$/);
+    expect(lines[2]).toMatch(/^STATUS {2}CHECK {3}TARGET {7}SUMMARY$/);
+    expect(lines[3]).toBe('FAIL    sample  apps/broken  apps/broken is fail');
+    expect(lines[4]).toBe('        $ kubectl argo rollouts get rollout broken -n apps');
+    expect(lines[5]).toBe('          Fix the thing.');
+    expect(lines[6]).toBe('ok      sample  apps/good    apps/good is ok');
+  });
+
+  it('/metrics serves the exposition rendered at the end of the cycle', async () => {
+    const response = await fetch(`${base}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    expect(text).toBe(runtime.metrics.text());
+    for (const status of ['ok', 'warn', 'fail', 'unknown']) {
+      expect(text).toContain(`rollout_doctor_check_status{check="sample",target="apps/good",status="${status}"} ${status === 'ok' ? 1 : 0}`);
+    }
+    expect(text).toContain('rollout_doctor_sample_value{target="apps/good"} 1');
+    expect(text).toMatch(/^rollout_doctor_cycles_total 1$/m);
+    expect(text).toMatch(/^rollout_doctor_build_info\{version="\d+\.\d+\.\d+"\} 1$/m);
+    expect(text).toContain('rollout_doctor_cycle_duration_seconds_bucket');
+    expect(text).toContain('process_resident_memory_bytes');
+    expect(text).toContain('nodejs_eventloop_lag_seconds');
+    expect(text).not.toMatch(/nodejs_active_\w+_total/);
+  });
+
+  it('promtool check metrics passes on the whole exposition', () => {
+    const promtool = requireBinary('promtool', 'the /metrics lint');
+    if (!promtool) return;
+    const output = execFileSync(promtool, ['check', 'metrics'], { input: runtime.metrics.text(), encoding: 'utf8' });
+    expect(output.trim()).toBe('');
+  });
+});

@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { listScenarioFiles, loadScenario, startSimulator } from '../../src/simulator/index.js';
+import { apiError, kubeConfigFor, removeDir, writeScenario } from './helpers.js';
+
+const FILES: Record<string, string> = {
+  'b/pods.yaml': `
+apiVersion: v1
+kind: Pod
+metadata: { name: no-namespace }
+---
+# a document without apiVersion/kind is skipped
+foo: bar
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: in-ns, namespace: team-a, resourceVersion: "500" }
+`,
+  'a/list.yml': `
+apiVersion: v1
+kind: List
+items:
+  - apiVersion: v1
+    kind: ConfigMap
+    metadata: { name: from-list, namespace: team-a }
+  - apiVersion: v1
+    kind: Namespace
+    metadata: { name: team-a }
+`,
+  'c/typed.json': JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'ServiceList',
+    items: [{ metadata: { name: 'typed-item', namespace: 'team-a' }, spec: {} }],
+  }),
+  'rollout-doctor.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: daemon-config }\n',
+  'c/expected.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: expectations }\n',
+  'logs/team-a/x.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: under-logs }\n',
+  'notes.txt': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: not-yaml }\n',
+  'd/crd.yaml': `
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: { name: widgets.example.com }
+spec:
+  group: example.com
+  names: { kind: Widget, plural: widgets, singular: widget }
+  scope: Cluster
+  versions: [{ name: v1beta1, served: true, storage: true }]
+`,
+  // Sorted before the CRD, yet gets the CRD's cluster scope.
+  'd/a-widget.yaml': 'apiVersion: example.com/v1beta1\nkind: Widget\nmetadata: { name: w1 }\n',
+};
+
+describe('loadScenario', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await writeScenario(FILES);
+  });
+  afterAll(() => removeDir(dir));
+
+  it('lists object files sorted by path, skipping the daemon config, expectations, logs/ and other extensions', async () => {
+    expect(await listScenarioFiles(dir)).toEqual(['a/list.yml', 'b/pods.yaml', 'c/typed.json', 'd/a-widget.yaml', 'd/crd.yaml']);
+  });
+
+  it('expands Lists, skips untyped documents, defaults the namespace and fills resourceVersions', async () => {
+    const objects = await loadScenario(dir);
+    const names = objects.map((o) => `${o['kind']}/${(o['metadata'] as any).namespace ?? ''}/${(o['metadata'] as any).name}`);
+    expect(names).toEqual([
+      'ConfigMap/team-a/from-list',
+      'Namespace//team-a',
+      'Pod/default/no-namespace',
+      'Pod/team-a/in-ns',
+      'Service/team-a/typed-item',
+      'Widget//w1',
+      'CustomResourceDefinition//widgets.example.com',
+    ]);
+    const rvs = objects.map((o) => (o['metadata'] as any).resourceVersion);
+    // Explicit versions are kept; missing ones come from a counter above the highest one present.
+    expect(rvs[3]).toBe('500');
+    expect(rvs.filter((_, i) => i !== 3).map(Number)).toEqual([501, 502, 503, 504, 505, 506]);
+    expect(objects[4]).toMatchObject({ apiVersion: 'v1', kind: 'Service' });
+  });
+
+  it('names the file of a broken YAML document', async () => {
+    const bad = await writeScenario({ 'broken.yaml': 'apiVersion: v1\nkind: Pod\nmetadata: { name: [\n' });
+    try {
+      await expect(loadScenario(bad)).rejects.toThrow(/broken\.yaml: document 1/);
+    } finally {
+      await removeDir(bad);
+    }
+  });
+
+  it('serves what it loaded, with CRD-registered kinds at their CRD version and scope', async () => {
+    const sim = await startSimulator({ dir });
+    try {
+      const kc = kubeConfigFor(sim);
+      const core = kc.makeApiClient(CoreV1Api);
+      const pods = await core.listNamespacedPod({ namespace: 'default' });
+      expect(pods.items.map((p) => p.metadata?.name)).toEqual(['no-namespace']);
+      expect(pods.items[0]?.metadata?.namespace).toBe('default');
+      const cms = await core.listConfigMapForAllNamespaces();
+      expect(cms.items.map((c) => c.metadata?.name)).toEqual(['from-list']);
+      const custom = kc.makeApiClient(CustomObjectsApi);
+      const widgets = (await custom.listClusterCustomObject({ group: 'example.com', version: 'v1beta1', plural: 'widgets' })) as any;
+      expect(widgets.kind).toBe('WidgetList');
+      expect(widgets.items.map((w: any) => w.metadata.name)).toEqual(['w1']);
+      const wrongVersion = await apiError(custom.listClusterCustomObject({ group: 'example.com', version: 'v1', plural: 'widgets' }));
+      expect(wrongVersion.code).toBe(404);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('loads options.objects after the folder, replacing objects of the same name', async () => {
+    const sim = await startSimulator({
+      dir,
+      objects: [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'no-namespace' }, spec: { containers: [{ name: 'replaced' }] } }],
+    });
+    try {
+      const pods = sim.objects('Pod');
+      expect(pods).toHaveLength(2);
+      expect((pods.find((p: any) => p.metadata.name === 'no-namespace') as any).spec.containers[0].name).toBe('replaced');
+    } finally {
+      await sim.close();
+    }
+  });
+});
