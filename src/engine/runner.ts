@@ -144,7 +144,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleOutcome> {
         const abort = untilAborted(checkDeadline.signal);
         try {
           const output = await Promise.race([
-            check.run({ config, snapshot, kube: reads.forCheck(checkDeadline.signal), http: prober, signal: checkDeadline.signal, now: evaluatedAt }),
+            check.run({ config, snapshot, kube: reads.forCheck(checkDeadline.signal), http: prober, signal: checkDeadline.signal, now: evaluatedAt, checks }),
             abort.promise,
           ]);
           return { check, results: validate(check, output, config.kubectlContext), durationMs: performance.now() - checkStarted };

@@ -53,6 +53,8 @@ export interface CheckContext {
   readonly signal: AbortSignal;
   /** The cycle's clock (fixed in simulations with --simulate-now). */
   readonly now: Date;
+  /** The checks enabled this cycle (self-rbac derives rollout-doctor's permissions from them). */
+  readonly checks: readonly Check[];
 }
 
 export interface Check {
