@@ -124,7 +124,8 @@ export interface SnapshotRequest {
   customKinds: readonly CustomKindRef[];
 }
 
-const PAGE_SIZE = 500;
+/** One request per kind up to this many objects (a 1,000-rollout cluster); 50,000 pods take 10 pages. */
+const PAGE_SIZE = 5000;
 
 interface Page<T> {
   items: T[];

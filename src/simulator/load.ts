@@ -62,9 +62,21 @@ export function expandDocument(doc: unknown): KubeObject[] {
   return [doc];
 }
 
-/** Parses one file's text (multi-document YAML; JSON is YAML) into typed documents. */
+/**
+ * Parses one file's text (multi-document YAML; JSON is YAML) into typed documents. A .json file
+ * goes through JSON.parse first: generated scale scenarios are tens of MB, which the YAML parser
+ * takes seconds and a GB to read.
+ */
 export function parseObjects(text: string, source: string): KubeObject[] {
   const out: KubeObject[] = [];
+  if (source.endsWith('.json')) {
+    try {
+      return expandDocument(JSON.parse(text) as unknown);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      // Not strict JSON (comments, trailing commas): the YAML parser below says where.
+    }
+  }
   const docs = parseAllDocuments(text, { prettyErrors: true });
   const list = Array.isArray(docs) ? docs : [docs];
   list.forEach((doc, index) => {
