@@ -326,5 +326,10 @@ export function toKubeError(error: unknown, meta: RequestMeta, signal: AbortSign
   // undici reports a body that stops early as 'terminated' (the headers had arrived).
   if (message === 'terminated') return make('InvalidResponse', 0, `answer cut off mid-body${code ? ` (${code})` : ''}`);
   if (code) return make('Unreachable', 0, code);
+  // fetch fails before any answer with a cause that has no code ("bad port", a blocked scheme).
+  if (message === 'fetch failed') {
+    const cause = (error as { cause?: unknown }).cause;
+    return make('Unreachable', 0, cause instanceof Error ? cause.message : 'no connection');
+  }
   return make('InvalidResponse', 0, message.slice(0, 200));
 }

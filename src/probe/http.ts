@@ -168,6 +168,8 @@ export class HttpProber implements Prober {
           headersTimeout: probe.timeoutMs,
           bodyTimeout: probe.timeoutMs,
         });
+        // Bodies we stop reading (redirects, capped reads) are destroyed; their abort is expected.
+        response.body.on('error', () => undefined);
         const location = response.headers.location;
         if (REDIRECT_STATUSES.has(response.statusCode) && typeof location === 'string') {
           response.body.destroy();

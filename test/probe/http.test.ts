@@ -1,0 +1,169 @@
+/**
+ * The outbound prober against real loopback servers: each failure class, bounded reads, redirects,
+ * TLS, injected DNS failures, and the simulation's loopback guard. Addresses outside loopback used
+ * here are documentation ranges (TEST-NET-3) that the guard refuses before any connection is made.
+ */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo, LookupFunction, Socket } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpProber, isLoopbackAddress } from '../../src/probe/http.js';
+
+const TLS_DIR = path.resolve(import.meta.dirname, '..', 'fixtures', 'tls');
+
+let server: http.Server;
+let tlsServer: https.Server;
+let base: string;
+let tlsBase: string;
+const sockets = new Set<Socket>();
+
+function listen(s: http.Server | https.Server): Promise<number> {
+  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as AddressInfo).port)));
+}
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    switch (url.pathname) {
+      case '/ok':
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ auth: req.headers.authorization ?? null }));
+        return;
+      case '/slow':
+        setTimeout(() => res.end('late'), 2000);
+        return;
+      case '/reset':
+        res.writeHead(200, { 'content-length': '1000' });
+        res.write('partial');
+        setTimeout(() => req.socket.destroy(), 20);
+        return;
+      case '/loop':
+        res.writeHead(302, { location: '/loop2' }).end();
+        return;
+      case '/loop2':
+        res.writeHead(302, { location: '/loop' }).end();
+        return;
+      case '/redirect-out':
+        res.writeHead(302, { location: 'http://203.0.113.7/elsewhere' }).end();
+        return;
+      case '/redirect-ok':
+        res.writeHead(301, { location: '/ok' }).end();
+        return;
+      case '/huge': {
+        // 100 MB, written as fast as the client reads: the prober must stop early.
+        const chunk = Buffer.alloc(64 * 1024, 'x');
+        let sent = 0;
+        res.writeHead(200, { 'content-length': String(100 * 1024 * 1024) });
+        const pump = () => {
+          while (sent < 100 * 1024 * 1024) {
+            sent += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+          res.end();
+        };
+        pump();
+        server.emit('huge-started', () => sent);
+        return;
+      }
+      default:
+        res.writeHead(404).end();
+    }
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  base = `http://127.0.0.1:${await listen(server)}`;
+  tlsServer = https.createServer({ cert: readFileSync(path.join(TLS_DIR, 'cert.pem')), key: readFileSync(path.join(TLS_DIR, 'key.pem')) }, (_req, res) => res.end('secure'));
+  tlsBase = `https://127.0.0.1:${await listen(tlsServer)}`;
+});
+
+afterAll(async () => {
+  for (const s of sockets) s.destroy();
+  await new Promise((r) => server.close(r));
+  await new Promise((r) => tlsServer.close(r));
+});
+
+describe('HttpProber', () => {
+  const prober = new HttpProber({ loopbackOnly: true });
+  afterAll(() => prober.close());
+
+  it('answers with status, body and duration; URL credentials become a Basic header', async () => {
+    const result = await prober.request({ url: `http://user:s3cret@127.0.0.1:${new URL(base).port}/ok`, timeoutMs: 2000 });
+    expect(result).toMatchObject({ ok: true, status: 200, bodyTruncated: false, redirects: 0 });
+    if (!result.ok) return;
+    expect(JSON.parse(result.body)).toEqual({ auth: `Basic ${Buffer.from('user:s3cret').toString('base64')}` });
+    expect(result.durationMs).toBeGreaterThan(0);
+  });
+
+  it('classifies a refused connection', async () => {
+    const closed = http.createServer();
+    const port = await listen(closed);
+    await new Promise((r) => closed.close(r));
+    expect(await prober.request({ url: `http://127.0.0.1:${port}/`, timeoutMs: 2000 })).toMatchObject({ ok: false, errorClass: 'refused' });
+  });
+
+  it('classifies a timeout', async () => {
+    expect(await prober.request({ url: `${base}/slow`, timeoutMs: 200 })).toMatchObject({ ok: false, errorClass: 'timeout' });
+  });
+
+  it('classifies a reset in the middle of the body', async () => {
+    expect(await prober.request({ url: `${base}/reset`, timeoutMs: 2000 })).toMatchObject({ ok: false, errorClass: 'reset' });
+  });
+
+  it('follows redirects and stops at a loop', async () => {
+    expect(await prober.request({ url: `${base}/redirect-ok`, timeoutMs: 2000 })).toMatchObject({ ok: true, status: 200, redirects: 1 });
+    expect(await prober.request({ url: `${base}/loop`, timeoutMs: 2000 })).toMatchObject({ ok: false, errorClass: 'redirect' });
+  });
+
+  it('reads at most maxBodyBytes of a 100 MB body', async () => {
+    const result = await prober.request({ url: `${base}/huge`, timeoutMs: 5000, maxBodyBytes: 1024 * 1024 });
+    expect(result).toMatchObject({ ok: true, status: 200, bodyTruncated: true });
+    if (result.ok) expect(result.body.length).toBe(1024 * 1024);
+  });
+
+  it('classifies a certificate it cannot verify, and accepts it with tlsVerify: false', async () => {
+    expect(await prober.request({ url: `${tlsBase}/`, timeoutMs: 2000 })).toMatchObject({ ok: false, errorClass: 'tls' });
+    expect(await prober.request({ url: `${tlsBase}/`, timeoutMs: 2000, tlsVerify: false })).toMatchObject({ ok: true, status: 200, body: 'secure' });
+  });
+
+  it('classifies a failed name lookup injected through the connect options (no real DNS query)', async () => {
+    const failing: LookupFunction = (hostname, _options, callback) => {
+      const error = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname });
+      (callback as (e: Error) => void)(error);
+    };
+    const dnsProber = new HttpProber({ loopbackOnly: true, lookup: failing });
+    try {
+      expect(await dnsProber.request({ url: 'http://litellm.invalid:4000/v1/models', timeoutMs: 2000 })).toMatchObject({ ok: false, errorClass: 'dns' });
+    } finally {
+      await dnsProber.close();
+    }
+  });
+
+  it('in simulation never leaves loopback: IP literals, names that resolve outside it, and redirects out', async () => {
+    expect(await prober.request({ url: 'http://203.0.113.7:4000/v1/models', timeoutMs: 2000 })).toMatchObject({
+      ok: false,
+      errorClass: 'blocked',
+      message: '203.0.113.7:4000 is outside loopback: not contacted in simulation',
+    });
+    const resolvesOutside: LookupFunction = (_hostname, options, callback) => {
+      const all = (options as { all?: boolean }).all;
+      if (all) (callback as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address: '203.0.113.9', family: 4 }]);
+      else (callback as (e: null, a: string, f: number) => void)(null, '203.0.113.9', 4);
+    };
+    const guarded = new HttpProber({ loopbackOnly: true, lookup: resolvesOutside });
+    try {
+      expect(await guarded.request({ url: 'http://apps.example:8080/healthz', timeoutMs: 2000 })).toMatchObject({ ok: false, errorClass: 'blocked' });
+    } finally {
+      await guarded.close();
+    }
+    expect(await prober.request({ url: `${base}/redirect-out`, timeoutMs: 2000 })).toMatchObject({ ok: false, errorClass: 'blocked' });
+  });
+
+  it('knows loopback addresses', () => {
+    expect(['127.0.0.1', '127.0.55.206', '::1', '::ffff:127.0.0.1'].every(isLoopbackAddress)).toBe(true);
+    expect(['203.0.113.7', '::2', '128.0.0.1'].some(isLoopbackAddress)).toBe(false);
+  });
+});
