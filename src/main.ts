@@ -32,6 +32,8 @@ export interface SimulateOptions {
   enforceRbacSubject?: string;
   /** Fixed time the checks evaluate at (and the simulator's log clock). */
   now?: Date;
+  /** Reach the simulated API through this URL instead (tests put a TCP proxy in between). */
+  serverUrl?: (simulatorUrl: string) => Promise<string> | string;
 }
 
 export interface RunOptions {
@@ -106,6 +108,10 @@ export async function createRuntime(options: RunOptions): Promise<Runtime> {
       ephemeralAppPorts: options.simulate.ephemeralAppPorts,
     });
     kubeconfig = simulator.kubeconfig();
+    if (options.simulate.serverUrl) {
+      const server = await options.simulate.serverUrl(simulator.url);
+      kubeconfig.clusters = kubeconfig.clusters.map((c) => ({ ...c, server }));
+    }
     redirectEndpoints(loaded, simulator);
   }
   const checks = options.checks ?? ALL_CHECKS;
