@@ -71,14 +71,10 @@ export async function resolveConfig(options: Pick<RunOptions, 'config' | 'config
   return defaultConfig();
 }
 
-/** Endpoints aimed at a fake app's declared address follow it to where it really listens. */
-function redirectEndpoints(loaded: LoadedConfig, simulator: SimulatedCluster): void {
-  for (const app of simulator.apps) {
-    if (app.url === app.declared) continue;
-    for (const endpoint of loaded.config.endpoints) {
-      if (endpoint.url.startsWith(`${app.declared}/`) || endpoint.url === app.declared) endpoint.url = app.url + endpoint.url.slice(app.declared.length);
-    }
-  }
+/** Fake apps declared at fixed addresses but listening elsewhere: probes follow them there. */
+function appOrigins(simulator: SimulatedCluster | undefined): Map<string, string> | undefined {
+  const moved = simulator?.apps.filter((app) => app.url !== app.declared) ?? [];
+  return moved.length > 0 ? new Map(moved.map((app) => [new URL(app.declared).origin, app.url])) : undefined;
 }
 
 /** Everything a running rollout-doctor holds, so it can be stopped in one call. */
@@ -112,7 +108,6 @@ export async function createRuntime(options: RunOptions): Promise<Runtime> {
       const server = await options.simulate.serverUrl(simulator.url);
       kubeconfig.clusters = kubeconfig.clusters.map((c) => ({ ...c, server }));
     }
-    redirectEndpoints(loaded, simulator);
   }
   const checks = options.checks ?? ALL_CHECKS;
   const unknownChecks = (options.only ?? []).filter((id) => !checks.some((c) => c.id === id));
@@ -130,7 +125,7 @@ export async function createRuntime(options: RunOptions): Promise<Runtime> {
   const metrics = new Metrics({ checks, version: VERSION, intervalSeconds: 30 });
   const client = new KubeClient(kc, { requestTimeoutMs: loaded.config.timeouts.requestMs });
   // Counting goes through the daemon's cycle observer; the client itself stays metrics-free.
-  const prober = new HttpProber({ loopbackOnly: Boolean(options.simulate), lookup: options.lookup });
+  const prober = new HttpProber({ loopbackOnly: Boolean(options.simulate), lookup: options.lookup, origins: appOrigins(simulator) });
   const daemon = new Daemon({
     client,
     checks,

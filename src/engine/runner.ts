@@ -4,6 +4,7 @@
  * error the store turns into `unknown` with the reason. The runner times the checks; checks never
  * time themselves.
  */
+import { setMaxListeners } from 'node:events';
 import type { Config } from '../config/schema.js';
 import { DeadlineExceeded, type KubeClient, type RequestObserver } from '../kube/client.js';
 import { isKubeError } from '../kube/errors.js';
@@ -69,6 +70,8 @@ export function checkNeeds(checks: readonly Check[], config: Config): { kinds: K
 /** An AbortController that fires on the parent signal or after `ms`, and cleans up after itself. */
 export function deadline(parent: AbortSignal, ms: number, what: string): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
+  // Every request of the cycle listens on this signal; dozens at once are expected, not a leak.
+  setMaxListeners(0, controller.signal);
   const onAbort = () => controller.abort(parent.reason);
   if (parent.aborted) controller.abort(parent.reason);
   else parent.addEventListener('abort', onAbort, { once: true });

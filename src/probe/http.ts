@@ -43,10 +43,19 @@ export interface Prober {
 }
 
 export interface ProberOptions {
-  /** Refuse any destination outside 127.0.0.0/8 and ::1 (simulations). */
+  /**
+   * Refuse any destination outside 127.0.0.0/8 and ::1 (simulations). Host names are then not
+   * resolved at all (a DNS query would leave the machine), except `localhost` and a `lookup` a
+   * test injects.
+   */
   loopbackOnly: boolean;
   /** Name resolution; tests inject failures here so no real DNS query leaves the machine. */
   lookup?: LookupFunction;
+  /**
+   * Origins (`http://host:port`) to connect to elsewhere: a simulation's fake apps declared at
+   * fixed addresses but listening on ephemeral ports. What is reported stays the declared URL.
+   */
+  origins?: ReadonlyMap<string, string>;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -77,6 +86,17 @@ function loopbackLookup(inner: LookupFunction): LookupFunction {
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** In simulation only `localhost` names resolve; anything else would be a DNS query off the machine. */
+const noExternalLookup: LookupFunction = ((hostname: string, options: dns.LookupOptions, callback: (...args: unknown[]) => void) => {
+  if (hostname === 'localhost' || hostname.endsWith('.localhost')) {
+    const all = (options as { all?: boolean }).all;
+    if (all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+    else callback(null, '127.0.0.1', 4);
+    return;
+  }
+  callback(Object.assign(new Error(`${hostname}: host names are not resolved in simulation: not contacted in simulation`), { code: 'EBLOCKED' }));
+}) as LookupFunction;
 
 function errorCode(error: unknown): string | undefined {
   for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
@@ -113,7 +133,7 @@ export class HttpProber implements Prober {
   private agent(tlsVerify: boolean): Agent {
     let agent = this.agents.get(tlsVerify);
     if (!agent) {
-      const base = this.options.lookup ?? (dns.lookup as unknown as LookupFunction);
+      const base = this.options.lookup ?? (this.options.loopbackOnly ? noExternalLookup : (dns.lookup as unknown as LookupFunction));
       const lookup = this.options.loopbackOnly ? loopbackLookup(base) : base;
       agent = new Agent({ connect: { lookup, rejectUnauthorized: tlsVerify }, keepAliveTimeout: 4000 });
       this.agents.set(tlsVerify, agent);
@@ -159,7 +179,9 @@ export class HttpProber implements Prober {
           return { ok: false, errorClass: 'blocked', message: `${target.host} is outside loopback: not contacted in simulation`, durationMs: elapsed() };
         }
         seen.add(target.toString());
-        const response = await request(target, {
+        const mapped = this.options.origins?.get(target.origin);
+        const connectTo = mapped ? new URL(target.pathname + target.search, mapped) : target;
+        const response = await request(connectTo, {
           method: method as 'GET',
           headers,
           body,

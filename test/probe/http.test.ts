@@ -162,6 +162,24 @@ describe('HttpProber', () => {
     expect(await prober.request({ url: `${base}/redirect-out`, timeoutMs: 2000 })).toMatchObject({ ok: false, errorClass: 'blocked' });
   });
 
+  it('in simulation resolves no host name but localhost (no DNS query leaves the machine)', async () => {
+    expect(await prober.request({ url: 'http://vmsingle.monitoring.svc:8428/api/v1/query', timeoutMs: 2000 })).toMatchObject({
+      ok: false,
+      errorClass: 'blocked',
+      message: 'vmsingle.monitoring.svc: host names are not resolved in simulation: not contacted in simulation',
+    });
+    expect(await prober.request({ url: `http://localhost:${new URL(base).port}/ok`, timeoutMs: 2000 })).toMatchObject({ ok: true, status: 200 });
+  });
+
+  it('connects a declared origin where it really listens (fake apps on ephemeral ports)', async () => {
+    const mapped = new HttpProber({ loopbackOnly: true, origins: new Map([['http://127.0.55.206:4000', base]]) });
+    try {
+      expect(await mapped.request({ url: 'http://127.0.55.206:4000/ok', timeoutMs: 2000 })).toMatchObject({ ok: true, status: 200 });
+    } finally {
+      await mapped.close();
+    }
+  });
+
   it('knows loopback addresses', () => {
     expect(['127.0.0.1', '127.0.55.206', '::1', '::ffff:127.0.0.1'].every(isLoopbackAddress)).toBe(true);
     expect(['203.0.113.7', '::2', '128.0.0.1'].some(isLoopbackAddress)).toBe(false);
