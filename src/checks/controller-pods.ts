@@ -9,14 +9,13 @@
  */
 import type { Config } from '../config/schema.js';
 import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/types.js';
-import type { ContainerStatus, Deployment, Pod } from '../kube/types.js';
-import { lastFatalOrError, quote } from './lib/logs.js';
+import type { ContainerStatus, Pod } from '../kube/types.js';
+import { controllerPods, findControllerDeployment, PREVIOUS_LOG } from './lib/controller.js';
+import { lastFatalOrError, quote, quoteEnds } from './lib/logs.js';
 import { result } from './lib/results.js';
-import { matchesSelector, parseSelector } from './lib/selectors.js';
 import { secondsSince, toMillis } from './lib/time.js';
 
 const RECENT_RESTART_SECONDS = 3600;
-const PREVIOUS_LOG = { tailLines: 200, limitBytes: 64 * 1024 };
 /** Previous logs read per cycle at most (one per crashing pod, the first few). */
 const MAX_LOG_READS = 3;
 
@@ -35,21 +34,6 @@ interface PodState {
   /** Container whose previous log explains a crash. */
   crashedContainer?: string;
   restartedRecently: boolean;
-}
-
-/** The controller Deployment: by configured name, else by label in the controller namespace. */
-export function findControllerDeployment(ctx: Pick<CheckContext, 'snapshot' | 'config'>): Deployment | undefined {
-  const { namespace, deployment, selector } = ctx.config.controller;
-  const byName = ctx.snapshot.find('deployments', namespace, deployment);
-  if (byName) return byName;
-  const wanted = parseSelector(selector);
-  return ctx.snapshot.inNamespace('deployments', namespace).find((d) => matchesSelector(d.metadata?.labels, wanted));
-}
-
-/** The controller's pods through the Deployment's own selector (the dashboard shares the name label). */
-export function controllerPods(ctx: Pick<CheckContext, 'snapshot'>, deployment: Deployment): Pod[] {
-  const namespace = deployment.metadata?.namespace ?? '';
-  return ctx.snapshot.list('controllerPods').filter((p) => p.metadata?.namespace === namespace && matchesSelector(p.metadata?.labels, deployment.spec?.selector));
 }
 
 function isPodReady(pod: Pod): boolean {
@@ -104,7 +88,7 @@ async function readCrashLine(ctx: CheckContext, namespace: string, pod: PodState
   try {
     const text = await ctx.kube.podLog({ namespace, pod: pod.name, container: pod.crashedContainer, previous: true, ...PREVIOUS_LOG });
     const line = lastFatalOrError(text);
-    return line ? { line: quote(line.message) } : {};
+    return line ? { line: quoteEnds(line.message) } : {};
   } catch (error) {
     return { error: (error as Error).message };
   }

@@ -5,14 +5,36 @@
 import type { Check } from '../engine/types.js';
 import { controllerPodsCheck } from './controller-pods.js';
 import { endpointCheck } from './endpoint.js';
+import { argocdSyncCheck } from './argocd-sync.js';
+import { controllerPluginsCheck } from './controller-plugins.js';
+import { controllerRbacCheck } from './controller-rbac.js';
+import { rolloutTrafficCheck } from './rollout-traffic.js';
+import { selfRbacCheck } from './self-rbac.js';
 // imports:controller
+import { rolloutAnalysisCheck } from './rollout-analysis.js';
+import { rolloutReferencesCheck } from './rollout-references.js';
+import { rolloutStatusCheck } from './rollout-status.js';
 // imports:rollout-a
+import { analysisPreflightCheck } from './analysis-preflight.js';
+import { rolloutPodsCheck } from './rollout-pods.js';
+import { rolloutServicesCheck } from './rollout-services.js';
 // imports:rollout-b
 
 export const ALL_CHECKS: readonly Check[] = [
   controllerPodsCheck,
+  controllerPluginsCheck,
+  controllerRbacCheck,
+  selfRbacCheck,
+  rolloutTrafficCheck,
+  argocdSyncCheck,
   // checks:controller
   endpointCheck,
+  rolloutStatusCheck,
+  rolloutAnalysisCheck,
+  rolloutReferencesCheck,
   // checks:rollout-a
+  rolloutServicesCheck,
+  rolloutPodsCheck,
+  analysisPreflightCheck,
   // checks:rollout-b
 ];

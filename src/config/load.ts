@@ -123,7 +123,7 @@ export async function loadConfigFile(file: string): Promise<LoadedConfig> {
 }
 
 /** Relative file paths in the config (token files) are relative to the config file. */
-function resolvePaths(config: Config, baseDir: string): Config {
+export function resolvePaths(config: Config, baseDir: string): Config {
   for (const endpoint of config.endpoints) {
     if (endpoint.bearerToken?.file) endpoint.bearerToken.file = path.resolve(baseDir, endpoint.bearerToken.file);
   }

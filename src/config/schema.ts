@@ -148,7 +148,13 @@ export const configSchema = z.strictObject({
   checks: z
     .strictObject({
       'controller-pods': z.strictObject({ ...checkToggle }).prefault({}),
-      'controller-plugins': z.strictObject({ ...checkToggle }).prefault({}),
+      'controller-plugins': z
+        .strictObject({
+          ...checkToggle,
+          /** How far back the controller log is searched for runtime plugin errors. */
+          recentWindow: duration.default(600),
+        })
+        .prefault({}),
       'controller-rbac': z.strictObject({ ...checkToggle }).prefault({}),
       'self-rbac': z.strictObject({ ...checkToggle }).prefault({}),
       'rollout-traffic': z.strictObject({ ...checkToggle }).prefault({}),

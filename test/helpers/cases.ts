@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { parse } from 'yaml';
+import { parseConfig, resolvePaths } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import type { Status, StoredResult } from '../../src/engine/types.js';
 import { runCheckOnce, resolveConfig, type CheckOutput } from '../../src/main.js';
@@ -76,6 +77,8 @@ export interface RunCaseOptions {
   now?: string;
   config?: Record<string, unknown>;
   only?: string[];
+  /** Authorize the daemon's requests as this user with the folder's RBAC objects. */
+  enforceRbacSubject?: string;
 }
 
 /** Runs one cycle of `checkId` on the folder through the simulator. */
@@ -83,11 +86,10 @@ export async function runCase(checkId: string | string[], dir: string, options: 
   const loaded = await resolveConfig({ simulate: { dir } });
   const raw = loaded.file ? (parse(readFileSync(loaded.file, 'utf8')) as Record<string, unknown>) ?? {} : {};
   const merged = merge(merge({ timeouts: FAST_TIMEOUTS }, raw), options.config ?? {});
-  const { parseConfig } = await import('../../src/config/load.js');
-  const config: Config = parseConfig(merged, loaded.file ?? `${dir}/<case config>`);
+  const config: Config = resolvePaths(parseConfig(merged, loaded.file ?? `${dir}/<case config>`), dir);
   return runCheckOnce({
     config: { ...loaded, config },
-    simulate: { dir, faults: options.faults, now: options.now ? new Date(options.now) : undefined, ephemeralAppPorts: true },
+    simulate: { dir, faults: options.faults, now: options.now ? new Date(options.now) : undefined, ephemeralAppPorts: true, enforceRbacSubject: options.enforceRbacSubject },
     only: Array.isArray(checkId) ? checkId : [checkId],
     logLevel: 'silent',
   });

@@ -155,12 +155,13 @@ describe('bundled homelab scenario', () => {
 });
 
 describe('bundled homelab scenario: fixed fake app addresses', () => {
-  it('listens on 127.0.55.206:4000 and 127.0.55.207:8080', async () => {
+  it('listens on 127.0.55.206:4000, 127.0.55.207:8080 and 127.0.55.208:8428', async () => {
     const sim = await startSimulator({ dir: HOMELAB_SCENARIO_DIR });
     try {
       expect(sim.apps).toEqual([
         { name: 'litellm', url: 'http://127.0.55.206:4000', declared: 'http://127.0.55.206:4000' },
         { name: 'sympozium', url: 'http://127.0.55.207:8080', declared: 'http://127.0.55.207:8080' },
+        { name: 'victoriametrics', url: 'http://127.0.55.208:8428', declared: 'http://127.0.55.208:8428' },
       ]);
       expect((await fetch('http://127.0.55.207:8080/healthz')).status).toBe(200);
     } finally {

@@ -20,16 +20,37 @@ export function unknownResult(target: string, error: unknown, details: Record<st
 
 /**
  * Evaluates each target on its own: an error for one target (a log that cannot be read, a list the
- * target needs that failed) makes that target `unknown` and leaves the others alone.
+ * target needs that failed) makes that target `unknown` and leaves the others alone. `concurrency`
+ * bounds how many targets are evaluated at once (checks that make a request per target keep the
+ * number of requests in flight on their deadline small).
  */
-export async function evaluateEach<T>(items: readonly T[], targetOf: (item: T) => string, evaluate: (item: T) => Promise<CheckResult> | CheckResult): Promise<CheckResult[]> {
-  return Promise.all(
-    items.map(async (item) => {
-      try {
-        return await evaluate(item);
-      } catch (error) {
-        return unknownResult(targetOf(item), error);
-      }
-    }),
-  );
+export async function evaluateEach<T>(
+  items: readonly T[],
+  targetOf: (item: T) => string,
+  evaluate: (item: T) => Promise<CheckResult> | CheckResult,
+  options: { concurrency?: number } = {},
+): Promise<CheckResult[]> {
+  const one = async (item: T): Promise<CheckResult> => {
+    try {
+      return await evaluate(item);
+    } catch (error) {
+      return unknownResult(targetOf(item), error);
+    }
+  };
+  return mapWithConcurrency(items, options.concurrency ?? items.length, one);
+}
+
+/** `Promise.all(items.map(fn))` with at most `limit` calls in flight; results keep the items' order. */
+export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  if (limit >= items.length) return Promise.all(items.map(fn));
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, limit) }, worker));
+  return results;
 }

@@ -1,0 +1,113 @@
+/**
+ * controller-rbac: the Argo Rollouts controller's service account may do what its traffic-router
+ * plugins need. A plugin runs inside the controller with the controller's credentials, so a
+ * ClusterRole that lacks `create ciliumenvoyconfigs` leaves a canary that never gets its traffic
+ * split. Each (group, resource) the configured traffic-router plugins need is checked with one
+ * SubjectAccessReview per verb, cluster-wide, as `system:serviceaccount:<ns>:<sa>`.
+ *
+ * Built in: a plugin whose name contains `cilium` needs get, list, watch, create, update, patch and
+ * delete on ciliumenvoyconfigs.cilium.io; `plugins[<name>].controllerRules` adds rules or replaces
+ * the built-in verbs of a group/resource.
+ *
+ * Runbook: "CiliumEnvoyConfig not created (canary)" (`kubectl auth can-i create ciliumenvoyconfigs
+ * --as=system:serviceaccount:argo-rollouts:argo-rollouts`).
+ * Permissions: list deployments (cluster), list configmaps (controller namespace), create
+ * subjectaccessreviews.authorization.k8s.io.
+ */
+import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/types.js';
+import { type ControllerAccount, canICommand, controllerServiceAccount, findControllerDeployment } from './lib/controller.js';
+import { configuredPlugins, controllerConfigMap, isCiliumPlugin, pluginControllerRules } from './lib/plugins.js';
+import { qualifiedResource, rbacTarget, ruleYamlLines, splitSubresource } from './lib/rbac.js';
+import { evaluateEach, mapWithConcurrency, result } from './lib/results.js';
+
+/**
+ * Reviews in flight at once. Targets are reviewed one after another and their verbs together: every
+ * request in flight holds a listener on this check's deadline signal, and Node warns past 10.
+ */
+const REVIEW_CONCURRENCY = 7;
+
+interface Need {
+  group: string;
+  resource: string;
+  verbs: Set<string>;
+  plugins: Set<string>;
+}
+
+/** The (group, resource) pairs the enabled traffic-router plugins need, verbs merged across plugins. */
+function neededPermissions(ctx: CheckContext): Need[] {
+  const { plugins } = configuredPlugins(controllerConfigMap(ctx.snapshot, ctx.config));
+  const needs = new Map<string, Need>();
+  for (const plugin of plugins.filter((p) => p.kind === 'trafficRouter' && !p.disabled)) {
+    for (const rule of pluginControllerRules(plugin.name, ctx.config)) {
+      const key = rbacTarget(rule.group, rule.resource);
+      let need = needs.get(key);
+      if (!need) needs.set(key, (need = { group: rule.group, resource: rule.resource, verbs: new Set(), plugins: new Set() }));
+      for (const verb of rule.verbs) need.verbs.add(verb);
+      need.plugins.add(plugin.name);
+    }
+  }
+  return [...needs.values()].sort((a, b) => rbacTarget(a.group, a.resource).localeCompare(rbacTarget(b.group, b.resource)));
+}
+
+async function evaluate(ctx: CheckContext, account: ControllerAccount, deploymentName: string, need: Need): Promise<CheckResult> {
+  const target = rbacTarget(need.group, need.resource);
+  const verbs = [...need.verbs];
+  const { resource, subresource } = splitSubresource(need.resource);
+  const answers = await mapWithConcurrency(verbs, REVIEW_CONCURRENCY, async (verb) => {
+    const review = await ctx.kube.accessReview({ user: account.user, verb, group: need.group, resource, subresource });
+    return [verb, review.allowed && !review.denied] as const;
+  });
+  const allowed = Object.fromEntries(answers);
+  const denied = answers.filter(([, isAllowed]) => !isAllowed).map(([verb]) => verb);
+  const plugins = [...need.plugins].sort();
+  const serviceAccount = `${account.namespace}/${account.name}`;
+  const what = qualifiedResource(need.group, need.resource);
+  const details = { serviceAccount, user: account.user, serviceAccountSource: account.source, group: need.group || 'core', resource: need.resource, plugins, allowed, denied };
+  const neededBy = `plugin${plugins.length > 1 ? 's' : ''} ${plugins.join(', ')}`;
+  if (denied.length === 0) {
+    return result(target, 'ok', `ServiceAccount ${serviceAccount} may ${verbs.join(', ')} ${what} (needed by ${neededBy})`, details);
+  }
+  return result(
+    target,
+    'fail',
+    `ServiceAccount ${serviceAccount} may not ${denied.join(', ')} ${what}, which ${neededBy} need${plugins.length > 1 ? '' : 's'}`,
+    details,
+    [
+      canICommand(denied[0]!, need.resource, account),
+      `# Add this rule to the ClusterRole bound to ServiceAccount ${serviceAccount} (argo-rollouts Helm chart: providerRBAC.additionalRules):`,
+      ...ruleYamlLines([{ group: need.group, resource: need.resource, verbs: denied }]),
+      `kubectl logs -n ${account.namespace} deploy/${deploymentName} | grep -i ${plugins.some(isCiliumPlugin) ? 'cilium' : 'plugin'}`,
+    ],
+  );
+}
+
+export const metrics: MetricFamily[] = [
+  {
+    name: 'rollout_doctor_controller_permission_allowed',
+    help: '1 when the Argo Rollouts controller service account may perform the verb on the resource a traffic-router plugin needs, else 0.',
+    labelNames: ['serviceaccount', 'group', 'resource', 'verb'],
+    collect: (r) => {
+      const allowed = r.details.allowed;
+      if (!allowed || typeof allowed !== 'object') return [];
+      const base = { serviceaccount: String(r.details.serviceAccount ?? ''), group: String(r.details.group ?? ''), resource: String(r.details.resource ?? '') };
+      return Object.entries(allowed as Record<string, boolean>).map(([verb, isAllowed]) => ({ labels: { ...base, verb }, value: isAllowed ? 1 : 0 }));
+    },
+  },
+];
+
+export const controllerRbacCheck: Check = {
+  id: 'controller-rbac',
+  description: "The Argo Rollouts controller's service account may do what its traffic-router plugins need (SubjectAccessReview).",
+  needs: ['deployments', 'configmaps'],
+  reads: ['subjectaccessreviews'],
+  metrics,
+  async run(ctx) {
+    // A failed list throws: without the Deployment and ConfigMap we do not know whom or what to check.
+    const deployment = findControllerDeployment(ctx);
+    const account = controllerServiceAccount(ctx, deployment);
+    const deploymentName = deployment?.metadata?.name ?? ctx.config.controller.deployment;
+    return evaluateEach(neededPermissions(ctx), (need) => rbacTarget(need.group, need.resource), (need) => evaluate(ctx, account, deploymentName, need), {
+      concurrency: 1,
+    });
+  },
+};

@@ -1,0 +1,132 @@
+/**
+ * self-rbac: rollout-doctor itself may do everything this cycle's enabled checks need. The list
+ * is derived from the checks' snapshot kinds and targeted reads (src/kube/permissions.ts), the same
+ * list deploy/ grants, and is verified with one SelfSubjectAccessReview per permission. A missing
+ * permission fails here with the rule to add and the checks it affects; those checks themselves
+ * report `unknown` ("rollout-doctor may not list ..."), never `fail`.
+ *
+ * Runbook: none (it keeps the other checks honest).
+ * Permissions: create selfsubjectaccessreviews.authorization.k8s.io (every authenticated user has it
+ * through system:basic-user).
+ */
+import { checkNeeds } from '../engine/runner.js';
+import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/types.js';
+import { type Permission, permissionTarget, requiredPermissions } from '../kube/permissions.js';
+import { qualifiedResource, ruleYamlLines } from './lib/rbac.js';
+import { evaluateEach, result } from './lib/results.js';
+
+/**
+ * Reviews in flight at once: every request in flight holds a listener on this check's deadline
+ * signal, and Node warns past 10.
+ */
+const REVIEW_CONCURRENCY = 8;
+
+interface TargetPermissions {
+  target: string;
+  group: string;
+  resource: string;
+  subresource?: string;
+  permissions: Permission[];
+}
+
+function byTarget(permissions: readonly Permission[]): TargetPermissions[] {
+  const out = new Map<string, TargetPermissions>();
+  for (const permission of permissions) {
+    const target = permissionTarget(permission);
+    let entry = out.get(target);
+    if (!entry) out.set(target, (entry = { target, group: permission.group, resource: permission.resource, subresource: permission.subresource, permissions: [] }));
+    entry.permissions.push(permission);
+  }
+  return [...out.values()].sort((a, b) => a.target.localeCompare(b.target));
+}
+
+/** `<target>:<verb>` -> the checks whose needs include it (namespace aside: a cluster-wide grant covers them). */
+function checksByPermission(ctx: CheckContext): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const check of ctx.checks) {
+    for (const permission of requiredPermissions(checkNeeds([check], ctx.config), ctx.config)) {
+      const key = `${permissionTarget(permission)}:${permission.verb}`;
+      const list = out.get(key) ?? [];
+      if (!list.includes(check.id)) list.push(check.id);
+      out.set(key, list);
+    }
+  }
+  return out;
+}
+
+function scopeOf(permission: Permission): string {
+  return permission.namespace ? `in namespace ${permission.namespace}` : 'cluster-wide';
+}
+
+async function evaluate(ctx: CheckContext, entry: TargetPermissions, affects: Map<string, string[]>): Promise<CheckResult> {
+  const answers: { permission: Permission; isAllowed: boolean }[] = [];
+  for (const permission of entry.permissions) {
+    const review = await ctx.kube.selfAccessReview({
+      verb: permission.verb,
+      group: permission.group,
+      resource: permission.resource,
+      subresource: permission.subresource,
+      namespace: permission.namespace,
+    });
+    answers.push({ permission, isAllowed: review.allowed && !review.denied });
+  }
+  const resourceText = qualifiedResource(entry.group, entry.subresource ? `${entry.resource}/${entry.subresource}` : entry.resource);
+  const missing = answers.filter((a) => !a.isAllowed).map((a) => a.permission);
+  const checksOf = (permission: Permission) => affects.get(`${entry.target}:${permission.verb}`) ?? [];
+  const details: Record<string, unknown> = {
+    group: entry.group || 'core',
+    resource: entry.subresource ? `${entry.resource}/${entry.subresource}` : entry.resource,
+    permissions: answers.map((a) => ({ verb: a.permission.verb, scope: a.permission.namespace ?? 'cluster', allowed: a.isAllowed, checks: checksOf(a.permission) })),
+    allowed: Object.fromEntries(answers.map((a) => [a.permission.verb, a.isAllowed])),
+  };
+  if (missing.length === 0) {
+    return result(entry.target, 'ok', `rollout-doctor may ${answers.map((a) => `${a.permission.verb} ${resourceText} ${scopeOf(a.permission)}`).join(', ')}`, details);
+  }
+  const affected = [...new Set(missing.flatMap(checksOf))].sort();
+  details.missing = missing.map((p) => ({ verb: p.verb, scope: p.namespace ?? 'cluster' }));
+  details.affectedChecks = affected;
+  const remediation: string[] = [];
+  const clusterWide = missing.filter((p) => !p.namespace);
+  const namespaced = missing.filter((p) => p.namespace);
+  const rule = (permissions: Permission[]) =>
+    ruleYamlLines([{ group: entry.group, resource: entry.subresource ? `${entry.resource}/${entry.subresource}` : entry.resource, verbs: [...new Set(permissions.map((p) => p.verb))] }]);
+  if (clusterWide.length > 0) remediation.push("# Add this rule to rollout-doctor's ClusterRole (deploy/ grants the full list):", ...rule(clusterWide));
+  for (const namespace of [...new Set(namespaced.map((p) => p.namespace!))]) {
+    remediation.push(`# Add this rule to rollout-doctor's Role in namespace ${namespace}:`, ...rule(namespaced.filter((p) => p.namespace === namespace)));
+  }
+  const missingText = missing.map((p) => `${p.verb} ${resourceText} ${scopeOf(p)}`).join(', ');
+  return result(
+    entry.target,
+    'fail',
+    `rollout-doctor may not ${missingText}${affected.length > 0 ? `: ${affected.join(', ')} cannot look (${affected.length === 1 ? 'it reports' : 'they report'} unknown)` : ''}`,
+    details,
+    remediation,
+  );
+}
+
+export const metrics: MetricFamily[] = [
+  {
+    name: 'rollout_doctor_self_permission_allowed',
+    help: '1 when rollout-doctor itself may perform the verb on the resource an enabled check needs, else 0.',
+    labelNames: ['group', 'resource', 'verb'],
+    collect: (r) => {
+      const allowed = r.details.allowed;
+      if (!allowed || typeof allowed !== 'object') return [];
+      const base = { group: String(r.details.group ?? ''), resource: String(r.details.resource ?? '') };
+      return Object.entries(allowed as Record<string, boolean>).map(([verb, isAllowed]) => ({ labels: { ...base, verb }, value: isAllowed ? 1 : 0 }));
+    },
+  },
+];
+
+export const selfRbacCheck: Check = {
+  id: 'self-rbac',
+  description: "rollout-doctor's own service account may do everything the enabled checks need (SelfSubjectAccessReview).",
+  needs: [],
+  reads: ['selfsubjectaccessreviews'],
+  metrics,
+  async run(ctx) {
+    const permissions = requiredPermissions(checkNeeds(ctx.checks, ctx.config), ctx.config);
+    const affects = checksByPermission(ctx);
+    return evaluateEach(byTarget(permissions), (entry) => entry.target, (entry) => evaluate(ctx, entry, affects), { concurrency: REVIEW_CONCURRENCY });
+  },
+};

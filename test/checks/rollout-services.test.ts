@@ -1,0 +1,42 @@
+/**
+ * rollout-services: the fixture cases of test/fixtures/rollout-services through the simulator and
+ * the real client-node, and the metric families read from their results.
+ */
+import { describe, expect, it } from 'vitest';
+import { metrics } from '../../src/checks/rollout-services.js';
+import type { CheckResult } from '../../src/engine/types.js';
+import { FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase } from '../helpers/cases.js';
+
+const CHECK = 'rollout-services';
+
+describe('rollout-services fixtures', () => {
+  for (const fixture of fixtureCases(CHECK)) {
+    it(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
+      await runFixtureCase(CHECK, fixture);
+    });
+  }
+});
+
+describe('rollout-services metrics', () => {
+  const family = (name: string) => metrics.find((m) => m.name === name)!;
+
+  it('reports ready endpoints, ready pods and whether the hash is right, per Service', async () => {
+    const output = await runCase(CHECK, `${FIXTURE_ROOT}/${CHECK}/canary-wrong-hash`, { now: '2026-11-26T12:00:00Z' });
+    const web = output.body.checks.find((r) => r.target === 'shop/web')! as unknown as CheckResult;
+    const labels = { namespace: 'shop', rollout: 'web' };
+    expect(family('rollout_doctor_rollout_service_selector_hash_ok').collect(web)).toEqual([
+      { labels: { ...labels, service: 'web-canary', role: 'canary' }, value: 0 },
+      { labels: { ...labels, service: 'web', role: 'stable' }, value: 1 },
+    ]);
+    expect(family('rollout_doctor_rollout_service_ready_endpoints').collect(web)).toEqual([
+      { labels: { ...labels, service: 'web-canary', role: 'canary' }, value: 2 },
+      { labels: { ...labels, service: 'web', role: 'stable' }, value: 2 },
+    ]);
+    expect(family('rollout_doctor_rollout_service_ready_pods').collect(web).map((s) => s.value)).toEqual([2, 2]);
+  });
+
+  it('collects nothing from an unknown result', () => {
+    const unknown: CheckResult = { target: 'shop/web', status: 'unknown', summary: 'x', remediation: [], details: { reason: 'x' } };
+    for (const family of metrics) expect(family.collect(unknown)).toEqual([]);
+  });
+});

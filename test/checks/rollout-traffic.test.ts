@@ -1,0 +1,43 @@
+/**
+ * rollout-traffic over fixture folders (test/fixtures/rollout-traffic/<case>/): Rollouts routed by a
+ * traffic-router plugin, the Cilium CRD and CiliumEnvoyConfigs (or a configured object kind), run
+ * through the simulator and the real client; plus its metric families.
+ */
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { metrics } from '../../src/checks/rollout-traffic.js';
+import { FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase } from '../helpers/cases.js';
+
+const ID = 'rollout-traffic';
+
+describe(ID, () => {
+  for (const fixture of fixtureCases(ID)) {
+    it(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
+      await runFixtureCase(ID, fixture);
+    });
+  }
+});
+
+describe(`${ID} metrics`, () => {
+  const series = async (caseName: string) => {
+    const output = await runCase(ID, path.join(FIXTURE_ROOT, ID, caseName), { now: '2026-11-26T14:00:00Z' });
+    return output.body.checks
+      .filter((c) => c.check === ID)
+      .flatMap((result) => metrics.flatMap((family) => family.collect(result).map((s) => `${family.name}{${s.labels.namespace}/${s.labels.rollout},${s.labels.plugin}} ${s.value}`)));
+  };
+
+  it('present and ok per rollout and plugin: 0 while the canary holds traffic without the object', async () => {
+    expect(await series('canary-weight-20-no-cec')).toEqual([
+      'rollout_doctor_rollout_traffic_object_present{litellm/litellm,argoproj-labs/cilium} 0',
+      'rollout_doctor_rollout_traffic_object_ok{litellm/litellm,argoproj-labs/cilium} 0',
+    ]);
+    expect(await series('not-holding-traffic')).toEqual([
+      'rollout_doctor_rollout_traffic_object_present{litellm/litellm,argoproj-labs/cilium} 0',
+      'rollout_doctor_rollout_traffic_object_ok{litellm/litellm,argoproj-labs/cilium} 1',
+    ]);
+  });
+
+  it('emits nothing for a router without an object check', async () => {
+    expect(await series('unknown-router')).toEqual([]);
+  });
+});
