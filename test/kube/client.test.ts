@@ -4,6 +4,7 @@
  * 429 honours Retry-After within the deadline, lists paginate, and connections are reused.
  */
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -212,6 +213,39 @@ describe('snapshot', () => {
 });
 
 describe('targeted reads', () => {
+  it('a log read stays bounded even when the server ignores limitBytes', async () => {
+    let written = 0;
+    const server = http.createServer((req, res) => {
+      // A broken kubelet proxy: 50 MB of log lines whatever limitBytes asked for.
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const line = Buffer.from('time="2026-11-26T10:00:00Z" level=info msg="noise noise noise noise noise"\n');
+      const pump = () => {
+        while (written < 50 * 1024 * 1024) {
+          written += line.length;
+          if (!res.write(line)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+      req.on('close', () => res.destroy());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const kubeconfig = sim.kubeconfig();
+      kubeconfig.clusters[0]!.server = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const c = new KubeClient(loadKubeConfig({ kubeconfig }), { requestTimeoutMs: 5000 });
+      const reads = new CycleReads(c, () => undefined);
+      const text = await reads.forCheck(AbortSignal.timeout(10_000)).podLog({ namespace: 'argo-rollouts', pod: 'ctl', limitBytes: 64 * 1024 });
+      expect(Buffer.byteLength(text)).toBeLessThanOrEqual(64 * 1024);
+      expect(written).toBeLessThan(50 * 1024 * 1024);
+      await c.close();
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+
   it('pod logs are capped whatever the server sends, and shared within a cycle', async () => {
     records = [];
     const withLog = await startSimulator({
