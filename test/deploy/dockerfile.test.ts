@@ -1,0 +1,162 @@
+/**
+ * deploy/Dockerfile, checked offline (no Docker engine here): pinned Node LTS base images, a
+ * compile stage and a run stage that holds only compiled JavaScript, production dependencies and
+ * what package.json `files` ships, a numeric non-root USER the Deployment agrees with, and
+ * `rollout-doctor serve` as the entrypoint.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEPLOY_DIR, findObject, readObjects, REPO } from './helpers.js';
+
+interface Instruction {
+  keyword: string;
+  args: string;
+}
+
+interface Stage {
+  from: string;
+  name?: string;
+  instructions: Instruction[];
+}
+
+/** Instructions with continuation lines joined and comments dropped, grouped by FROM. */
+function parseDockerfile(text: string): Stage[] {
+  const logical: string[] = [];
+  let current = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (current === '' && (line === '' || line.startsWith('#'))) continue;
+    if (line.startsWith('#')) continue;
+    if (line.endsWith('\\')) {
+      current += `${line.slice(0, -1)} `;
+      continue;
+    }
+    logical.push(current + line);
+    current = '';
+  }
+  const stages: Stage[] = [];
+  for (const line of logical) {
+    const [keyword = '', ...rest] = line.split(/\s+/);
+    const args = rest.join(' ');
+    if (keyword.toUpperCase() === 'FROM') {
+      const match = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
+      stages.push({ from: match?.[1] ?? args, name: match?.[2], instructions: [] });
+      continue;
+    }
+    if (stages.length === 0) {
+      if (keyword.toUpperCase() === 'ARG') continue;
+      throw new Error(`instruction before FROM: ${line}`);
+    }
+    stages.at(-1)!.instructions.push({ keyword: keyword.toUpperCase(), args });
+  }
+  return stages;
+}
+
+const dockerfile = readFileSync(path.join(DEPLOY_DIR, 'Dockerfile'), 'utf8');
+const stages = parseDockerfile(dockerfile);
+const final = stages.at(-1)!;
+const PACKAGE = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as {
+  bin: Record<string, string>;
+  files: string[];
+  scripts: Record<string, string>;
+  dependencies: Record<string, string>;
+};
+
+function all(stage: Stage, keyword: string): string[] {
+  return stage.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
+}
+
+/** COPY arguments: sources and destination, with --from and other flags split off. */
+function copies(stage: Stage): { from?: string; sources: string[]; destination: string }[] {
+  return all(stage, 'COPY').map((args) => {
+    const words = args.split(/\s+/);
+    const flags = words.filter((w) => w.startsWith('--'));
+    const paths = words.filter((w) => !w.startsWith('--'));
+    const from = flags.find((f) => f.startsWith('--from='))?.slice('--from='.length);
+    return { from, sources: paths.slice(0, -1), destination: paths.at(-1)! };
+  });
+}
+
+describe('deploy/Dockerfile', () => {
+  it('builds in one stage and runs in another', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const build = stages.find((s) => s.name && copies(final).some((c) => c.from === s.name));
+    expect(build, 'the run stage copies nothing from a build stage').toBeDefined();
+    expect(all(build!, 'RUN').some((r) => r.includes('npm run build'))).toBe(true);
+  });
+
+  it('pins every base image by an exact Node LTS version tag and a digest', () => {
+    const stageNames = new Set(stages.flatMap((s) => (s.name ? [s.name] : [])));
+    for (const stage of stages.filter((s) => !stageNames.has(s.from))) {
+      const match = /^(?:docker\.io\/library\/)?node:(\d+)\.(\d+)\.(\d+)(-[a-z0-9.-]+)?@sha256:[0-9a-f]{64}$/.exec(stage.from);
+      expect(match, `${stage.from}: expected node:<major.minor.patch>[-variant]@sha256:<digest>`).not.toBeNull();
+      const major = Number(match![1]);
+      expect(major, 'Node 22 or a later LTS').toBeGreaterThanOrEqual(22);
+      expect(major % 2, 'LTS releases are even majors').toBe(0);
+    }
+  });
+
+  it('runs as a numeric non-root user, the one the Deployment sets', () => {
+    const users = all(final, 'USER');
+    expect(users.length).toBeGreaterThan(0);
+    const [uid, gid] = users.at(-1)!.split(':').map(Number);
+    expect(uid).toBeGreaterThan(0);
+    const deployment = findObject(readObjects(path.join(DEPLOY_DIR, 'deployment.yaml')), 'Deployment', 'rollout-doctor') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const context = deployment['spec'].template.spec.securityContext;
+    expect(context.runAsUser).toBe(uid);
+    if (gid !== undefined && !Number.isNaN(gid)) expect(context.runAsGroup).toBe(gid);
+  });
+
+  it('installs production dependencies only in the run stage, with no TypeScript at run time', () => {
+    const installs = all(final, 'RUN').filter((r) => /\bnpm (ci|install|i)\b/.test(r));
+    expect(installs.length).toBeGreaterThan(0);
+    for (const install of installs) {
+      expect(install).toMatch(/--omit=dev|--production/);
+      // `prepare` runs tsc, a dev dependency, on install.
+      if (PACKAGE.scripts['prepare']) expect(install).toContain('--ignore-scripts');
+    }
+    const runStage = final.instructions.map((i) => `${i.keyword} ${i.args}`).join('\n');
+    for (const loader of ['tsx', 'ts-node', '--import', '--loader', '--experimental-strip-types', 'typescript']) {
+      expect(runStage, `the run stage mentions ${loader}`).not.toContain(loader);
+    }
+    for (const copy of copies(final).filter((c) => c.from)) {
+      expect(copy.sources.every((s) => /\/dist\/?$/.test(s)), `COPY --from=${copy.from} ${copy.sources.join(' ')}: only compiled JavaScript`).toBe(true);
+    }
+    // What --omit=dev leaves out must include every TypeScript tool.
+    expect(Object.keys(PACKAGE.dependencies).filter((d) => ['tsx', 'ts-node', 'typescript'].includes(d))).toEqual([]);
+  });
+
+  it('ships exactly what package.json `files` lists, and no TypeScript source', () => {
+    const fromContext = copies(final).filter((c) => !c.from).flatMap((c) => c.sources);
+    const fromBuild = copies(final).filter((c) => c.from).flatMap((c) => c.sources.map((s) => path.basename(s)));
+    const shipped = [...fromContext.filter((s) => !['package.json', 'package-lock.json'].includes(s)), ...fromBuild].sort();
+    expect(shipped).toEqual([...PACKAGE.files].sort());
+    for (const source of fromContext) expect(source === 'src' || source.endsWith('.ts'), `${source}: TypeScript source in the run stage`).toBe(false);
+  });
+
+  it('copies only paths that exist and that deploy/Dockerfile.dockerignore lets through', () => {
+    const ignore = readFileSync(path.join(DEPLOY_DIR, 'Dockerfile.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+    expect(ignore[0]).toBe('**');
+    const allowed = ignore.filter((l) => l.startsWith('!')).map((l) => l.slice(1));
+    for (const stage of stages) {
+      for (const source of copies(stage).filter((c) => !c.from).flatMap((c) => c.sources)) {
+        expect(existsSync(path.join(REPO, source)), `${source} does not exist`).toBe(true);
+        expect(allowed.some((a) => source === a || source.startsWith(`${a}/`)), `${source} is excluded by Dockerfile.dockerignore`).toBe(true);
+      }
+    }
+  });
+
+  it('starts `rollout-doctor serve` (the package bin), listening on the port the Deployment exposes', () => {
+    const entrypoint = JSON.parse(all(final, 'ENTRYPOINT').at(-1)!) as string[];
+    const workdir = all(final, 'WORKDIR').at(-1)!;
+    expect(entrypoint).toEqual(['node', path.posix.join(workdir, PACKAGE.bin['rollout-doctor']!), 'serve']);
+    const deployment = findObject(readObjects(path.join(DEPLOY_DIR, 'deployment.yaml')), 'Deployment', 'rollout-doctor') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const ports = deployment['spec'].template.spec.containers[0].ports.map((p: { containerPort: number }) => String(p.containerPort));
+    expect(all(final, 'EXPOSE')).toEqual(ports);
+    expect(all(final, 'CMD')).toEqual([]);
+  });
+});
