@@ -23,6 +23,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Dispatcher } from 'undici';
 import { KubeError } from './errors.js';
+import { errorCode, TLS_ERROR_CODE } from '../net-errors.js';
 
 export interface RequestRecord {
   verb: string;
@@ -282,17 +283,6 @@ function statusBody(body: unknown): { reason?: string; message?: string } {
   return {};
 }
 
-const TLS_CODE = /^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|HOSTNAME_MISMATCH)/;
-
-function errorCode(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 export function toKubeError(error: unknown, meta: RequestMeta, signal: AbortSignal): KubeError {
   const make = (reason: ConstructorParameters<typeof KubeError>[0], status: number, detail: string, retryAfter?: number) =>
     new KubeError(reason, status, meta.verb, meta.resource, detail, meta.namespace, retryAfter);
@@ -322,7 +312,7 @@ export function toKubeError(error: unknown, meta: RequestMeta, signal: AbortSign
   if (error instanceof SyntaxError) return make('InvalidResponse', 0, `malformed JSON (${error.message.slice(0, 120)})`);
   const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
-  if (code && TLS_CODE.test(code)) return make('TLSError', 0, code);
+  if (code && TLS_ERROR_CODE.test(code)) return make('TLSError', 0, code);
   // undici reports a body that stops early as 'terminated' (the headers had arrived).
   if (message === 'terminated') return make('InvalidResponse', 0, `answer cut off mid-body${code ? ` (${code})` : ''}`);
   if (code) return make('Unreachable', 0, code);

@@ -8,6 +8,7 @@ import dns from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent, request } from 'undici';
 import { redactUrl } from '../log.js';
+import { errorCode, TLS_ERROR_CODE } from '../net-errors.js';
 
 export type ProbeErrorClass = 'refused' | 'timeout' | 'reset' | 'tls' | 'dns' | 'redirect' | 'blocked' | 'error';
 
@@ -98,15 +99,6 @@ const noExternalLookup: LookupFunction = ((hostname: string, options: dns.Lookup
   callback(Object.assign(new Error(`${hostname}: host names are not resolved in simulation: not contacted in simulation`), { code: 'EBLOCKED' }));
 }) as LookupFunction;
 
-function errorCode(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 function classify(error: unknown, timedOut: boolean): { errorClass: ProbeErrorClass; message: string } {
   const code = errorCode(error) ?? '';
   const text = error instanceof Error ? error.message : String(error);
@@ -116,7 +108,7 @@ function classify(error: unknown, timedOut: boolean): { errorClass: ProbeErrorCl
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL' || code === 'EAI_NODATA') {
     return { errorClass: 'dns', message: `name resolution failed (${code})` };
   }
-  if (/^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|HOSTNAME_MISMATCH|ERR_OSSL)/.test(code) || /SSL|TLS|certificate/i.test(text)) {
+  if (TLS_ERROR_CODE.test(code) || /SSL|TLS|certificate/i.test(text)) {
     return { errorClass: 'tls', message: `TLS error (${code || text})` };
   }
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE' || text === 'terminated') {
