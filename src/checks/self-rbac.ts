@@ -98,7 +98,7 @@ async function evaluate(ctx: CheckContext, entry: TargetPermissions, affects: Ma
   return result(
     entry.target,
     'fail',
-    `rollout-doctor may not ${missingText}${affected.length > 0 ? `: ${affected.join(', ')} cannot look (${affected.length === 1 ? 'it reports' : 'they report'} unknown)` : ''}`,
+    `rollout-doctor may not ${missingText}${affected.length > 0 ? `: ${affected.join(', ')} ${affected.length === 1 ? 'depends' : 'depend'} on it (what needs it reads unknown)` : ''}`,
     details,
     remediation,
   );
