@@ -10,15 +10,12 @@ import { controllerPluginsCheck } from './controller-plugins.js';
 import { controllerRbacCheck } from './controller-rbac.js';
 import { rolloutTrafficCheck } from './rollout-traffic.js';
 import { selfRbacCheck } from './self-rbac.js';
-// imports:controller
 import { rolloutAnalysisCheck } from './rollout-analysis.js';
 import { rolloutReferencesCheck } from './rollout-references.js';
 import { rolloutStatusCheck } from './rollout-status.js';
-// imports:rollout-a
 import { analysisPreflightCheck } from './analysis-preflight.js';
 import { rolloutPodsCheck } from './rollout-pods.js';
 import { rolloutServicesCheck } from './rollout-services.js';
-// imports:rollout-b
 
 export const ALL_CHECKS: readonly Check[] = [
   controllerPodsCheck,
@@ -27,14 +24,11 @@ export const ALL_CHECKS: readonly Check[] = [
   selfRbacCheck,
   rolloutTrafficCheck,
   argocdSyncCheck,
-  // checks:controller
-  endpointCheck,
   rolloutStatusCheck,
   rolloutAnalysisCheck,
   rolloutReferencesCheck,
-  // checks:rollout-a
   rolloutServicesCheck,
   rolloutPodsCheck,
   analysisPreflightCheck,
-  // checks:rollout-b
+  endpointCheck,
 ];
