@@ -39,7 +39,7 @@ describe('usage', () => {
 
 describe('check', () => {
   it('prints the /health document and nothing else on stdout, exit 1 when something fails', async () => {
-    const result = await runCli(['check', '--simulate', '/work/shared/fixtures/argo-rollouts-info/canary', '--output', 'json']);
+    const result = await runCli(['check', '--simulate', 'test/fixtures/upstream/argo-rollouts-info/canary', '--output', 'json']);
     expect(result.code).toBe(1);
     const body = healthSchema.parse(JSON.parse(result.stdout));
     expect(body.status).toBe('fail');

@@ -23,7 +23,7 @@ import type { CustomObject } from '../../src/kube/types.js';
 import { fixtureCases, runFixtureCase } from '../helpers/cases.js';
 
 const CHECK = 'rollout-analysis';
-const SHARED = path.resolve(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures');
+const SHARED = path.resolve(import.meta.dirname, '..', 'fixtures', 'upstream');
 
 describe('rollout-analysis fixtures', () => {
   for (const fixture of fixtureCases(CHECK)) {

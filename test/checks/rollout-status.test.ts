@@ -1,6 +1,6 @@
 /**
  * rollout-status: the fixture cases of test/fixtures/rollout-status, and kubectl-plugin parity over
- * every upstream test object in ../shared/fixtures (argo-rollouts-info: one scenario per folder;
+ * every upstream test object in test/fixtures/upstream (a copy of ../shared/fixtures) (argo-rollouts-info: one scenario per folder;
  * argocd-health/rollout: one object per file), first through the pure function, then end to end
  * through the simulator and the real client-node.
  *
@@ -22,7 +22,7 @@ import type { ReplicaSet, Rollout } from '../../src/kube/types.js';
 import { fixtureCases, runCase, runFixtureCase } from '../helpers/cases.js';
 
 const CHECK = 'rollout-status';
-const SHARED = path.resolve(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures');
+const SHARED = path.resolve(import.meta.dirname, '..', 'fixtures', 'upstream');
 const INFO = path.join(SHARED, 'argo-rollouts-info');
 const ARGOCD = path.join(SHARED, 'argocd-health', 'rollout');
 

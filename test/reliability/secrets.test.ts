@@ -35,8 +35,8 @@ function scenarios(): string[] {
       if (statSync(dir).isDirectory() && existsSync(path.join(dir, 'expected.yaml'))) dirs.push(dir);
     }
   }
-  const shared = path.resolve(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'argo-rollouts-info');
-  if (existsSync(shared)) for (const name of readdirSync(shared)) dirs.push(path.join(shared, name));
+  const upstream = path.join(FIXTURE_ROOT, 'upstream', 'argo-rollouts-info');
+  for (const name of readdirSync(upstream)) dirs.push(path.join(upstream, name));
   return dirs;
 }
 

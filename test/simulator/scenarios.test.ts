@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { HOMELAB_SCENARIO_DIR, loadScenario, startSimulator, type SimulatedClust
 import { kubeConfigFor } from './helpers.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const FIXTURES = path.resolve(REPO, '../shared/fixtures');
+const FIXTURES = path.resolve(REPO, 'test/fixtures/upstream');
 const ARGO = { group: 'argoproj.io', version: 'v1alpha1' };
 
 describe('bundled homelab scenario', () => {
@@ -170,7 +170,7 @@ describe('bundled homelab scenario: fixed fake app addresses', () => {
   });
 });
 
-describe.skipIf(!existsSync(FIXTURES))('upstream fixtures (../shared/fixtures)', () => {
+describe('upstream fixtures (test/fixtures/upstream)', () => {
   it('serves argo-rollouts-info/canary', async () => {
     const dir = path.join(FIXTURES, 'argo-rollouts-info/canary');
     const objects = await loadScenario(dir);
