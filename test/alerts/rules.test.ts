@@ -1,0 +1,163 @@
+/**
+ * The alert rules (deploy/alerts/rollout-doctor.rules.yaml): promtool lints them and runs their unit
+ * tests (test/alerts/*.rules-test.yaml), every alert has a case where it fires and one where it stays
+ * silent (a muted one when it reads check results), the conventions hold (severity, annotations, a
+ * runbook_url that points at an existing README section, cluster kept in every aggregation, no
+ * instance labels), and the VMRule and PrometheusRule are the source, rendered.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { renderRuleObjects, SOURCE_FILE, staleRuleObjects } from '../../deploy/alerts/render.js';
+import { validateObject } from '../deploy/validate.js';
+import type { KubeObject } from '../deploy/helpers.js';
+import { requireBinary } from '../helpers/binaries.js';
+
+const REPO = path.resolve(import.meta.dirname, '..', '..');
+const TESTS_DIR = import.meta.dirname;
+const promtool = requireBinary('promtool', 'the alert rule lint and unit tests');
+
+interface AlertRule {
+  alert: string;
+  expr: string;
+  for?: string;
+  keep_firing_for?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+interface RuleGroups {
+  groups: { name: string; rules: AlertRule[] }[];
+}
+
+function loadRules(): RuleGroups {
+  return parse(readFileSync(SOURCE_FILE, 'utf8')) as RuleGroups;
+}
+
+interface UnitTestFile {
+  tests: {
+    name: string;
+    input_series: { series: string; values: string }[];
+    alert_rule_test?: { eval_time: string; alertname: string; exp_alerts?: { exp_labels?: Record<string, string>; exp_annotations?: Record<string, string> }[] }[];
+  }[];
+}
+
+const unitTestFiles = readdirSync(TESTS_DIR)
+  .filter((f) => f.endsWith('.rules-test.yaml'))
+  .sort();
+const unitTests = unitTestFiles.flatMap((file) => (parse(readFileSync(path.join(TESTS_DIR, file), 'utf8')) as UnitTestFile).tests);
+const alerts = loadRules().groups.flatMap((g) => g.rules);
+
+/** GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes. */
+function anchors(markdown: string): Set<string> {
+  return new Set(
+    markdown
+      .split('\n')
+      .filter((line) => /^#{1,6} /.test(line))
+      .map((line) =>
+        line
+          .replace(/^#+ /, '')
+          .trim()
+          .toLowerCase()
+          .replace(/[^\w\- ]/g, '')
+          .replace(/ /g, '-'),
+      ),
+  );
+}
+
+describe.skipIf(!promtool)('promtool', () => {
+  it('check rules: the source file is valid for Prometheus (and so for vmalert)', () => {
+    const out = execFileSync(promtool!, ['check', 'rules', SOURCE_FILE], { encoding: 'utf8' });
+    expect(out).toContain(`SUCCESS: ${alerts.length} rules found`);
+  });
+
+  it('test rules: every unit test file passes', () => {
+    let output = '';
+    try {
+      output = execFileSync(promtool!, ['test', 'rules', ...unitTestFiles], { cwd: TESTS_DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      const e = error as { stdout?: string; stderr?: string };
+      throw new Error(`promtool test rules failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+    }
+    expect(output.match(/SUCCESS/g)?.length).toBe(unitTestFiles.length);
+  });
+});
+
+describe('unit test coverage', () => {
+  it.each(alerts.map((a) => [a.alert, a] as const))('%s has a firing case with labels and annotations, and a silent case', (name, alert) => {
+    const cases = unitTests.flatMap((t) => (t.alert_rule_test ?? []).filter((c) => c.alertname === name).map((c) => ({ test: t, check: c })));
+    const firing = cases.filter((c) => (c.check.exp_alerts ?? []).length > 0);
+    expect(firing.length, `${name}: no test where it fires`).toBeGreaterThan(0);
+    for (const { check } of firing) {
+      for (const expected of check.exp_alerts!) {
+        expect(expected.exp_labels?.severity, `${name}: a firing case without the expected severity`).toBe(alert.labels.severity);
+        expect(Object.keys(expected.exp_annotations ?? {}).sort(), `${name}: a firing case without the expected annotations`).toEqual(['description', 'runbook_url', 'summary']);
+      }
+    }
+    const silent = cases.filter((c) => (c.check.exp_alerts ?? []).length === 0);
+    expect(silent.length, `${name}: no test where it stays silent`).toBeGreaterThan(0);
+    // An alert that reads check results is silent when they are muted.
+    const mutedCheck = /rollout_doctor_check_muted\{check="([^"]+)"\}/.exec(alert.expr)?.[1];
+    if (mutedCheck) {
+      const hasMutedCase = silent.some(({ test }) =>
+        test.input_series.some((s) => s.series.startsWith('rollout_doctor_check_muted{') && s.series.includes(`check="${mutedCheck}"`) && /^1/.test(s.values)),
+      );
+      expect(hasMutedCase, `${name}: no silent case with a muted ${mutedCheck} result`).toBe(true);
+    }
+  });
+});
+
+describe('conventions', () => {
+  const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
+  const readmeAnchors = anchors(readme);
+  const application = parse(readFileSync(path.join(REPO, 'deploy', 'argocd-application.yaml'), 'utf8')) as { spec: { source: { repoURL: string; targetRevision: string } } };
+  const readmeUrl = `${application.spec.source.repoURL.replace(/\.git$/, '')}/blob/${application.spec.source.targetRevision}/README.md#`;
+
+  it.each(alerts.map((a) => [a.alert, a] as const))('%s: severity, annotations naming the object, a runbook_url to its README section', (_, alert) => {
+    expect(['critical', 'warning', 'info']).toContain(alert.labels.severity);
+    for (const key of ['summary', 'description', 'runbook_url']) expect(alert.annotations[key], key).toBeTruthy();
+    expect(alert.annotations.runbook_url!.startsWith(readmeUrl), `runbook_url ${alert.annotations.runbook_url} is not in ${readmeUrl}`).toBe(true);
+    const anchor = alert.annotations.runbook_url!.slice(readmeUrl.length);
+    expect(readmeAnchors.has(anchor), `README has no section #${anchor}`).toBe(true);
+    // The summary names the object (a label) and the cluster when there is one.
+    expect(alert.annotations.summary).toMatch(/\$labels\.\w+/);
+    expect(alert.annotations.summary).toContain('{{ with $labels.cluster }}');
+  });
+
+  it.each(alerts.map((a) => [a.alert, a] as const))('%s: keeps cluster in every aggregation and join, aggregates instance labels away', (_, alert) => {
+    const groupings = [...alert.expr.matchAll(/\b(by|on)\s*\(([^)]*)\)/g)].map((m) => ({ kind: m[1], labels: m[2]!.split(',').map((l) => l.trim()) }));
+    expect(groupings.length).toBeGreaterThan(0);
+    for (const grouping of groupings) {
+      expect(grouping.labels, `${grouping.kind} (${grouping.labels.join(', ')})`).toContain('cluster');
+      for (const label of ['instance', 'pod']) expect(grouping.labels).not.toContain(label);
+    }
+    // Every selector of a rollout-doctor series sits inside an aggregation (or a range function inside one).
+    const bare = alert.expr.replace(/\b(max|min|sum|count) by \(/g, 'AGG(');
+    expect(bare).not.toMatch(/(^|[^(\w])rollout_doctor_\w+\{[^}]*\}\s*(==|>|<|and|unless|or|$)/m);
+  });
+
+  it('uses keep_firing_for on every alert that reads check results, and a for on all but the one about a short window', () => {
+    for (const alert of alerts) {
+      if (alert.expr.includes('rollout_doctor_check_status')) expect(alert.keep_firing_for, alert.alert).toBeDefined();
+      if (alert.alert !== 'ArgoRolloutAnalysisAboutToAbort') expect(alert.for, alert.alert).toBeDefined();
+    }
+  });
+});
+
+describe('deploy/alerts: VMRule and PrometheusRule', () => {
+  it('are rendered from the source (run npm run alerts:render after editing rollout-doctor.rules.yaml)', () => {
+    expect(staleRuleObjects(), 'stale generated files: run npm run alerts:render').toEqual([]);
+  });
+
+  it('carry exactly the source groups and validate', () => {
+    const source = loadRules();
+    for (const [file, text] of Object.entries(renderRuleObjects())) {
+      const object = parse(text) as KubeObject & { spec: { groups: unknown } };
+      expect(object.spec.groups, file).toEqual(source.groups);
+      expect(validateObject(object), file).toEqual([]);
+    }
+  });
+
+});

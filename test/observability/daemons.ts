@@ -1,0 +1,62 @@
+/**
+ * rollout-doctor daemons for the observability tests, built by main.ts exactly as `serve --simulate`
+ * builds them, with the scenario's fake apps on ephemeral loopback ports (so these tests can run
+ * beside others that serve the same scenarios): the failing scenario (failing-scenario.ts) and the
+ * healthy bundled homelab.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRuntime, demoScenarioDir, serve, type SimulateOptions } from '../../src/main.js';
+import { FAILING_NOW, FAILING_RBAC_SUBJECT, writeFailingScenario } from './failing-scenario.js';
+
+export interface RunningDaemon {
+  /** 127.0.0.1:PORT, a scrape target. */
+  readonly target: string;
+  stop(): Promise<void>;
+}
+
+/** The failing scenario written to a temporary folder, with the simulate options `serve` gets for it. */
+export function failingScenario(): { simulate: SimulateOptions; remove(): void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rd-failing-'));
+  writeFailingScenario(dir);
+  return {
+    simulate: { dir, now: new Date(FAILING_NOW), enforceRbacSubject: FAILING_RBAC_SUBJECT, ephemeralAppPorts: true },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+async function serveOn(simulate: SimulateOptions, cleanup: () => void = () => undefined): Promise<RunningDaemon> {
+  const served = await serve({ simulate, listen: { host: '127.0.0.1', port: 0 }, logLevel: 'silent' });
+  return {
+    target: served.url.replace(/^http:\/\//, ''),
+    async stop() {
+      await served.stop();
+      cleanup();
+    },
+  };
+}
+
+/** `serve --simulate <failing scenario>` on 127.0.0.1. */
+export async function startFailingDaemon(): Promise<RunningDaemon> {
+  const scenario = failingScenario();
+  return serveOn(scenario.simulate, scenario.remove);
+}
+
+/** `serve --simulate <bundled homelab>` on 127.0.0.1: every check ok. */
+export async function startHomelabDaemon(): Promise<RunningDaemon> {
+  return serveOn({ dir: demoScenarioDir(), ephemeralAppPorts: true });
+}
+
+/** The /metrics exposition after one cycle on the failing scenario, process metrics included. */
+export async function failingExposition(): Promise<string> {
+  const scenario = failingScenario();
+  const runtime = await createRuntime({ simulate: scenario.simulate, logLevel: 'silent' });
+  try {
+    await runtime.daemon.runOnce();
+    return runtime.metrics.text();
+  } finally {
+    await runtime.close();
+    scenario.remove();
+  }
+}
