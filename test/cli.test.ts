@@ -77,13 +77,13 @@ describe('demo', () => {
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     try {
       let url: string | undefined;
-      for (let i = 0; i < 200 && !url; i++) {
+      for (let i = 0; i < 1200 && !url; i++) {
         url = /serving the simulated homelab on (http:\/\/\S+)/.exec(stdout)?.[1];
         if (!url) await new Promise((r) => setTimeout(r, 50));
       }
       expect(url, `demo did not start:\n${stderr}`).toBeDefined();
       expect(stdout).toContain(`curl -s ${url}/health`);
-      for (let i = 0; i < 100; i++) {
+      for (let i = 0; i < 600; i++) {
         if ((await fetch(`${url}/readyz`)).status === 200) break;
         await new Promise((r) => setTimeout(r, 50));
       }

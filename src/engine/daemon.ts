@@ -8,7 +8,7 @@ import type { KubeClient } from '../kube/client.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Prober } from '../probe/http.js';
-import { buildHealth, type HealthBody, type HealthFilter, renderText } from '../http/health-view.js';
+import { buildHealth, type HealthFilter, RenderedHealth } from '../http/health-view.js';
 import { type CycleOutcome, enabledChecks, runCycle } from './runner.js';
 import { scheduleIntervalSeconds, Scheduler } from './scheduler.js';
 import { ResultStore } from './store.js';
@@ -32,12 +32,6 @@ export interface DaemonDeps {
 /** Staleness: no completed cycle for this many schedule intervals. */
 export const STALE_INTERVALS = 3;
 
-interface Rendered {
-  body: HealthBody;
-  json: string;
-  text: string;
-}
-
 export class Daemon {
   readonly store = new ResultStore();
   private loaded: LoadedConfig;
@@ -45,7 +39,9 @@ export class Daemon {
   private running?: Promise<CycleOutcome | undefined>;
   private readonly stopController = new AbortController();
   private scheduler?: Scheduler;
-  private rendered?: Rendered;
+  private rendered?: RenderedHealth;
+  /** The stale document, per whole second of age (its summaries say the age in seconds). */
+  private renderedStale?: { ageSeconds: number; rendered: RenderedHealth };
   private readonly now: () => Date;
 
   constructor(private readonly deps: DaemonDeps) {
@@ -119,7 +115,10 @@ export class Daemon {
     const lastCycle = this.store.lastCycle!;
     metrics.recordCycle(outcome.durationMs, lastCycle.completedAtMs);
     await metrics.render(this.store.results());
-    this.rendered = undefined;
+    this.rendered = new RenderedHealth(buildHealth(this.store.results(), this.store.lastCycle));
+    this.rendered.encodedJson();
+    this.rendered.encodedText();
+    this.renderedStale = undefined;
     for (const failure of outcome.snapshot.failures()) {
       log.debug({ event: 'list_failed', kind: failure.kind, reason: failure.error.reason, code: failure.error.code }, failure.error.message);
     }
@@ -139,15 +138,20 @@ export class Daemon {
     return age > STALE_INTERVALS * this.intervalSeconds * 1000 ? age : undefined;
   }
 
-  /** The unfiltered document is built once per cycle; filtered or stale ones on demand. */
-  health(filter: HealthFilter = {}): Rendered {
+  /**
+   * The unfiltered document is built and encoded once per cycle (and once per second of age while
+   * stale); filtered ones, small by nature, on demand.
+   */
+  health(filter: HealthFilter = {}): RenderedHealth {
     const staleForMs = this.staleForMs();
     const isFiltered = Boolean(filter.check || filter.target);
-    if (!isFiltered && staleForMs === undefined && this.rendered) return this.rendered;
-    const body = buildHealth(this.store.results(), this.store.lastCycle, filter, { staleForMs });
-    const rendered = { body, json: JSON.stringify(body), text: renderText(body) };
-    if (!isFiltered && staleForMs === undefined) this.rendered = rendered;
-    return rendered;
+    if (isFiltered) return new RenderedHealth(buildHealth(this.store.results(), this.store.lastCycle, filter, { staleForMs }));
+    if (staleForMs === undefined) return (this.rendered ??= new RenderedHealth(buildHealth(this.store.results(), this.store.lastCycle)));
+    const ageSeconds = Math.round(staleForMs / 1000);
+    if (this.renderedStale?.ageSeconds !== ageSeconds) {
+      this.renderedStale = { ageSeconds, rendered: new RenderedHealth(buildHealth(this.store.results(), this.store.lastCycle, {}, { staleForMs: ageSeconds * 1000 })) };
+    }
+    return this.renderedStale.rendered;
   }
 
   start(): void {

@@ -3,6 +3,7 @@
  * the one-shot `check` command so both always print the same thing.
  */
 import { formatDuration } from '../config/duration.js';
+import { EncodedBody } from './encoded.js';
 import { STATUS_RANK, type Status, type StoredResult } from '../engine/types.js';
 import type { CycleInfo } from '../engine/store.js';
 
@@ -121,4 +122,30 @@ export function renderText(body: HealthBody): string {
     }
   });
   return `${lines.join('\n')}\n`;
+}
+
+/** One /health document with its JSON and text forms, each serialized (and encoded) at most once. */
+export class RenderedHealth {
+  private jsonText?: string;
+  private tableText?: string;
+  private jsonBody?: EncodedBody;
+  private textBody?: EncodedBody;
+
+  constructor(readonly body: HealthBody) {}
+
+  get json(): string {
+    return (this.jsonText ??= JSON.stringify(this.body));
+  }
+
+  get text(): string {
+    return (this.tableText ??= renderText(this.body));
+  }
+
+  encodedJson(): EncodedBody {
+    return (this.jsonBody ??= new EncodedBody(this.json));
+  }
+
+  encodedText(): EncodedBody {
+    return (this.textBody ??= new EncodedBody(this.text));
+  }
 }

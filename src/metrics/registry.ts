@@ -5,6 +5,7 @@
  * that disappeared disappear with it (gatus leaves them behind; we do not).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { EncodedBody } from '../http/encoded.js';
 import type { RequestRecord } from '../kube/client.js';
 import { type Check, type MetricFamily, STATUSES, type StoredResult } from '../engine/types.js';
 
@@ -31,6 +32,7 @@ export class Metrics {
   readonly registry = new Registry();
   readonly contentType = this.registry.contentType;
   private exposition = '';
+  private encoded = new EncodedBody('');
 
   private readonly kubeRequests = new Counter({
     name: 'rollout_doctor_kube_requests_total',
@@ -172,10 +174,16 @@ export class Metrics {
       }
     }
     this.exposition = await this.registry.metrics();
+    this.encoded = new EncodedBody(this.exposition);
   }
 
   /** The exposition of the last render. */
   text(): string {
     return this.exposition;
+  }
+
+  /** The same, as bytes (and gzip) for /metrics. */
+  body(): EncodedBody {
+    return this.encoded;
   }
 }

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { fetch } from 'undici';
+import { gunzipSync } from 'node:zlib';
+import { fetch, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Check } from '../../src/engine/types.js';
 import { healthSchema } from '../../src/http/health-schema.js';
@@ -138,6 +139,18 @@ describe('after a cycle', () => {
     expect(text).toContain('process_resident_memory_bytes');
     expect(text).toContain('nodejs_eventloop_lag_seconds');
     expect(text).not.toMatch(/nodejs_active_\w+_total/);
+  });
+
+  it('large bodies are served gzipped to clients that accept it, encoded once per cycle', async () => {
+    for (let i = 0; i < 50 && !runtime.metrics.body().gzip; i++) await new Promise((r) => setTimeout(r, 10));
+    const raw = await request(`${base}/metrics`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(raw.headers['content-encoding']).toBe('gzip');
+    expect(raw.headers.vary).toBe('accept-encoding');
+    expect(gunzipSync(Buffer.from(await raw.body.arrayBuffer())).toString()).toBe(runtime.metrics.text());
+    expect(runtime.metrics.body().gzip).toBe(runtime.metrics.body().gzip);
+    const plain = await request(`${base}/metrics`, { headers: { 'accept-encoding': 'gzip;q=0, identity' } });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(await plain.body.text()).toBe(runtime.metrics.text());
   });
 
   it('promtool check metrics passes on the whole exposition', () => {

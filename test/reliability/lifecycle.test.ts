@@ -35,7 +35,7 @@ async function startServe(args: string[]): Promise<Daemon> {
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   let url: string | undefined;
-  for (let i = 0; i < 300 && !url; i++) {
+  for (let i = 0; i < 1200 && !url; i++) {
     url = /"event":"listening","url":"(http:[^"]+)"/.exec(stderr)?.[1];
     if (!url) await new Promise((r) => setTimeout(r, 50));
   }
@@ -45,7 +45,7 @@ async function startServe(args: string[]): Promise<Daemon> {
   return daemon;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch(() => undefined);

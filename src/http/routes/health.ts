@@ -1,11 +1,12 @@
 /** /health (JSON or text), /livez and /readyz. */
 import type { FastifyInstance } from 'fastify';
+import { type EncodedBody, sendEncoded } from '../encoded.js';
 import type { HealthBody, HealthFilter } from '../health-view.js';
 import { httpStatusFor } from '../health-view.js';
 import { healthQuerySchema } from '../health-schema.js';
 
 export interface HealthSource {
-  health(filter: HealthFilter): { body: HealthBody; json: string; text: string };
+  health(filter: HealthFilter): { body: HealthBody; encodedJson(): EncodedBody; encodedText(): EncodedBody };
   readonly isReady: boolean;
 }
 
@@ -21,8 +22,8 @@ export function registerHealthRoutes(app: FastifyInstance, source: HealthSource)
     const accept = request.headers.accept ?? '';
     const isText = query.data.format === 'text' || (query.data.format === undefined && /\btext\/plain\b/.test(accept) && !/application\/json/.test(accept));
     reply.code(httpStatusFor(rendered.body, filter)).header('cache-control', 'no-store');
-    if (isText) return reply.type('text/plain; charset=utf-8').send(rendered.text);
-    return reply.type('application/json; charset=utf-8').send(rendered.json);
+    if (isText) return sendEncoded(request, reply.type('text/plain; charset=utf-8'), rendered.encodedText());
+    return sendEncoded(request, reply.type('application/json; charset=utf-8'), rendered.encodedJson());
   });
 
   app.get('/livez', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('ok\n'));
