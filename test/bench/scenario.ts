@@ -198,3 +198,26 @@ export function writeScenario(dir: string, size: ScenarioSize): number {
   flush();
   return count;
 }
+
+/** What `SimulatedCluster.remove` needs to delete one object. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+export function refOf(object: unknown): ObjectRef {
+  const o = object as { apiVersion: string; kind: string; metadata: { namespace?: string; name: string } };
+  return { apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name };
+}
+
+/**
+ * The objects of generated rollout `app-<i>` in `namespace` (its ReplicaSet, pods, Services,
+ * EndpointSlices, AnalysisTemplate and AnalysisRun), for targets that appear and disappear while a
+ * benchmark runs: apply the objects, later remove them by their refs.
+ */
+export function generatedRollout(i: number, namespace: string, pods = 3): { objects: unknown[]; refs: ObjectRef[] } {
+  const objects = rolloutObjects(i, namespace, pods);
+  return { objects, refs: objects.map(refOf) };
+}

@@ -1,0 +1,158 @@
+/**
+ * The daemon under measurement, in its own process, running the compiled code in dist/ (no tsx
+ * loader, no simulator): built with createRuntime from a kubeconfig file and a config file, as
+ * `serve --kubeconfig` builds it. Driven over IPC by run.ts; every figure is taken in here.
+ */
+import { readdirSync, readlinkSync } from 'node:fs';
+import { loadConfigFile } from '../../dist/config/load.js';
+import { buildServer } from '../../dist/http/server.js';
+import { createRuntime } from '../../dist/main.js';
+import { serveRpc } from './rpc-child.mjs';
+
+let runtime;
+let server;
+let inFlight;
+/** Requests of the cycle being traced: [endMs, durationMs, verb, resource, code]. */
+let trace;
+
+function countResources() {
+  const counts = {};
+  for (const name of process.getActiveResourcesInfo()) counts[name] = (counts[name] ?? 0) + 1;
+  return counts;
+}
+
+/** Every socket the process holds, referenced or not (undici unrefs its idle keep-alive sockets). */
+function socketFds() {
+  try {
+    return readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
+      } catch {
+        return false;
+      }
+    }).length;
+  } catch {
+    return -1;
+  }
+}
+
+function seriesCount(text, prefix = '') {
+  let n = 0;
+  for (const line of text.split('\n')) if (line !== '' && !line.startsWith('#') && line.startsWith(prefix)) n++;
+  return n;
+}
+
+serveRpc({
+  async init({ kubeconfigPath, configPath, apps = [], only, timeouts }) {
+    const loaded = await loadConfigFile(configPath);
+    if (timeouts) Object.assign(loaded.config.timeouts, timeouts);
+    runtime = await createRuntime({ kubeconfigPath, config: loaded, logLevel: 'silent', only });
+    // The simulator's fake apps (endpoints, the analysis provider) are declared at fixed addresses but
+    // listen on ephemeral ports; probes follow them there, as createRuntime arranges with --simulate.
+    const moved = apps.filter((app) => app.url !== app.declared);
+    if (moved.length > 0) {
+      const options = runtime.prober.options;
+      if (!options || !('loopbackOnly' in options)) throw new Error('HttpProber no longer keeps its options: update test/bench/daemon-process.mjs');
+      options.origins = new Map(moved.map((app) => [new URL(app.declared).origin, app.url]));
+    }
+    // Every request passes the metrics on its way out: the trace reads them there, without a change to src.
+    const record = runtime.metrics.recordRequest.bind(runtime.metrics);
+    runtime.metrics.recordRequest = (r) => {
+      trace?.push([performance.now(), r.durationMs, r.verb, r.resource, r.code]);
+      record(r);
+    };
+    return { checks: runtime.daemon.checks().map((c) => c.id) };
+  },
+
+  /** One cycle through the engine's API, with its wall time, CPU time and memory. */
+  async cycle({ traced = false } = {}) {
+    trace = traced ? [] : undefined;
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    const outcome = await runtime.daemon.runOnce();
+    const wallMs = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    const requests = trace?.map(([end, ms, verb, resource, code]) => ({ startMs: end - ms - started, ms, verb, resource, code }));
+    trace = undefined;
+    const statuses = {};
+    for (const r of runtime.daemon.store.results()) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+    return {
+      wallMs,
+      engineMs: outcome?.durationMs,
+      apiRequests: outcome?.apiRequests,
+      cpuMs: (used.user + used.system) / 1000,
+      rssBytes: process.memoryUsage().rss,
+      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      results: runtime.daemon.store.results().length,
+      statuses,
+      checkMs: Object.fromEntries((outcome?.runs ?? []).map((run) => [run.check.id, run.durationMs])),
+      checkErrors: (outcome?.runs ?? []).filter((run) => run.error).map((run) => `${run.check.id}: ${run.error}`),
+      requests,
+    };
+  },
+
+  /** Starts a cycle without waiting for it (a cycle in flight while the API hangs). */
+  startCycle() {
+    inFlight = runtime.daemon.runOnce();
+    return { isCycleRunning: runtime.daemon.isCycleRunning };
+  },
+
+  isCycleRunning() {
+    return runtime.daemon.isCycleRunning;
+  },
+
+  /** The daemon's own schedule, as serve starts it (the first cycle at once). */
+  startSchedule() {
+    runtime.daemon.start();
+    return { intervalSeconds: runtime.daemon.scheduleIntervalSeconds };
+  },
+
+  isStale() {
+    return runtime.daemon.staleForMs() !== undefined;
+  },
+
+  /** Memory after a full GC, series in /metrics, open sockets and timers, between two cycles. */
+  sample() {
+    globalThis.gc?.();
+    const memory = process.memoryUsage();
+    const text = runtime.metrics.text();
+    const resources = countResources();
+    return {
+      rssBytes: memory.rss,
+      heapUsedBytes: memory.heapUsed,
+      externalBytes: memory.external,
+      series: seriesCount(text),
+      ownSeries: seriesCount(text, 'rollout_doctor_'),
+      results: runtime.daemon.store.results().length,
+      sockets: resources.TCPSocketWrap ?? 0,
+      socketFds: socketFds(),
+      handles: process._getActiveHandles().length,
+      timers: resources.Timeout ?? 0,
+      resources,
+    };
+  },
+
+  /** The HTTP server as serve builds it, plus a bare route to compare with, on an ephemeral port. */
+  async serve() {
+    server = buildServer({ health: runtime.daemon, metrics: runtime.metrics, log: runtime.log });
+    server.get('/bare', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('ok\n'));
+    await server.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = server.server.address();
+    const health = runtime.daemon.health({});
+    return {
+      url: `http://127.0.0.1:${port}`,
+      bodyBytes: {
+        health: Buffer.byteLength(health.json),
+        healthText: Buffer.byteLength(health.text),
+        metrics: Buffer.byteLength(runtime.metrics.text()),
+      },
+    };
+  },
+
+  async close() {
+    await runtime?.close();
+    await inFlight?.catch(() => undefined);
+    await server?.close();
+    return { maxRssBytes: process.resourceUsage().maxRSS * 1024 };
+  },
+});

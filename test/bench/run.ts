@@ -1,0 +1,832 @@
+/**
+ * `npm run bench`: what a cycle costs as the cluster grows, how fast /health and /metrics answer,
+ * that slow endpoints are probed concurrently, how long SIGTERM takes with a cycle in flight, and a
+ * soak of back-to-back cycles with targets appearing and disappearing. Prints markdown tables and
+ * writes the raw figures to .tmp/bench-results.json.
+ *
+ * The daemon under measurement always runs compiled JavaScript (dist/) in its own process, the
+ * simulated cluster in another, and the load generator (autocannon) and this orchestrator in a
+ * third, so no figure counts the simulator, the tsx loader or the client.
+ *
+ *   npm run bench                     everything (about 12 minutes on 2 cores)
+ *   npm run bench -- --quick          fewer cycles and shorter loads, for development
+ *   npm run bench -- --only cycle,http,endpoints,sigterm,soak
+ *   npm run bench -- --profile        daemon processes write .cpuprofile files to .tmp/bench/prof
+ */
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { cpus, loadavg } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { Child } from './processes.js';
+import { generatedRollout, writeScenario } from './scenario.js';
+
+const REPO = path.resolve(import.meta.dirname, '..', '..');
+const TMP = path.join(REPO, '.tmp', 'bench');
+const RESULTS = path.join(REPO, '.tmp', 'bench-results.json');
+const SIMULATOR = path.join(import.meta.dirname, 'simulator-process.mjs');
+const DAEMON = path.join(import.meta.dirname, 'daemon-process.mjs');
+const CLI = path.join(REPO, 'dist', 'cli.js');
+const HOMELAB = path.join(REPO, 'src', 'simulator', 'scenarios', 'homelab');
+const HOMELAB_CONFIG = path.join(HOMELAB, 'rollout-doctor.yaml');
+const SECTIONS = ['cycle', 'http', 'endpoints', 'sigterm', 'soak'] as const;
+type Section = (typeof SECTIONS)[number];
+
+const { values: flags } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false } },
+});
+const quick = flags.quick!;
+const only = new Set((flags.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim()) as Section[]);
+for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only ${s}: expected some of ${SECTIONS.join(', ')}`);
+
+const PROFILE_DIR = path.join(TMP, 'prof');
+const daemonExecArgv = ['--expose-gc', ...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [])];
+
+/** The config of the generated scenarios: the homelab's, without endpoints (they have no fake apps). */
+const GENERATED_CONFIG = `# rollout-doctor config for a generated benchmark scenario (test/bench/run.ts)
+controller:
+  namespace: argo-rollouts
+  deployment: argo-rollouts
+  configMap: argo-rollouts-config
+namespaces:
+  exclude: [kube-system, kube-public, kube-node-lease]
+`;
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+function log(line: string): void {
+  process.stderr.write(`bench: ${line}\n`);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+const MB = 1024 * 1024;
+const fmtMs = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
+const fmtMB = (bytes: number) => (bytes / MB).toFixed(1);
+const fmtBytes = (bytes: number) => (bytes >= MB ? `${(bytes / MB).toFixed(2)} MB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${bytes} B`);
+const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
+const mark = (pass: boolean) => (pass ? 'pass' : '**FAIL**');
+
+function table(header: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+interface Target {
+  section: Section;
+  target: string;
+  figure: string;
+  pass: boolean;
+}
+const targets: Target[] = [];
+const output: string[] = [];
+const results: Record<string, unknown> = {};
+
+interface SimStart {
+  url: string;
+  apps: { name: string; url: string; declared: string }[];
+}
+interface SimStats {
+  requests: number;
+  bytes: number;
+  unanswered: number;
+  byResource: Record<string, number>;
+}
+interface CycleFigures {
+  wallMs: number;
+  engineMs: number;
+  apiRequests: number;
+  cpuMs: number;
+  rssBytes: number;
+  maxRssBytes: number;
+  results: number;
+  statuses: Record<string, number>;
+  checkMs: Record<string, number>;
+  checkErrors: string[];
+}
+interface Sample {
+  rssBytes: number;
+  heapUsedBytes: number;
+  externalBytes: number;
+  series: number;
+  ownSeries: number;
+  results: number;
+  sockets: number;
+  socketFds: number;
+  handles: number;
+  timers: number;
+  resources: Record<string, number>;
+}
+
+async function startSimulator(name: string, options: Record<string, unknown>): Promise<{ sim: Child; kubeconfigPath: string; started: SimStart }> {
+  const kubeconfigPath = path.join(TMP, `kubeconfig-${name}.yaml`);
+  const sim = await Child.start(`simulator(${name})`, SIMULATOR);
+  const started = await sim.call<SimStart>('start', { ...options, kubeconfigPath });
+  return { sim, kubeconfigPath, started };
+}
+
+async function startDaemon(name: string, init: Record<string, unknown>): Promise<{ daemon: Child; checks: string[] }> {
+  const daemon = await Child.start(`daemon(${name})`, DAEMON, daemonExecArgv);
+  const { checks } = await daemon.call<{ checks: string[] }>('init', init);
+  return { daemon, checks };
+}
+
+function scenarioDir(rollouts: number): string {
+  const dir = path.join(TMP, `scenario-${rollouts}`);
+  const marker = path.join(dir, '.generated');
+  const wanted = JSON.stringify({ rollouts, generator: readFileSync(path.join(import.meta.dirname, 'scenario.ts'), 'utf8').length });
+  if (!existsSync(marker) || readFileSync(marker, 'utf8') !== wanted) {
+    log(`generating a scenario of ${rollouts} rollouts`);
+    writeScenario(dir, { rollouts });
+    writeFileSync(path.join(dir, 'rollout-doctor.yaml'), GENERATED_CONFIG);
+    writeFileSync(marker, wanted);
+  }
+  return dir;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Cycle cost vs cluster size
+
+interface CycleRow {
+  rollouts: number;
+  latencyMs: number;
+  cycleMs: number;
+  engineMs: number;
+  apiRequests: number;
+  daemonCountedRequests: number;
+  bytesRead: number;
+  cpuMs: number;
+  peakRssBytes: number;
+  results: number;
+  statuses: Record<string, number>;
+  checkMs: Record<string, number>;
+  checkErrors: string[];
+  requestsByResource: Record<string, number>;
+  cycles: CycleFigures[];
+}
+
+async function cycleBench(): Promise<void> {
+  const sizes = [2, 100, 1000];
+  const latencies = [0, 50];
+  const warmup = quick ? 1 : 2;
+  const measured = quick ? 3 : 9;
+  const rows: CycleRow[] = [];
+  let checks: string[] = [];
+  for (const rollouts of sizes) {
+    const dir = scenarioDir(rollouts);
+    const { sim, kubeconfigPath } = await startSimulator(`cycle-${rollouts}`, { dir });
+    try {
+      log(`cycle: ${rollouts} rollouts`);
+      // One daemon per size, its cycles alternating between the latencies: the difference between
+      // them is not blurred by two processes' different heaps and JIT states.
+      const started = await startDaemon(`cycle-${rollouts}`, { kubeconfigPath, configPath: path.join(dir, 'rollout-doctor.yaml') });
+      checks = started.checks;
+      const { daemon } = started;
+      const cycles = new Map<number, CycleFigures[]>(latencies.map((l) => [l, []]));
+      const stats = new Map<number, SimStats[]>(latencies.map((l) => [l, []]));
+      let maxRssBytes = 0;
+      try {
+        for (const latencyMs of latencies) {
+          await sim.call('setLatency', { ms: latencyMs });
+          for (let i = 0; i < warmup; i++) await daemon.call('cycle');
+        }
+        for (let i = 0; i < measured; i++) {
+          for (const latencyMs of latencies) {
+            await sim.call('setLatency', { ms: latencyMs });
+            await sim.call('clear');
+            cycles.get(latencyMs)!.push(await daemon.call<CycleFigures>('cycle'));
+            stats.get(latencyMs)!.push(await sim.call<SimStats>('stats'));
+          }
+        }
+      } finally {
+        const closed = await daemon.stop<{ maxRssBytes: number }>();
+        maxRssBytes = Math.max(closed?.maxRssBytes ?? 0, ...[...cycles.values()].flat().map((c) => c.maxRssBytes));
+      }
+      for (const latencyMs of latencies) {
+        const c = cycles.get(latencyMs)!;
+        const st = stats.get(latencyMs)!;
+        const last = c.at(-1)!;
+        rows.push({
+          rollouts,
+          latencyMs,
+          cycleMs: median(c.map((x) => x.wallMs)),
+          engineMs: median(c.map((x) => x.engineMs)),
+          apiRequests: median(st.map((x) => x.requests)),
+          daemonCountedRequests: median(c.map((x) => x.apiRequests)),
+          bytesRead: median(st.map((x) => x.bytes)),
+          cpuMs: median(c.map((x) => x.cpuMs)),
+          peakRssBytes: maxRssBytes,
+          results: last.results,
+          statuses: last.statuses,
+          checkMs: last.checkMs,
+          checkErrors: [...new Set(c.flatMap((x) => x.checkErrors))],
+          requestsByResource: st.at(-1)!.byResource,
+          cycles: c,
+        });
+      }
+    } finally {
+      await sim.stop();
+    }
+  }
+  const row = (rollouts: number, latencyMs: number) => rows.find((r) => r.rollouts === rollouts && r.latencyMs === latencyMs)!;
+  output.push(
+    `### Cycle cost vs cluster size\n\nChecks: ${checks.join(', ')}. One daemon process per size (peak RSS is that process's), its cycles alternating between 0 and 50 ms of API latency; the median of ${measured} cycles each, after ${warmup} warm-up cycles each. ` +
+      'The first duration is the cycle as the daemon reports it (`cycle.durationMs` in /health, `rollout_doctor_cycle_duration_seconds`): the snapshot and the checks, where every API request is made; ' +
+      'the second is the wall time of `daemon.runOnce()`, which adds folding the results into the store and rendering /metrics (no I/O). CPU time is the process\'s over the whole `runOnce()`. Requests and bytes come from the simulator\'s request log.',
+    table(
+      ['Rollouts', 'API latency', 'Cycle: snapshot + checks', 'Cycle with store + metrics render', 'API requests', 'Bytes read', 'CPU time', 'Peak RSS', 'Results'],
+      rows.map((r) => [
+        fmtInt(r.rollouts),
+        `${r.latencyMs} ms`,
+        `${fmtMs(r.engineMs)} ms`,
+        `${fmtMs(r.cycleMs)} ms`,
+        fmtInt(r.apiRequests),
+        fmtBytes(r.bytesRead),
+        `${fmtMs(r.cpuMs)} ms`,
+        `${fmtMB(r.peakRssBytes)} MB`,
+        `${r.results} (${Object.entries(r.statuses).map(([s, n]) => `${n} ${s}`).join(', ')})`,
+      ]),
+    ),
+  );
+  const mix = (r: CycleRow) =>
+    Object.entries(r.requestsByResource)
+      .sort((a, b) => b[1] - a[1])
+      .map(([what, n]) => `${n} ${what}`)
+      .join(', ');
+  output.push(`\nRequests of one cycle at 1,000 rollouts: ${mix(row(1000, 0))}.`);
+  const errors = rows.flatMap((r) => r.checkErrors.map((e) => `${r.rollouts} rollouts, ${r.latencyMs} ms: ${e}`));
+  if (errors.length > 0) output.push(`\nChecks that could not run: ${errors.join('; ')}`);
+  const small = row(2, 0);
+  const large = row(1000, 0);
+  targets.push({
+    section: 'cycle',
+    target: 'API requests per cycle equal at 2 and 1,000 rollouts',
+    figure: `${fmtInt(small.apiRequests)} vs ${fmtInt(large.apiRequests)}`,
+    pass: small.apiRequests === large.apiRequests,
+  });
+  // The store and the render do no I/O: they only add CPU noise to a difference of latencies.
+  for (const rollouts of sizes) {
+    const extra = row(rollouts, 50).engineMs - row(rollouts, 0).engineMs;
+    const wallExtra = row(rollouts, 50).cycleMs - row(rollouts, 0).cycleMs;
+    targets.push({
+      section: 'cycle',
+      target: `latency-dependent part of a cycle at ${fmtInt(rollouts)} rollouts <= 175 ms (3.5 x 50 ms)`,
+      figure: `${fmtMs(extra)} ms = ${(extra / 50).toFixed(1)} x 50 ms (with store + render: ${fmtMs(wallExtra)} ms)`,
+      pass: extra <= 175,
+    });
+  }
+  targets.push({
+    section: 'cycle',
+    target: '1,000-rollout cycle at 0 ms < 1.5 s of wall time (with store + render)',
+    figure: `${fmtMs(large.cycleMs)} ms (snapshot + checks ${fmtMs(large.engineMs)} ms)`,
+    pass: large.cycleMs < 1500,
+  });
+  const peak = row(1000, 0).peakRssBytes;
+  targets.push({ section: 'cycle', target: 'peak RSS at 1,000 rollouts < 200 MB', figure: `${fmtMB(peak)} MB`, pass: peak < 200 * MB });
+  results.cycle = { warmup, measured, checks, rows };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. HTTP under load
+
+interface LoadFigures {
+  route: string;
+  connections: number;
+  requestsPerSecond: number;
+  bytesPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  requests: number;
+  /** Share of one core the server process used while loaded; near 100 % the server is the limit, far below it the client is. */
+  serverCpu: number;
+}
+
+const CONNECTIONS = 10;
+
+/** CPU time (ms) a process has used so far, from /proc. */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+async function loadOnce(url: string, route: string, connections: number, durationSeconds: number, serverPid: number): Promise<LoadFigures> {
+  const cpuBefore = processCpuMs(serverPid);
+  const started = performance.now();
+  const r = await autocannon({ url: url + route, connections, duration: durationSeconds, timeout: 10 });
+  const serverCpu = (processCpuMs(serverPid) - cpuBefore) / (performance.now() - started);
+  return {
+    serverCpu,
+    route,
+    connections,
+    requestsPerSecond: r.requests.average,
+    bytesPerSecond: r.throughput.average,
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    maxMs: r.latency.max,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    requests: r.requests.total,
+  };
+}
+
+/**
+ * Every route is warmed up first, then measured in interleaved rounds (bare, /health, ..., bare,
+ * /health, ...) so that a burst of other load on the machine hits every route alike; each figure
+ * is the median over the rounds.
+ */
+async function loadRoutes(
+  url: string,
+  serverPid: number,
+  routes: { route: string; connections: number }[],
+  rounds: number,
+  durationSeconds: number,
+): Promise<{ summary: LoadFigures[]; rounds: LoadFigures[][] }> {
+  for (const { route, connections } of routes) await loadOnce(url, route, connections, 1, serverPid);
+  const all: LoadFigures[][] = routes.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, { route, connections }] of routes.entries()) all[i]!.push(await loadOnce(url, route, connections, durationSeconds, serverPid));
+  }
+  const summary = all.map((runs): LoadFigures => {
+    const pick = (f: (l: LoadFigures) => number) => median(runs.map(f));
+    const sum = (f: (l: LoadFigures) => number) => runs.reduce((n, l) => n + f(l), 0);
+    return {
+      route: runs[0]!.route,
+      connections: runs[0]!.connections,
+      serverCpu: pick((l) => l.serverCpu),
+      requestsPerSecond: pick((l) => l.requestsPerSecond),
+      bytesPerSecond: pick((l) => l.bytesPerSecond),
+      p50Ms: pick((l) => l.p50Ms),
+      p99Ms: pick((l) => l.p99Ms),
+      maxMs: Math.max(...runs.map((l) => l.maxMs)),
+      non2xx: sum((l) => l.non2xx),
+      errors: sum((l) => l.errors),
+      timeouts: sum((l) => l.timeouts),
+      requests: sum((l) => l.requests),
+    };
+  });
+  return { summary, rounds: all };
+}
+
+async function httpBench(): Promise<void> {
+  const rounds = quick ? 2 : 5;
+  const duration = quick ? 1 : 2;
+  const scenarios = [
+    { name: 'homelab', dir: HOMELAB, configPath: HOMELAB_CONFIG },
+    { name: '1,000 rollouts', dir: scenarioDir(1000), configPath: path.join(scenarioDir(1000), 'rollout-doctor.yaml') },
+  ];
+  interface HttpRun {
+    scenario: string;
+    bodyBytes: Record<string, number>;
+    loads: LoadFigures[];
+    rounds: LoadFigures[][];
+    intervalSeconds: number;
+    hang?: {
+      fresh: LoadFigures[];
+      stale: LoadFigures[];
+      rounds: LoadFigures[][];
+      freshCheck: { cycleInFlight: boolean; stale: boolean };
+      staleCheck: { cycleInFlight: boolean; stale: boolean };
+    };
+  }
+  const runs: HttpRun[] = [];
+  for (const scenario of scenarios) {
+    log(`http: ${scenario.name}`);
+    const { sim, kubeconfigPath, started } = await startSimulator(`http-${scenario.name.replace(/\W+/g, '')}`, { dir: scenario.dir, ephemeralAppPorts: true });
+    try {
+      // Long timeouts so that a cycle stays in flight for the whole hang measurement.
+      const { daemon } = await startDaemon(`http-${scenario.name}`, {
+        kubeconfigPath,
+        configPath: scenario.configPath,
+        apps: started.apps,
+        timeouts: { requestMs: 300_000, checkMs: 300_000, cycleMs: 300_000 },
+      });
+      try {
+        await daemon.call('cycle');
+        await daemon.call('cycle');
+        const { url, bodyBytes } = await daemon.call<{ url: string; bodyBytes: Record<string, number> }>('serve');
+        // Cycles keep running on the config's schedule while the load runs, as under serve.
+        const { intervalSeconds } = await daemon.call<{ intervalSeconds: number }>('startSchedule');
+        const routes = ['/bare', '/health', '/health?format=text', '/metrics'].map((route) => ({ route, connections: CONNECTIONS }));
+        // Large bodies: also what a single scraper or curl sees.
+        if (scenario.name !== 'homelab') routes.push(...['/health', '/metrics'].map((route) => ({ route, connections: 1 })));
+        log(`http: ${scenario.name}: ${routes.length} routes, ${rounds} rounds of ${duration} s`);
+        const measured = await loadRoutes(url, daemon.pid, routes, rounds, duration);
+        const run: HttpRun = { scenario: scenario.name, bodyBytes, loads: measured.summary, rounds: measured.rounds, intervalSeconds };
+        if (scenario.name === 'homelab') {
+          // A cycle in flight on a hung pod list (the timeouts are long): its ticks are skipped meanwhile.
+          await sim.call('clear');
+          await sim.call('setFault', { resource: 'pods', fault: 'hang' });
+          await daemon.call('startCycle');
+          for (let i = 0; i < 400 && (await sim.call<SimStats>('stats')).unanswered === 0; i++) await delay(100);
+          const hangRoutes = ['/bare', '/health', '/metrics'].map((route) => ({ route, connections: CONNECTIONS }));
+          log(`http: ${scenario.name} while the pod list hangs`);
+          const hanging = await loadRoutes(url, daemon.pid, hangRoutes, 2, duration);
+          const wasInFlight = await daemon.call<boolean>('isCycleRunning');
+          const wasStale = await daemon.call<boolean>('isStale');
+          // After STALE_INTERVALS intervals without a completed cycle, /health reports every result stale.
+          log(`http: ${scenario.name} waiting for the results to turn stale`);
+          for (let i = 0; i < 1200 && !(await daemon.call<boolean>('isStale')); i++) await delay(100);
+          const stale = await loadRoutes(url, daemon.pid, hangRoutes, 2, duration);
+          run.hang = {
+            fresh: hanging.summary,
+            stale: stale.summary,
+            rounds: [...hanging.rounds, ...stale.rounds],
+            freshCheck: { cycleInFlight: wasInFlight, stale: wasStale },
+            staleCheck: { cycleInFlight: await daemon.call<boolean>('isCycleRunning'), stale: await daemon.call<boolean>('isStale') },
+          };
+          await sim.call('clearFault', { resource: 'pods' });
+        }
+        runs.push(run);
+      } finally {
+        await daemon.stop();
+      }
+    } finally {
+      await sim.stop();
+    }
+  }
+  const rows: (string | number)[][] = [];
+  const notes = (l: LoadFigures) => (l.non2xx + l.errors + l.timeouts > 0 ? `${fmtInt(l.non2xx)} non-2xx, ${l.errors} errors, ${l.timeouts} timeouts` : '');
+  const bareOf = (loads: LoadFigures[]) => loads.find((l) => l.route === '/bare')!.requestsPerSecond;
+  for (const run of runs) {
+    const body: Record<string, number> = { '/health': run.bodyBytes.health!, '/health?format=text': run.bodyBytes.healthText!, '/metrics': run.bodyBytes.metrics!, '/bare': 3 };
+    const sets: [string, LoadFigures[]][] = [[run.scenario, run.loads]];
+    if (run.hang) {
+      sets.push([`${run.scenario}, API hanging (pods=hang), cycle in flight`, run.hang.fresh]);
+      sets.push([`${run.scenario}, API hanging > ${3 * run.intervalSeconds} s: results stale`, run.hang.stale]);
+    }
+    for (const [label, loads] of sets) {
+      const bare = bareOf(loads);
+      for (const l of loads) {
+        rows.push([
+          label,
+          `\`${l.route}\``,
+          l.connections,
+          fmtBytes(body[l.route]!),
+          fmtInt(l.requestsPerSecond),
+          l.route === '/bare' ? '1 (ref.)' : (l.requestsPerSecond / bare).toFixed(2),
+          `${fmtBytes(l.bytesPerSecond)}/s`,
+          `${l.p50Ms} ms`,
+          `${l.p99Ms} ms`,
+          `${(l.serverCpu * 100).toFixed(0)} %`,
+          notes(l),
+        ]);
+      }
+    }
+  }
+  output.push(
+    `### HTTP under load\n\nautocannon from another process than the server; every route warmed up, then ${rounds} interleaved rounds of ${duration} s; the median round. ` +
+      'Ratio against a bare fastify route (`/bare`, 3 bytes) added to the same server. The daemon runs its schedule meanwhile (homelab every 10 s, generated scenarios every 30 s), as under `serve`. ' +
+      '/health answers 503 when the overall status is fail or unknown (stale results are unknown); those count as non-2xx. ' +
+      'Server CPU is the server process\'s share of one core during the load: near 100 % the server is the limit; well below it, the load generator is (autocannon runs out of CPU with several connections on multi-MB bodies).',
+    table(['Scenario', 'Route', 'Connections', 'Body', 'Requests/s', 'vs bare', 'Bytes/s', 'p50', 'p99', 'Server CPU', 'Notes'], rows),
+  );
+  const homelab = runs.find((r) => r.scenario === 'homelab')!;
+  const homelabBare = bareOf(homelab.loads);
+  for (const route of ['/health', '/health?format=text']) {
+    const l = homelab.loads.find((x) => x.route === route)!;
+    targets.push({
+      section: 'http',
+      target: `homelab \`${route}\` >= 0.5 x bare route req/s`,
+      figure: `${(l.requestsPerSecond / homelabBare).toFixed(2)} x (${fmtInt(l.requestsPerSecond)} vs ${fmtInt(homelabBare)} req/s)`,
+      pass: l.requestsPerSecond >= 0.5 * homelabBare,
+    });
+  }
+  const large = runs.find((r) => r.scenario === '1,000 rollouts')!;
+  const metrics = large.loads.find((l) => l.route === '/metrics' && l.connections === CONNECTIONS)!;
+  const single = large.loads.find((l) => l.route === '/metrics' && l.connections === 1)!;
+  targets.push({
+    section: 'http',
+    target: `1,000 rollouts \`/metrics\` p99 < 25 ms (${CONNECTIONS} connections)`,
+    figure: `${metrics.p99Ms} ms (1 connection: ${single.p99Ms} ms; body ${fmtBytes(large.bodyBytes.metrics!)})`,
+    pass: metrics.p99Ms < 25,
+  });
+  const hang = homelab.hang!;
+  if (!hang.freshCheck.cycleInFlight || hang.freshCheck.stale || !hang.staleCheck.cycleInFlight || !hang.staleCheck.stale) {
+    output.push(`\nWarning: the hang measurement did not hold its conditions (in flight, not stale, then stale): ${JSON.stringify([hang.freshCheck, hang.staleCheck])}.`);
+  }
+  results.http = { connections: CONNECTIONS, rounds, durationSeconds: duration, runs };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Slow endpoints
+
+async function endpointBench(): Promise<void> {
+  const count = 20;
+  const delayMs = 1000;
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const servers: Server[] = [];
+  for (let i = 0; i < count; i++) {
+    const server = createServer((_req, res) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        res.end('ok\n');
+      }, delayMs);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(server);
+  }
+  const configPath = path.join(TMP, 'endpoints.yaml');
+  const endpoints = servers.map((s, i) => {
+    const { port } = s.address() as { port: number };
+    return `  - { name: slow-${i}, url: "http://127.0.0.1:${port}/healthz", timeoutMs: 5000, slowAfterMs: 2000 }`;
+  });
+  writeFileSync(configPath, `endpoints:\n${endpoints.join('\n')}\n`);
+  log(`endpoints: ${count} endpoints answering after ${delayMs} ms`);
+  const { sim, kubeconfigPath } = await startSimulator('endpoints', { dir: HOMELAB, ephemeralAppPorts: true });
+  const cycles: CycleFigures[] = [];
+  try {
+    const { daemon } = await startDaemon('endpoints', { kubeconfigPath, configPath, only: ['endpoint'] });
+    try {
+      for (let i = 0; i < 3; i++) {
+        maxInFlight = 0;
+        cycles.push(await daemon.call<CycleFigures>('cycle'));
+      }
+    } finally {
+      await daemon.stop();
+    }
+  } finally {
+    await sim.stop();
+    for (const server of servers) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+  const checkMs = median(cycles.map((c) => c.checkMs.endpoint!));
+  const statuses = cycles.at(-1)!.statuses;
+  output.push(
+    `### Slow endpoints\n\n${count} loopback endpoints answering after ${delayMs} ms each; only the endpoint check enabled; median of ${cycles.length} cycles.`,
+    table(
+      ['Endpoints', 'Each answers after', 'Endpoint check', 'Cycle', 'Most probes in flight at once', 'Results'],
+      [[count, `${delayMs} ms`, `${fmtInt(checkMs)} ms`, `${fmtInt(median(cycles.map((c) => c.wallMs)))} ms`, maxInFlight, Object.entries(statuses).map(([s, n]) => `${n} ${s}`).join(', ')]],
+    ),
+  );
+  targets.push({
+    section: 'endpoints',
+    target: `${count} endpoints of 1 s each probed in about 1 s (< 1.5 s, not ${count} s)`,
+    figure: `${fmtInt(checkMs)} ms`,
+    pass: checkMs < 1500,
+  });
+  results.endpoints = { count, delayMs, maxInFlight, cycles };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. SIGTERM with a cycle in flight
+
+async function sigtermOnce(): Promise<{ ms: number; code: number | null; readyzBefore: number }> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--simulate', HOMELAB, '--simulate-fault', 'pods=hang', '--listen', '127.0.0.1:0'], {
+    cwd: REPO,
+    env: { ...process.env, LOG_LEVEL: 'info', ROLLOUT_DOCTOR_CONFIG: '' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    let url: string | undefined;
+    for (let i = 0; i < 400 && !url && child.exitCode === null; i++) {
+      url = /"event":"listening","url":"(http:[^"]+)"/.exec(stderr)?.[1];
+      if (!url) await delay(25);
+    }
+    if (!url) throw new Error(`serve did not start:\n${stderr}`);
+    await delay(500);
+    // 503 on /readyz: the first cycle has not completed; it is waiting on the hung pod list.
+    const readyzBefore = (await fetch(`${url}/readyz`)).status;
+    const started = performance.now();
+    child.kill('SIGTERM');
+    const code = await exited;
+    return { ms: performance.now() - started, code, readyzBefore };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+
+async function sigtermBench(): Promise<void> {
+  const runs = quick ? 3 : 7;
+  const figures: { ms: number; code: number | null; readyzBefore: number }[] = [];
+  for (let i = 0; i < runs; i++) {
+    log(`sigterm: run ${i + 1}/${runs}`);
+    // The homelab's fake apps listen on fixed loopback ports: a demo or a test using them makes serve fail; retry a little later.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        figures.push(await sigtermOnce());
+        break;
+      } catch (error) {
+        if (attempt >= 5) throw error;
+        log(`sigterm: serve did not start (${String((error as Error).message).split('\n').find((l) => /EADDRINUSE|error/i.test(l)) ?? 'see above'}); retrying`);
+        await delay(3000);
+      }
+    }
+  }
+  const times = figures.map((f) => f.ms);
+  const codes = [...new Set(figures.map((f) => f.code))];
+  const inFlight = figures.every((f) => f.readyzBefore === 503);
+  output.push(
+    `### SIGTERM with a cycle in flight\n\n\`node dist/cli.js serve --simulate <homelab> --simulate-fault pods=hang\`, SIGTERM 0.5 s after it listens (the first cycle waiting on the hung pod list${inFlight ? ', /readyz 503' : ''}); ${runs} runs.`,
+    table(['Runs', 'SIGTERM to exit, median', 'max', 'Exit codes'], [[runs, `${fmtMs(median(times))} ms`, `${fmtMs(Math.max(...times))} ms`, codes.join(', ')]]),
+  );
+  if (!inFlight) output.push('\nWarning: in some runs the first cycle had already completed at SIGTERM.');
+  results.sigterm = { runs: figures };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Soak
+
+interface SoakSample extends Sample {
+  cycle: number;
+  transientPresent: boolean;
+}
+
+async function soakBench(): Promise<void> {
+  const cycles = quick ? 1000 : 10_000;
+  const warmup = cycles / 10;
+  const sampleEvery = cycles / 20;
+  const churnPeriod = 10;
+  const stable = [0, 1, 2, 3, 4];
+  const transient = [5, 6, 7, 8, 9].map((i) => generatedRollout(i, `team-${i}`, 3));
+  const namespaces = [...stable, 5, 6, 7, 8, 9].map((i) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `team-${i}` } }));
+  const objects = [...namespaces, ...stable.flatMap((i) => generatedRollout(i, `team-${i}`, 3).objects)];
+  log(`soak: ${fmtInt(cycles)} cycles (homelab + ${stable.length} generated rollouts, ${transient.length} more appearing and disappearing every ${churnPeriod / 2} cycles)`);
+  const { sim, kubeconfigPath, started } = await startSimulator('soak', { dir: HOMELAB, objects, ephemeralAppPorts: true });
+  const samples: SoakSample[] = [];
+  const present: SoakSample[] = [];
+  const wallMs: number[] = [];
+  const startedAt = performance.now();
+  const checkErrors = new Set<string>();
+  try {
+    const { daemon, checks } = await startDaemon('soak', { kubeconfigPath, configPath: HOMELAB_CONFIG, apps: started.apps });
+    try {
+      for (let c = 0; c < cycles; c++) {
+        const phase = c % churnPeriod;
+        if (phase === 0) await sim.call('apply', { objects: transient.flatMap((t) => t.objects) });
+        if (phase === churnPeriod / 2) await sim.call('remove', { refs: transient.flatMap((t) => t.refs) });
+        const figures = await daemon.call<CycleFigures>('cycle');
+        wallMs.push(figures.wallMs);
+        for (const e of figures.checkErrors) checkErrors.add(e);
+        // Between cycles, with the same targets each time: the transient ones absent.
+        if (phase === churnPeriod - 1 && (c + 1) % sampleEvery === 0) {
+          samples.push({ cycle: c + 1, transientPresent: false, ...(await daemon.call<Sample>('sample')) });
+        }
+        if (phase === churnPeriod / 2 - 1 && (c + 1 + churnPeriod / 2) % sampleEvery === 0) {
+          present.push({ cycle: c + 1, transientPresent: true, ...(await daemon.call<Sample>('sample')) });
+        }
+        if ((c + 1) % (cycles / 10) === 0) log(`soak: ${fmtInt(c + 1)} cycles, last ${fmtMs(figures.wallMs)} ms`);
+      }
+      results.soakChecks = checks;
+    } finally {
+      await daemon.stop();
+    }
+  } finally {
+    await sim.stop();
+  }
+  const elapsedS = (performance.now() - startedAt) / 1000;
+  const warm = samples.filter((s) => s.cycle <= warmup);
+  const after = samples.filter((s) => s.cycle >= warmup);
+  const start = after[0]!;
+  const end = samples.at(-1)!;
+  // Warm-up noise: how much the figures move between samples once warm; growth must stay within it.
+  const steady = after.slice(0, Math.max(2, Math.ceil(after.length / 4)));
+  const spread = (pick: (s: SoakSample) => number) => Math.max(...steady.map(pick)) - Math.min(...steady.map(pick));
+  const rssTolerance = Math.max(8 * MB, 2 * spread((s) => s.rssBytes));
+  // A leak grows linearly: ~220 bytes a cycle is caught over the comparison (at least 1 MB of slack).
+  const LEAK_BYTES_PER_CYCLE = 220;
+  const heapToleranceOver = (cyclesCompared: number) => Math.max(1 * MB, LEAK_BYTES_PER_CYCLE * cyclesCompared, 2 * spread((s) => s.heapUsedBytes));
+  const highWater = (pick: (s: SoakSample) => number) => Math.max(...[...warm, start].map(pick));
+  const rows: [string, string, string, string, string, boolean][] = [];
+  const add = (what: string, a: number, b: number, fmt: (n: number) => string, tolerance: string, pass: boolean) => rows.push([what, fmt(a), fmt(b), fmt(b - a), tolerance, pass]);
+  add('RSS after GC', start.rssBytes, end.rssBytes, (n) => `${fmtMB(n)} MB`, `+${fmtMB(rssTolerance)} MB`, end.rssBytes - start.rssBytes <= rssTolerance);
+  const heapTolerance = heapToleranceOver(end.cycle - start.cycle);
+  add('heap used after GC', start.heapUsedBytes, end.heapUsedBytes, (n) => `${fmtMB(n)} MB`, `+${fmtMB(heapTolerance)} MB`, end.heapUsedBytes - start.heapUsedBytes <= heapTolerance);
+  const middle = samples.reduce((best, x) => (Math.abs(x.cycle - (start.cycle + end.cycle) / 2) < Math.abs(best.cycle - (start.cycle + end.cycle) / 2) ? x : best));
+  add(`  over the second half (from cycle ${fmtInt(middle.cycle)})`, middle.heapUsedBytes, end.heapUsedBytes, (n) => `${fmtMB(n)} MB`, `+${fmtMB(heapToleranceOver(end.cycle - middle.cycle))} MB`, end.heapUsedBytes - middle.heapUsedBytes <= heapToleranceOver(end.cycle - middle.cycle));
+  add('series in /metrics', start.series, end.series, fmtInt, '+0', end.series <= start.series);
+  add('  of which rollout_doctor_*', start.ownSeries, end.ownSeries, fmtInt, '+0', end.ownSeries <= start.ownSeries);
+  add('results in the store', start.results, end.results, fmtInt, '+0', end.results <= start.results);
+  add('open sockets (active TCPSocketWrap)', start.sockets, end.sockets, fmtInt, `<= warm-up high water (${highWater((s) => s.sockets)})`, end.sockets <= highWater((s) => s.sockets));
+  add('socket file descriptors, referenced or not', start.socketFds, end.socketFds, fmtInt, `<= warm-up high water (${highWater((s) => s.socketFds)})`, end.socketFds <= highWater((s) => s.socketFds));
+  add('timers (Timeout)', start.timers, end.timers, fmtInt, `<= warm-up high water (${highWater((s) => s.timers)})`, end.timers <= highWater((s) => s.timers));
+  const firstHalf = wallMs.slice(warmup, warmup + (cycles - warmup) / 2);
+  const secondHalf = wallMs.slice(warmup + (cycles - warmup) / 2);
+  output.push(
+    `### Soak\n\n${fmtInt(cycles)} cycles back to back through \`daemon.runOnce()\` (${elapsedS.toFixed(0)} s) against the homelab plus ${stable.length} generated rollouts, ` +
+      `${transient.length} more rollouts (with their ReplicaSets, pods, Services, EndpointSlices, analysis objects) applied every ${churnPeriod} cycles and removed ${churnPeriod / 2} cycles later. ` +
+      `Compared: the first sample after ${fmtInt(warmup)} warm-up cycles (cycle ${fmtInt(start.cycle)}) and the last (cycle ${fmtInt(end.cycle)}), both taken between cycles with the transient rollouts absent, after a full GC. ` +
+      `Tolerance for memory: twice the spread of the first ${steady.length} samples after warm-up, at least 8 MB for RSS; for the heap at least 1 MB and ${LEAK_BYTES_PER_CYCLE} bytes per cycle compared (a linear leak of that size fails); counts may not grow; sockets and timers may not exceed the warm-up high water. ` +
+      `With the transient rollouts present: ${fmtInt(present[0]?.series ?? 0)} series and ${fmtInt(present[0]?.results ?? 0)} results at first, ${fmtInt(present.at(-1)?.series ?? 0)} and ${fmtInt(present.at(-1)?.results ?? 0)} at the end. ` +
+      `Cycle wall time median ${fmtMs(median(firstHalf))} ms / p99 ${fmtMs(percentile(firstHalf, 99))} ms in the first half after warm-up, ${fmtMs(median(secondHalf))} / ${fmtMs(percentile(secondHalf, 99))} ms in the second.`,
+    table(
+      ['Figure', 'After warm-up', 'End', 'Growth', 'Tolerance', 'Pass'],
+      rows.map(([what, a, b, g, t, pass]) => [what, a, b, g, t, mark(pass)]),
+    ),
+  );
+  if (checkErrors.size > 0) output.push(`\nChecks that could not run during the soak: ${[...checkErrors].slice(0, 5).join('; ')}`);
+  targets.push({
+    section: 'soak',
+    target: `no growth over ${fmtInt(cycles)} cycles (RSS, series, sockets, timers)`,
+    figure: rows.map(([what, , , g]) => `${what.trim()} ${g}`).join(', '),
+    pass: rows.every((r) => r[5]),
+  });
+  results.soak = {
+    cycles,
+    warmup,
+    sampleEvery,
+    churnPeriod,
+    elapsedSeconds: elapsedS,
+    tolerance: { rssBytes: rssTolerance, heapUsedBytes: heapTolerance },
+    samples,
+    present,
+    cycleWallMs: { firstHalfMedian: median(firstHalf), firstHalfP99: percentile(firstHalf, 99), secondHalfMedian: median(secondHalf), secondHalfP99: percentile(secondHalf, 99) },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Busy fraction of all CPUs over `ms`, from /proc/stat. */
+async function cpuBusy(ms: number): Promise<number> {
+  const read = () => {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = fields[3]! + (fields[4] ?? 0);
+    return { idle, total: fields.reduce((a, b) => a + b, 0) };
+  };
+  const a = read();
+  await delay(ms);
+  const b = read();
+  return b.total === a.total ? 0 : 1 - (b.idle - a.idle) / (b.total - a.total);
+}
+
+/** Other work on the machine skews every figure: wait (a while) for it to calm down. */
+async function waitForQuiet(maxSeconds: number): Promise<{ busy: number; waitedSeconds: number }> {
+  const started = performance.now();
+  for (;;) {
+    const busy = await cpuBusy(3000);
+    const waitedSeconds = (performance.now() - started) / 1000;
+    if (busy < 0.2 || waitedSeconds > maxSeconds) {
+      if (busy >= 0.2) log(`the machine is still ${(busy * 100).toFixed(0)}% busy with other work; measuring anyway`);
+      return { busy, waitedSeconds };
+    }
+    log(`the machine is ${(busy * 100).toFixed(0)}% busy with other work; waiting for it to calm down`);
+  }
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(path.join(REPO, 'dist', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm run bench does)');
+  mkdirSync(TMP, { recursive: true });
+  if (flags.profile) mkdirSync(PROFILE_DIR, { recursive: true });
+  const cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  const machine = { nproc: cpus().length, cpu, node: process.version, platform: `${process.platform} ${process.arch}` };
+  results.machine = machine;
+  results.quick = quick;
+  results.date = new Date().toISOString();
+  results.quietBeforeStart = await waitForQuiet(quick ? 15 : 300);
+  const began = performance.now();
+  const load: Record<string, number[]> = { start: loadavg() };
+  const sections: [Section, () => Promise<void>][] = [
+    ['cycle', cycleBench],
+    ['http', httpBench],
+    ['endpoints', endpointBench],
+    ['sigterm', sigtermBench],
+    ['soak', soakBench],
+  ];
+  for (const [name, run] of sections) {
+    if (!only.has(name)) continue;
+    await run();
+    load[name] = loadavg();
+  }
+  results.loadAverage = load;
+  results.targets = targets;
+  mkdirSync(path.dirname(RESULTS), { recursive: true });
+  writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+  const header =
+    `## rollout-doctor benchmark${quick ? ' (--quick)' : ''}\n\n` +
+    `Machine: ${machine.nproc} cores (\`nproc\`), ${machine.cpu}, Node ${machine.node}, ${machine.platform}. ` +
+    `Run: \`npm run bench${quick ? ' -- --quick' : ''}\`, ${((performance.now() - began) / 1000).toFixed(0)} s; ` +
+    `load average ${load.start!.map((n) => n.toFixed(1)).join(' ')} at the start, ${loadavg().map((n) => n.toFixed(1)).join(' ')} at the end ` +
+    `(the bench itself keeps about 2 cores busy; more means other work shared the machine).`;
+  const summary = `### Targets\n\n${table(
+    ['Section', 'Target', 'Figure', 'Result'],
+    targets.map((t) => [t.section, t.target, t.figure, mark(t.pass)]),
+  )}`;
+  process.stdout.write(`${[header, summary, ...output].join('\n\n')}\n\nRaw figures: ${path.relative(REPO, RESULTS)}\n`);
+}
+
+await main();
