@@ -10,7 +10,7 @@ import { DeadlineExceeded, type KubeClient, type RequestObserver } from '../kube
 import { isKubeError } from '../kube/errors.js';
 import type { TargetedRead } from '../kube/permissions.js';
 import { CycleReads } from '../kube/reads.js';
-import { type CustomKindRef, customKindKey, type KindName, type Snapshot, takeSnapshot } from '../kube/snapshot.js';
+import { type CustomKindRef, customKindKey, type KindName, ListSnapshot, type Snapshot, takeSnapshot } from '../kube/snapshot.js';
 import type { Prober } from '../probe/http.js';
 import { withKubectlContext } from './remediation.js';
 import { type Check, type CheckResult, STATUSES } from './types.js';
@@ -136,29 +136,31 @@ export async function runCycle(deps: CycleDeps): Promise<CycleOutcome> {
   };
   const cycle = deadline(deps.signal, config.timeouts.cycleMs, 'cycle');
   try {
-    const needs = checkNeeds(checks, config);
     const evaluatedAt = deps.evaluationTime?.() ?? startedAt;
-    const snapshot = await takeSnapshot(client, config, needs, { signal: cycle.signal, onRequest }, evaluatedAt);
     const reads = new CycleReads(client, onRequest);
-    const runs = await Promise.all(
-      checks.map(async (check): Promise<CheckRun> => {
-        const checkStarted = performance.now();
-        const checkDeadline = deadline(cycle.signal, config.timeouts.checkMs, `check ${check.id}`);
-        const abort = untilAborted(checkDeadline.signal);
-        try {
-          const output = await Promise.race([
-            check.run({ config, snapshot, kube: reads.forCheck(checkDeadline.signal), http: prober, signal: checkDeadline.signal, now: evaluatedAt, checks }),
-            abort.promise,
-          ]);
-          return { check, results: validate(check, output, config.kubectlContext), durationMs: performance.now() - checkStarted };
-        } catch (error) {
-          return { check, results: [], durationMs: performance.now() - checkStarted, error: reasonOf(error) };
-        } finally {
-          abort.dispose();
-          checkDeadline.dispose();
-        }
-      }),
-    );
+    const run = async (check: Check, snapshot: Snapshot): Promise<CheckRun> => {
+      const checkStarted = performance.now();
+      const checkDeadline = deadline(cycle.signal, config.timeouts.checkMs, `check ${check.id}`);
+      const abort = untilAborted(checkDeadline.signal);
+      try {
+        const output = await Promise.race([
+          check.run({ config, snapshot, kube: reads.forCheck(checkDeadline.signal), http: prober, signal: checkDeadline.signal, now: evaluatedAt, checks }),
+          abort.promise,
+        ]);
+        return { check, results: validate(check, output, config.kubectlContext), durationMs: performance.now() - checkStarted };
+      } catch (error) {
+        return { check, results: [], durationMs: performance.now() - checkStarted, error: reasonOf(error) };
+      } finally {
+        abort.dispose();
+        checkDeadline.dispose();
+      }
+    };
+    // Checks that read nothing from the snapshot (self-rbac's reviews, endpoint probes) start at once,
+    // so their round trips overlap the lists instead of following them.
+    const isIndependent = (check: Check) => check.needs.length === 0 && (check.customKinds?.(config) ?? []).length === 0;
+    const early = new Map(checks.filter(isIndependent).map((check) => [check, run(check, new ListSnapshot(evaluatedAt, new Map()))]));
+    const snapshot = await takeSnapshot(client, config, checkNeeds(checks, config), { signal: cycle.signal, onRequest }, evaluatedAt);
+    const runs = await Promise.all(checks.map((check) => early.get(check) ?? run(check, snapshot)));
     return { startedAt, durationMs: performance.now() - started, apiRequests, runs, snapshot };
   } finally {
     cycle.dispose();

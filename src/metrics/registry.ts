@@ -1,24 +1,19 @@
 /**
  * Results become Prometheus series here, in our own prom-client Registry (no global registry). The
  * exposition is rendered once per cycle and served from memory, so a scrape never costs a cycle's
- * worth of work. Per-check gauges are rebuilt from the store each render, so the series of a target
- * that disappeared disappear with it (gatus leaves them behind; we do not).
+ * worth of work. The per-result series (./exposition.ts) are written from the store each render, so
+ * the series of a target that disappeared disappear with it (gatus leaves them behind; we do not).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { EncodedBody } from '../http/encoded.js';
 import type { RequestRecord } from '../kube/client.js';
-import { type Check, type MetricFamily, STATUSES, type StoredResult } from '../engine/types.js';
+import type { Check, StoredResult } from '../engine/types.js';
+import { type FamilySource, RESULT_FAMILIES, renderResultFamilies } from './exposition.js';
 
 /** prom-client gauges whose `_total` suffix promtool rejects (they are not counters). */
 const REJECTED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 export const CYCLE_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
-
-interface FamilyGauge {
-  checkId: string;
-  family: MetricFamily;
-  gauge: Gauge<string>;
-}
 
 export interface MetricsOptions {
   checks: readonly Check[];
@@ -78,31 +73,7 @@ export class Metrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
-  private readonly checkStatus = new Gauge({
-    name: 'rollout_doctor_check_status',
-    help: 'Result of a check for a target, one series per status (ok, warn, fail, unknown); the current one is 1.',
-    labelNames: ['check', 'target', 'status'] as const,
-    registers: [this.registry],
-  });
-  private readonly checkDuration = new Gauge({
-    name: 'rollout_doctor_check_duration_seconds',
-    help: 'Run time of the check that produced this result, in its last cycle.',
-    labelNames: ['check', 'target'] as const,
-    registers: [this.registry],
-  });
-  private readonly checkLastRun = new Gauge({
-    name: 'rollout_doctor_check_last_run_timestamp_seconds',
-    help: 'Unix time of the cycle that produced this result.',
-    labelNames: ['check', 'target'] as const,
-    registers: [this.registry],
-  });
-  private readonly checkMuted = new Gauge({
-    name: 'rollout_doctor_check_muted',
-    help: '1 when the result is muted by the config (alert rules skip it), else 0.',
-    labelNames: ['check', 'target'] as const,
-    registers: [this.registry],
-  });
-  private readonly families: FamilyGauge[] = [];
+  private readonly families: FamilySource[] = [...RESULT_FAMILIES.map((family) => ({ family }))];
 
   constructor(options: MetricsOptions) {
     if (options.processMetrics !== false) {
@@ -114,16 +85,12 @@ export class Metrics {
     this.cycles.inc(0);
     this.cyclesSkipped.inc(0);
     for (const result of ['success', 'failure'] as const) this.configReloads.inc({ result }, 0);
-    const names = new Set<string>(this.registry.getMetricsAsArray().map((m) => m.name));
+    const names = new Set<string>([...this.registry.getMetricsAsArray().map((m) => m.name), ...RESULT_FAMILIES.map((f) => f.name)]);
     for (const check of options.checks) {
       for (const family of check.metrics ?? []) {
         if (names.has(family.name)) throw new Error(`metric ${family.name} of check ${check.id} is already registered`);
         names.add(family.name);
-        this.families.push({
-          checkId: check.id,
-          family,
-          gauge: new Gauge({ name: family.name, help: family.help, labelNames: [...family.labelNames], registers: [this.registry] }),
-        });
+        this.families.push({ checkId: check.id, family });
       }
     }
   }
@@ -150,30 +117,9 @@ export class Metrics {
     this.interval.set(seconds);
   }
 
-  /** Rebuilds the per-result series from the store and renders the exposition text. */
+  /** Renders the exposition: prom-client's metrics, then the per-result series from the store. */
   async render(results: readonly StoredResult[]): Promise<void> {
-    this.checkStatus.reset();
-    this.checkDuration.reset();
-    this.checkLastRun.reset();
-    this.checkMuted.reset();
-    for (const { gauge } of this.families) gauge.reset();
-    const familiesByCheck = new Map<string, FamilyGauge[]>();
-    for (const entry of this.families) {
-      const list = familiesByCheck.get(entry.checkId) ?? [];
-      list.push(entry);
-      familiesByCheck.set(entry.checkId, list);
-    }
-    for (const result of results) {
-      const labels = { check: result.check, target: result.target };
-      for (const status of STATUSES) this.checkStatus.set({ ...labels, status }, result.status === status ? 1 : 0);
-      this.checkDuration.set(labels, result.durationMs / 1000);
-      this.checkLastRun.set(labels, result.checkedAtMs / 1000);
-      this.checkMuted.set(labels, result.muted ? 1 : 0);
-      for (const { family, gauge } of familiesByCheck.get(result.check) ?? []) {
-        for (const sample of family.collect(result)) gauge.set(sample.labels, sample.value);
-      }
-    }
-    this.exposition = await this.registry.metrics();
+    this.exposition = (await this.registry.metrics()) + renderResultFamilies(results, this.families);
     this.encoded = new EncodedBody(this.exposition);
   }
 
