@@ -164,7 +164,7 @@ function evaluatePlugin(
   name: string,
   configured: ConfiguredPlugin[],
   refs: PluginReference[],
-  problems: PluginConfigProblem[],
+  problems: readonly PluginConfigProblem[],
   logs: ControllerLogs,
   errors: Map<string, LogLine[]>,
   windowSeconds: number,
@@ -306,7 +306,7 @@ function evaluatePlugin(
   return result(name, 'ok', `Plugin ${name} ${loadedText}${refText}; no plugin errors in the last ${windowText(windowSeconds)}`, details);
 }
 
-function configProblemResult(ctx: CheckContext, problems: PluginConfigProblem[]): CheckResult {
+function configProblemResult(ctx: CheckContext, problems: readonly PluginConfigProblem[]): CheckResult {
   const { namespace, configMap } = ctx.config.controller;
   const target = `${namespace}/${configMap}`;
   return result(

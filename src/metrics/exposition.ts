@@ -25,43 +25,44 @@ export function formatValue(value: number): string {
   return String(value);
 }
 
-/** The families every result gets, whatever its check. */
-export const RESULT_FAMILIES: readonly MetricFamily[] = [
-  {
-    name: 'rollout_doctor_check_status',
-    help: 'Result of a check for a target, one series per status (ok, warn, fail, unknown); the current one is 1.',
-    labelNames: ['check', 'target', 'status'],
-    collect: (r) => STATUSES.map((status) => ({ labels: { check: (r as StoredResult).check, target: r.target, status }, value: r.status === status ? 1 : 0 })),
-  },
-  {
-    name: 'rollout_doctor_check_duration_seconds',
-    help: 'Run time of the check that produced this result, in its last cycle.',
-    labelNames: ['check', 'target'],
-    collect: (r) => [{ labels: { check: (r as StoredResult).check, target: r.target }, value: (r as StoredResult).durationMs / 1000 }],
-  },
-  {
-    name: 'rollout_doctor_check_last_run_timestamp_seconds',
-    help: 'Unix time of the cycle that produced this result.',
-    labelNames: ['check', 'target'],
-    collect: (r) => [{ labels: { check: (r as StoredResult).check, target: r.target }, value: (r as StoredResult).checkedAtMs / 1000 }],
-  },
-  {
-    name: 'rollout_doctor_check_muted',
-    help: '1 when the result is muted by the config (alert rules skip it), else 0.',
-    labelNames: ['check', 'target'],
-    collect: (r) => [{ labels: { check: (r as StoredResult).check, target: r.target }, value: (r as StoredResult).muted ? 1 : 0 }],
-  },
-];
+/** The families every result gets, whatever its check: written by `renderResultFamilies` directly. */
+export const RESULT_FAMILY_HELP: Readonly<Record<string, string>> = {
+  rollout_doctor_check_status: 'Result of a check for a target, one series per status (ok, warn, fail, unknown); the current one is 1.',
+  rollout_doctor_check_duration_seconds: 'Run time of the check that produced this result, in its last cycle.',
+  rollout_doctor_check_last_run_timestamp_seconds: 'Unix time of the cycle that produced this result.',
+  rollout_doctor_check_muted: '1 when the result is muted by the config (alert rules skip it), else 0.',
+};
+
+function header(name: string, help: string): string {
+  return `# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} gauge\n`;
+}
+
+/** The four per-result families; (check, target) is unique in the store, so no dedupe is needed. */
+function renderResultSeries(results: readonly StoredResult[]): string {
+  const keys = results.map((r) => `check="${escapeLabel(r.check)}",target="${escapeLabel(r.target)}"`);
+  const chunks: string[] = [header('rollout_doctor_check_status', RESULT_FAMILY_HELP.rollout_doctor_check_status!)];
+  results.forEach((result, i) => {
+    for (const status of STATUSES) chunks.push(`rollout_doctor_check_status{${keys[i]},status="${status}"} ${result.status === status ? 1 : 0}\n`);
+  });
+  chunks.push(header('rollout_doctor_check_duration_seconds', RESULT_FAMILY_HELP.rollout_doctor_check_duration_seconds!));
+  results.forEach((result, i) => chunks.push(`rollout_doctor_check_duration_seconds{${keys[i]}} ${formatValue(result.durationMs / 1000)}\n`));
+  chunks.push(header('rollout_doctor_check_last_run_timestamp_seconds', RESULT_FAMILY_HELP.rollout_doctor_check_last_run_timestamp_seconds!));
+  results.forEach((result, i) => chunks.push(`rollout_doctor_check_last_run_timestamp_seconds{${keys[i]}} ${formatValue(result.checkedAtMs / 1000)}\n`));
+  chunks.push(header('rollout_doctor_check_muted', RESULT_FAMILY_HELP.rollout_doctor_check_muted!));
+  results.forEach((result, i) => chunks.push(`rollout_doctor_check_muted{${keys[i]}} ${result.muted ? 1 : 0}\n`));
+  return chunks.join('');
+}
 
 export interface FamilySource {
   family: MetricFamily;
-  /** Results of this check only; undefined = every result. */
-  checkId?: string;
+  /** The check whose results the family reads. */
+  checkId: string;
 }
 
 /**
- * Every family's HELP and TYPE (even without samples, as prom-client does) and its samples, label
- * values in the family's declared label order; a label set collected twice keeps its last value.
+ * The per-result families, then every check family: HELP and TYPE (even without samples, as
+ * prom-client does) and the samples, label values in the family's declared label order; a label set
+ * a check family collects twice keeps its last value.
  */
 export function renderResultFamilies(results: readonly StoredResult[], sources: readonly FamilySource[]): string {
   const byCheck = new Map<string, StoredResult[]>();
@@ -70,11 +71,11 @@ export function renderResultFamilies(results: readonly StoredResult[], sources: 
     if (!list) byCheck.set(result.check, (list = []));
     list.push(result);
   }
-  const chunks: string[] = [];
+  const chunks: string[] = [renderResultSeries(results)];
   for (const { family, checkId } of sources) {
-    chunks.push(`# HELP ${family.name} ${escapeHelp(family.help)}\n# TYPE ${family.name} gauge\n`);
+    chunks.push(header(family.name, family.help));
     const series = new Map<string, number>();
-    for (const result of checkId === undefined ? results : (byCheck.get(checkId) ?? [])) {
+    for (const result of byCheck.get(checkId) ?? []) {
       for (const sample of family.collect(result)) {
         let labels = '';
         for (const name of family.labelNames) {

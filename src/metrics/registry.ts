@@ -8,7 +8,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { EncodedBody } from '../http/encoded.js';
 import type { RequestRecord } from '../kube/client.js';
 import type { Check, StoredResult } from '../engine/types.js';
-import { type FamilySource, RESULT_FAMILIES, renderResultFamilies } from './exposition.js';
+import { type FamilySource, RESULT_FAMILY_HELP, renderResultFamilies } from './exposition.js';
 
 /** prom-client gauges whose `_total` suffix promtool rejects (they are not counters). */
 const REJECTED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
@@ -73,7 +73,7 @@ export class Metrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
-  private readonly families: FamilySource[] = [...RESULT_FAMILIES.map((family) => ({ family }))];
+  private readonly families: FamilySource[] = [];
 
   constructor(options: MetricsOptions) {
     if (options.processMetrics !== false) {
@@ -85,7 +85,7 @@ export class Metrics {
     this.cycles.inc(0);
     this.cyclesSkipped.inc(0);
     for (const result of ['success', 'failure'] as const) this.configReloads.inc({ result }, 0);
-    const names = new Set<string>([...this.registry.getMetricsAsArray().map((m) => m.name), ...RESULT_FAMILIES.map((f) => f.name)]);
+    const names = new Set<string>([...this.registry.getMetricsAsArray().map((m) => m.name), ...Object.keys(RESULT_FAMILY_HELP)]);
     for (const check of options.checks) {
       for (const family of check.metrics ?? []) {
         if (names.has(family.name)) throw new Error(`metric ${family.name} of check ${check.id} is already registered`);

@@ -32,8 +32,23 @@ export interface PluginConfigProblem {
   message: string;
 }
 
+export interface PluginConfiguration {
+  readonly plugins: readonly ConfiguredPlugin[];
+  readonly problems: readonly PluginConfigProblem[];
+}
+
+/** One parse per ConfigMap object, i.e. per snapshot: several checks, and every canary, ask. */
+const parsedConfigMaps = new WeakMap<ConfigMap, PluginConfiguration>();
+
 /** Parses the ConfigMap's plugin lists; a key that is not a valid list is a problem, not a throw. */
-export function configuredPlugins(configMap: ConfigMap | undefined): { plugins: ConfiguredPlugin[]; problems: PluginConfigProblem[] } {
+export function configuredPlugins(configMap: ConfigMap | undefined): PluginConfiguration {
+  if (!configMap) return parsePlugins(undefined);
+  let parsed = parsedConfigMaps.get(configMap);
+  if (!parsed) parsedConfigMaps.set(configMap, (parsed = parsePlugins(configMap)));
+  return parsed;
+}
+
+function parsePlugins(configMap: ConfigMap | undefined): PluginConfiguration {
   const plugins: ConfiguredPlugin[] = [];
   const problems: PluginConfigProblem[] = [];
   const data = configMap?.data ?? {};
