@@ -152,6 +152,23 @@ export class KubeClient {
    * options to pass as the library call's last argument.
    */
   async request<T>(meta: RequestMeta, scope: RequestScope, call: (options: ConfigurationOptions) => Promise<T>): Promise<T> {
+    return this.send(meta, scope, call, undefined);
+  }
+
+  /**
+   * Like request, but answers the body as the API server sent it, parsed once with JSON.parse: the
+   * plain JSON objects (string timestamps) the checks read for every kind. client-node's typed
+   * deserialization of a list walks every field of every item into model objects; at 1,000 rollouts
+   * (5,000 pods) that was ~330 ms of CPU and tens of MB of garbage per cycle, for objects the checks
+   * read as plain data anyway. The library still builds, authenticates and sends the request.
+   */
+  async requestJson(meta: RequestMeta, scope: RequestScope, call: (options: ConfigurationOptions) => Promise<unknown>): Promise<unknown> {
+    const capture: { body?: unknown } = {};
+    await this.send(meta, scope, call, capture);
+    return capture.body;
+  }
+
+  private async send<T>(meta: RequestMeta, scope: RequestScope, call: (options: ConfigurationOptions) => Promise<T>, capture: { body?: unknown } | undefined): Promise<T> {
     const maxRetries = this.options.maxRetries ?? 2;
     for (let attempt = 0; ; attempt++) {
       const started = performance.now();
@@ -162,7 +179,7 @@ export class KubeClient {
       const timer = setTimeout(() => timeout.abort(new RequestTimeout(this.options.requestTimeoutMs)), this.options.requestTimeoutMs);
       let error: KubeError | undefined;
       try {
-        const result = await call(this.requestOptions(timeout.signal, meta.maxBodyBytes));
+        const result = await call(this.requestOptions(timeout.signal, meta.maxBodyBytes, capture));
         this.observe(scope, meta, '200', started);
         return result;
       } catch (caught) {
@@ -177,7 +194,7 @@ export class KubeClient {
     }
   }
 
-  private requestOptions(signal: AbortSignal, maxBodyBytes: number | undefined): ConfigurationOptions {
+  private requestOptions(signal: AbortSignal, maxBodyBytes: number | undefined, capture?: { body?: unknown }): ConfigurationOptions {
     const middleware: ObservableMiddleware = {
       pre: (context: RequestContext) => {
         context.setSignal(signal);
@@ -190,6 +207,7 @@ export class KubeClient {
       },
       post(context: ResponseContext) {
         if (maxBodyBytes !== undefined) capBody(context, maxBodyBytes);
+        if (capture && context.httpStatusCode >= 200 && context.httpStatusCode < 300) return new Observable(takeJson(context, capture));
         return new Observable(Promise.resolve(context));
       },
     };
@@ -220,6 +238,14 @@ class RequestTimeout extends Error {
 /** The reason a deadline aborts with, so errors say which deadline it was. */
 export class DeadlineExceeded extends Error {
   override readonly name = 'DeadlineExceeded';
+}
+
+/** Parses the body into `capture` and hands the library an empty object to deserialize instead. */
+async function takeJson(context: ResponseContext, capture: { body?: unknown }): Promise<ResponseContext> {
+  capture.body = JSON.parse(await context.body.text()) as unknown;
+  const original = context.body;
+  context.body = { ...original, text: async () => '{}' };
+  return context;
 }
 
 /** Replaces the body reader so at most `maxBytes` are read; the rest of the stream is cancelled. */

@@ -127,9 +127,10 @@ export interface SnapshotRequest {
 /** One request per kind up to this many objects (a 1,000-rollout cluster); 50,000 pods take 10 pages. */
 const PAGE_SIZE = 5000;
 
-interface Page<T> {
-  items: T[];
-  next?: string;
+/** A list as the API server writes it (JSON, before any library model). */
+interface RawList {
+  items?: unknown[];
+  metadata?: { continue?: string };
 }
 
 type Outcome = { state: 'ok'; items: unknown[] } | { state: 'absent'; reason: string } | { state: 'error'; error: KubeError };
@@ -137,7 +138,8 @@ type Outcome = { state: 'ok'; items: unknown[] } | { state: 'absent'; reason: st
 interface Lister {
   resource: string;
   namespace?: string;
-  page(continueToken: string | undefined, options: ConfigurationOptions): Promise<Page<unknown>>;
+  /** Asks for one page through client-node; the answer is read raw by requestJson. */
+  page(continueToken: string | undefined, options: ConfigurationOptions): Promise<unknown>;
 }
 
 function builtinLister(client: KubeClient, spec: KindSpec, config: Config): Lister {
@@ -150,37 +152,35 @@ function builtinLister(client: KubeClient, spec: KindSpec, config: Config): List
     // resourceVersion=0 lets the API server answer from its watch cache; it may not be combined with continue.
     resourceVersion: continueToken ? undefined : '0',
   });
-  const typed = <T>(list: { items: T[]; metadata?: { _continue?: string } }): Page<T> => ({ items: list.items, next: list.metadata?._continue || undefined });
   if (spec.custom) return customLister(client, spec.custom, spec.labelSelector);
   switch (spec.resource) {
     case 'pods':
       return {
         resource: 'pods',
         namespace,
-        page: async (c, o) =>
-          typed(namespace ? await client.core.listNamespacedPod({ namespace, ...query(c) }, o) : await client.core.listPodForAllNamespaces(query(c), o)),
+        page: (c, o) => (namespace ? client.core.listNamespacedPod({ namespace, ...query(c) }, o) : client.core.listPodForAllNamespaces(query(c), o)),
       };
     case 'replicasets':
-      return { resource: 'replicasets.apps', page: async (c, o) => typed(await client.apps.listReplicaSetForAllNamespaces(query(c), o)) };
+      return { resource: 'replicasets.apps', page: (c, o) => client.apps.listReplicaSetForAllNamespaces(query(c), o) };
     case 'deployments':
-      return { resource: 'deployments.apps', page: async (c, o) => typed(await client.apps.listDeploymentForAllNamespaces(query(c), o)) };
+      return { resource: 'deployments.apps', page: (c, o) => client.apps.listDeploymentForAllNamespaces(query(c), o) };
     case 'services':
-      return { resource: 'services', page: async (c, o) => typed(await client.core.listServiceForAllNamespaces(query(c), o)) };
+      return { resource: 'services', page: (c, o) => client.core.listServiceForAllNamespaces(query(c), o) };
     case 'endpointslices':
       return {
         resource: 'endpointslices.discovery.k8s.io',
-        page: async (c, o) => typed(await client.discovery.listEndpointSliceForAllNamespaces(query(c), o)),
+        page: (c, o) => client.discovery.listEndpointSliceForAllNamespaces(query(c), o),
       };
     case 'endpoints':
-      return { resource: 'endpoints', page: async (c, o) => typed(await client.core.listEndpointsForAllNamespaces(query(c), o)) };
+      return { resource: 'endpoints', page: (c, o) => client.core.listEndpointsForAllNamespaces(query(c), o) };
     case 'configmaps':
       return {
         resource: 'configmaps',
         namespace,
-        page: async (c, o) => typed(await client.core.listNamespacedConfigMap({ namespace: namespace ?? 'default', ...query(c) }, o)),
+        page: (c, o) => client.core.listNamespacedConfigMap({ namespace: namespace ?? 'default', ...query(c) }, o),
       };
     case 'events':
-      return { resource: 'events', page: async (c, o) => typed(await client.core.listEventForAllNamespaces(query(c), o)) };
+      return { resource: 'events', page: (c, o) => client.core.listEventForAllNamespaces(query(c), o) };
     default:
       throw new Error(`no lister for ${spec.resource}`);
   }
@@ -189,8 +189,8 @@ function builtinLister(client: KubeClient, spec: KindSpec, config: Config): List
 function customLister(client: KubeClient, ref: CustomKindRef, labelSelector?: string): Lister {
   return {
     resource: `${ref.plural}.${ref.group}`,
-    page: async (continueToken, options) => {
-      const list = (await client.custom.listClusterCustomObject(
+    page: (continueToken, options) =>
+      client.custom.listClusterCustomObject(
         {
           group: ref.group,
           version: ref.version,
@@ -201,9 +201,7 @@ function customLister(client: KubeClient, ref: CustomKindRef, labelSelector?: st
           resourceVersion: continueToken ? undefined : '0',
         },
         options,
-      )) as { items?: unknown[]; metadata?: { continue?: string } };
-      return { items: list.items ?? [], next: list.metadata?.continue || undefined };
-    },
+      ),
   };
 }
 
@@ -211,11 +209,14 @@ async function listAll(client: KubeClient, lister: Lister, scope: RequestScope):
   const items: unknown[] = [];
   let continueToken: string | undefined;
   do {
-    const page = await client.request({ verb: 'list', resource: lister.resource, namespace: lister.namespace }, scope, (options) =>
+    const page = (await client.requestJson({ verb: 'list', resource: lister.resource, namespace: lister.namespace }, scope, (options) =>
       lister.page(continueToken, options),
-    );
-    for (const item of page.items) items.push(item);
-    continueToken = page.next;
+    )) as RawList | null;
+    if (!page || typeof page !== 'object' || (page.items !== undefined && !Array.isArray(page.items))) {
+      throw new KubeError('InvalidResponse', 0, 'list', lister.resource, 'the answer is not a list', lister.namespace);
+    }
+    for (const item of page.items ?? []) items.push(item);
+    continueToken = page.metadata?.continue || undefined;
   } while (continueToken);
   return items;
 }

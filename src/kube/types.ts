@@ -1,22 +1,43 @@
 /**
- * Object types the checks read. Built-in kinds are client-node's models (re-exported so that
- * src/kube stays the only importer of the library; their timestamps are Date objects); custom
- * resources arrive as plain JSON (timestamps are strings) and are typed loosely here, with the
- * fields the checks use.
+ * Object types the checks read: every object arrives as the API server's JSON (the snapshot reads
+ * lists raw; see KubeClient.requestJson), so timestamps are strings. Built-in kinds take their shape
+ * from client-node's models with Date turned into string (src/kube stays the only importer of the
+ * library); custom resources are typed loosely here, with the fields the checks use.
  */
-export type {
-  V1ConfigMap as ConfigMap,
-  V1Deployment as Deployment,
-  V1EndpointSlice as EndpointSlice,
-  V1Endpoints as Endpoints,
-  CoreV1Event as Event,
-  V1Pod as Pod,
-  V1ContainerStatus as ContainerStatus,
-  V1ReplicaSet as ReplicaSet,
-  V1Service as Service,
-  V1ObjectMeta as ObjectMeta,
-  V1LabelSelector as LabelSelector,
+import type {
+  CoreV1Event,
+  V1ConfigMap,
+  V1ContainerStatus,
+  V1Deployment,
+  V1EndpointSlice,
+  V1Endpoints,
+  V1LabelSelector,
+  V1ObjectMeta,
+  V1Pod,
+  V1ReplicaSet,
+  V1Service,
 } from '@kubernetes/client-node';
+
+/** A model as JSON: Date fields are the RFC 3339 strings the API server sends. */
+export type Jsonify<T> = T extends Date
+  ? string
+  : T extends readonly (infer U)[]
+    ? Jsonify<U>[]
+    : T extends object
+      ? { [K in keyof T]: Jsonify<T[K]> }
+      : T;
+
+export type ConfigMap = Jsonify<V1ConfigMap>;
+export type Deployment = Jsonify<V1Deployment>;
+export type EndpointSlice = Jsonify<V1EndpointSlice>;
+export type Endpoints = Jsonify<V1Endpoints>;
+export type Event = Jsonify<CoreV1Event>;
+export type Pod = Jsonify<V1Pod>;
+export type ContainerStatus = Jsonify<V1ContainerStatus>;
+export type ReplicaSet = Jsonify<V1ReplicaSet>;
+export type Service = Jsonify<V1Service>;
+export type ObjectMeta = Jsonify<V1ObjectMeta>;
+export type LabelSelector = Jsonify<V1LabelSelector>;
 
 /** Metadata as custom resources carry it (JSON: timestamps are strings). */
 export interface CustomObjectMeta {
