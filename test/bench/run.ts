@@ -36,14 +36,17 @@ const SECTIONS = ['cycle', 'http', 'endpoints', 'sigterm', 'soak'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values: flags } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false } },
+  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false }, 'heap-mb': { type: 'string' } },
 });
 const quick = flags.quick!;
 const only = new Set((flags.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim()) as Section[]);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only ${s}: expected some of ${SECTIONS.join(', ')}`);
 
 const PROFILE_DIR = path.join(TMP, 'prof');
-const daemonExecArgv = ['--expose-gc', ...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [])];
+/** The daemon runs with the V8 heap cap the Deployment sets (NODE_OPTIONS in deploy/deployment.yaml), unless --heap-mb says otherwise. */
+const DEPLOYED_HEAP_MB = Number(/--max-old-space-size=(\d+)/.exec(readFileSync(path.join(REPO, 'deploy', 'deployment.yaml'), 'utf8'))?.[1] ?? 0);
+const HEAP_MB = flags['heap-mb'] !== undefined ? Number(flags['heap-mb']) : DEPLOYED_HEAP_MB;
+const daemonExecArgv = ['--expose-gc', ...(HEAP_MB > 0 ? [`--max-old-space-size=${HEAP_MB}`] : []), ...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [])];
 
 /** The config of the generated scenarios: the homelab's, without endpoints (they have no fake apps). */
 const GENERATED_CONFIG = `# rollout-doctor config for a generated benchmark scenario (test/bench/run.ts)
