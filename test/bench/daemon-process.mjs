@@ -139,12 +139,15 @@ serveRpc({
     await server.listen({ host: '127.0.0.1', port: 0 });
     const { port } = server.server.address();
     const health = runtime.daemon.health({});
+    // The gzip is made off the event loop after the render: wait for it so the load measures it.
+    for (let i = 0; i < 200 && !runtime.metrics.body().gzip; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     return {
       url: `http://127.0.0.1:${port}`,
       bodyBytes: {
         health: Buffer.byteLength(health.json),
         healthText: Buffer.byteLength(health.text),
         metrics: Buffer.byteLength(runtime.metrics.text()),
+        metricsGzip: runtime.metrics.body().gzip?.length ?? 0,
       },
     };
   },
