@@ -4,7 +4,7 @@
  * substring or JSON path equality, a timeout and a slow threshold. Failures carry their class
  * (refused, timeout, reset, TLS, DNS, status, redirect) so an operator knows where to look.
  *
- * Runbook: "What Healthy looks like" (pods serving at 192.168.55.206:4000 and 192.168.55.207:8080)
+ * Runbook: "What Healthy looks like" (the LiteLLM and Sympozium pods serving on their addresses)
  * and the inconclusive-analysis curl. Permissions: none in the cluster.
  */
 import { readFile } from 'node:fs/promises';

@@ -3,88 +3,21 @@
  * TLS, injected DNS failures, and the simulation's loopback guard. Addresses outside loopback used
  * here are documentation ranges (TEST-NET-3) that the guard refuses before any connection is made.
  */
-import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
-import type { AddressInfo, LookupFunction, Socket } from 'node:net';
-import path from 'node:path';
+import type { LookupFunction } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpProber, isLoopbackAddress } from '../../src/probe/http.js';
+import { type MisbehavingServers, startMisbehavingServers } from '../helpers/misbehaving-servers.js';
 
-const TLS_DIR = path.resolve(import.meta.dirname, '..', 'fixtures', 'tls');
-
-let server: http.Server;
-let tlsServer: https.Server;
+let servers: MisbehavingServers;
 let base: string;
 let tlsBase: string;
-const sockets = new Set<Socket>();
-
-function listen(s: http.Server | https.Server): Promise<number> {
-  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as AddressInfo).port)));
-}
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    switch (url.pathname) {
-      case '/ok':
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ auth: req.headers.authorization ?? null }));
-        return;
-      case '/slow':
-        setTimeout(() => res.end('late'), 2000);
-        return;
-      case '/reset':
-        res.writeHead(200, { 'content-length': '1000' });
-        res.write('partial');
-        setTimeout(() => req.socket.destroy(), 20);
-        return;
-      case '/loop':
-        res.writeHead(302, { location: '/loop2' }).end();
-        return;
-      case '/loop2':
-        res.writeHead(302, { location: '/loop' }).end();
-        return;
-      case '/redirect-out':
-        res.writeHead(302, { location: 'http://203.0.113.7/elsewhere' }).end();
-        return;
-      case '/redirect-ok':
-        res.writeHead(301, { location: '/ok' }).end();
-        return;
-      case '/huge': {
-        // 100 MB, written as fast as the client reads: the prober must stop early.
-        const chunk = Buffer.alloc(64 * 1024, 'x');
-        let sent = 0;
-        res.writeHead(200, { 'content-length': String(100 * 1024 * 1024) });
-        const pump = () => {
-          while (sent < 100 * 1024 * 1024) {
-            sent += chunk.length;
-            if (!res.write(chunk)) return void res.once('drain', pump);
-          }
-          res.end();
-        };
-        pump();
-        server.emit('huge-started', () => sent);
-        return;
-      }
-      default:
-        res.writeHead(404).end();
-    }
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  base = `http://127.0.0.1:${await listen(server)}`;
-  tlsServer = https.createServer({ cert: readFileSync(path.join(TLS_DIR, 'cert.pem')), key: readFileSync(path.join(TLS_DIR, 'key.pem')) }, (_req, res) => res.end('secure'));
-  tlsBase = `https://127.0.0.1:${await listen(tlsServer)}`;
+  servers = await startMisbehavingServers();
+  ({ base, tlsBase } = servers);
 });
 
-afterAll(async () => {
-  for (const s of sockets) s.destroy();
-  await new Promise((r) => server.close(r));
-  await new Promise((r) => tlsServer.close(r));
-});
+afterAll(() => servers.close());
 
 describe('HttpProber', () => {
   const prober = new HttpProber({ loopbackOnly: true });
@@ -99,10 +32,7 @@ describe('HttpProber', () => {
   });
 
   it('classifies a refused connection', async () => {
-    const closed = http.createServer();
-    const port = await listen(closed);
-    await new Promise((r) => closed.close(r));
-    expect(await prober.request({ url: `http://127.0.0.1:${port}/`, timeoutMs: 2000 })).toMatchObject({ ok: false, errorClass: 'refused' });
+    expect(await prober.request({ url: `http://127.0.0.1:${servers.closedPort}/`, timeoutMs: 2000 })).toMatchObject({ ok: false, errorClass: 'refused' });
   });
 
   it('classifies a timeout', async () => {

@@ -5,9 +5,7 @@
  * lands on its own target with its class, and nothing else is disturbed.
  */
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
-import type { AddressInfo, LookupFunction, Socket } from 'node:net';
+import type { LookupFunction } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -15,80 +13,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { createRuntime, demoScenarioDir, resolveConfig } from '../../src/main.js';
 import { captureLog } from '../helpers/logs.js';
-
-const TLS = path.resolve(import.meta.dirname, '..', 'fixtures', 'tls');
+import { type MisbehavingServers, startMisbehavingServers } from '../helpers/misbehaving-servers.js';
 
 describe('endpoint faults', () => {
-  let server: http.Server;
-  let tlsServer: https.Server;
-  let port: number;
-  let tlsPort: number;
-  let closedPort: number;
-  const sockets = new Set<Socket>();
+  let servers: MisbehavingServers;
 
   beforeAll(async () => {
-    server = http.createServer((req, res) => {
-      switch (req.url) {
-        case '/ok':
-          res.end('ok');
-          return;
-        case '/hang':
-          return;
-        case '/reset':
-          res.writeHead(200, { 'content-length': '100000' });
-          res.write('partial');
-          setTimeout(() => req.socket.destroy(), 20);
-          return;
-        case '/loop':
-          res.writeHead(302, { location: '/loop' }).end();
-          return;
-        case '/huge': {
-          const chunk = Buffer.alloc(64 * 1024, 'x');
-          let sent = 0;
-          res.writeHead(200, { 'content-length': String(100 * 1024 * 1024) });
-          const pump = () => {
-            while (sent < 100 * 1024 * 1024) {
-              sent += chunk.length;
-              if (!res.write(chunk)) return void res.once('drain', pump);
-            }
-            res.end();
-          };
-          pump();
-          return;
-        }
-        default:
-          res.writeHead(404).end();
-      }
-    });
-    server.on('connection', (s) => {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.address() as AddressInfo).port;
-    tlsServer = https.createServer({ cert: readFileSync(path.join(TLS, 'cert.pem')), key: readFileSync(path.join(TLS, 'key.pem')) }, (_q, r) => r.end('ok'));
-    await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', r));
-    tlsPort = (tlsServer.address() as AddressInfo).port;
-    const closed = http.createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    closedPort = (closed.address() as AddressInfo).port;
-    await new Promise((r) => closed.close(r));
+    servers = await startMisbehavingServers();
   });
 
-  afterAll(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise((r) => server.close(r));
-    await new Promise((r) => tlsServer.close(r));
-  });
+  afterAll(() => servers.close());
 
   it('each failure is its own target with its class; the daemon keeps serving', async () => {
-    const base = `http://127.0.0.1:${port}`;
+    const { base, tlsBase, closedPort } = servers;
     const endpoints = [
       { name: 'ok', url: `${base}/ok` },
       { name: 'refused', url: `http://127.0.0.1:${closedPort}/` },
       { name: 'timeout', url: `${base}/hang`, timeoutMs: 300 },
       { name: 'reset', url: `${base}/reset` },
-      { name: 'tls', url: `https://127.0.0.1:${tlsPort}/` },
+      { name: 'tls', url: `${tlsBase}/` },
       { name: 'dns', url: 'http://litellm.homelab.invalid:4000/v1/models' },
       { name: 'redirect-loop', url: `${base}/loop` },
       { name: 'huge-body', url: `${base}/huge`, bodyContains: 'never there', timeoutMs: 5000 },
