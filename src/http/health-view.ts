@@ -3,7 +3,7 @@
  * the one-shot `check` command so both always print the same thing.
  */
 import { formatDuration } from '../config/duration.js';
-import { EncodedBody } from './encoded.js';
+import { BodyBuilder, type EncodedBody } from './encoded.js';
 import { STATUS_RANK, type Status, type StoredResult } from '../engine/types.js';
 import type { CycleInfo } from '../engine/store.js';
 
@@ -100,52 +100,84 @@ function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);
 }
 
-export function renderText(body: HealthBody): string {
-  const lines: string[] = [];
+/** The table a human reads with curl: a header line, then one row per result with its remediation. */
+export function writeText(body: HealthBody, write: (text: string) => void): void {
   const header = body.cycle
     ? `rollout-doctor: ${label(body.status)}  (checked ${body.checkedAt}, cycle ${Math.round(body.cycle.durationMs)} ms, ${body.cycle.apiRequests} API requests)`
     : `rollout-doctor: ${label(body.status)}  (no check cycle has completed yet)`;
-  lines.push(header, '');
+  write(`${header}\n\n`);
   if (body.checks.length === 0) {
-    lines.push(body.cycle ? 'no results' : 'waiting for the first cycle');
-    return `${lines.join('\n')}\n`;
+    write(body.cycle ? 'no results\n' : 'waiting for the first cycle\n');
+    return;
   }
   const rows = body.checks.map((e) => [label(e.status) + (e.muted ? ' (muted)' : ''), e.check, e.target, e.summary]);
   const widths = [0, 1, 2].map((i) => Math.max(['STATUS', 'CHECK', 'TARGET'][i]!.length, ...rows.map((r) => r[i]!.length)));
-  lines.push(`${pad('STATUS', widths[0]!)}  ${pad('CHECK', widths[1]!)}  ${pad('TARGET', widths[2]!)}  SUMMARY`);
+  write(`${pad('STATUS', widths[0]!)}  ${pad('CHECK', widths[1]!)}  ${pad('TARGET', widths[2]!)}  SUMMARY\n`);
   body.checks.forEach((entry, index) => {
     const row = rows[index]!;
-    lines.push(`${pad(row[0]!, widths[0]!)}  ${pad(row[1]!, widths[1]!)}  ${pad(row[2]!, widths[2]!)}  ${row[3]}`);
+    write(`${pad(row[0]!, widths[0]!)}  ${pad(row[1]!, widths[1]!)}  ${pad(row[2]!, widths[2]!)}  ${row[3]}\n`);
     if (entry.status !== 'ok') {
-      if (entry.muted && entry.muteReason) lines.push(`${' '.repeat(widths[0]! + 2)}muted: ${entry.muteReason}`);
-      for (const step of entry.remediation) lines.push(`${' '.repeat(widths[0]! + 2)}${isCommand(step) ? '$ ' : '  '}${step}`);
+      if (entry.muted && entry.muteReason) write(`${' '.repeat(widths[0]! + 2)}muted: ${entry.muteReason}\n`);
+      for (const step of entry.remediation) write(`${' '.repeat(widths[0]! + 2)}${isCommand(step) ? '$ ' : '  '}${step}\n`);
     }
   });
-  return `${lines.join('\n')}\n`;
 }
 
-/** One /health document with its JSON and text forms, each serialized (and encoded) at most once. */
+export function renderText(body: HealthBody): string {
+  let text = '';
+  writeText(body, (piece) => {
+    text += piece;
+  });
+  return text;
+}
+
+/** Stands in for the checks array while the rest of the document is serialized around it. */
+const CHECKS_PLACEHOLDER = '\u0000checks\u0000';
+
+/**
+ * Exactly `JSON.stringify(body)`, written entry by entry: the document around the checks array is
+ * serialized with a placeholder in its place, then the entries go between the two halves.
+ */
+export function writeJson(body: HealthBody, write: (text: string) => void): void {
+  const [head, tail] = JSON.stringify({ ...body, checks: CHECKS_PLACEHOLDER }).split(JSON.stringify(CHECKS_PLACEHOLDER)) as [string, string];
+  write(`${head}[`);
+  body.checks.forEach((entry, index) => write(index === 0 ? JSON.stringify(entry) : `,${JSON.stringify(entry)}`));
+  write(`]${tail}`);
+}
+
+/**
+ * One /health document with its JSON and text forms, each serialized (and encoded) at most once and
+ * kept only as bytes: the text forms are decoded from them on demand (the CLI, tests).
+ */
 export class RenderedHealth {
-  private jsonText?: string;
-  private tableText?: string;
   private jsonBody?: EncodedBody;
   private textBody?: EncodedBody;
 
   constructor(readonly body: HealthBody) {}
 
   get json(): string {
-    return (this.jsonText ??= JSON.stringify(this.body));
+    return this.encodedJson().identity.toString('utf8');
   }
 
   get text(): string {
-    return (this.tableText ??= renderText(this.body));
+    return this.encodedText().identity.toString('utf8');
   }
 
   encodedJson(): EncodedBody {
-    return (this.jsonBody ??= new EncodedBody(this.json));
+    if (!this.jsonBody) {
+      const builder = new BodyBuilder();
+      writeJson(this.body, (piece) => builder.write(piece));
+      this.jsonBody = builder.finish();
+    }
+    return this.jsonBody;
   }
 
   encodedText(): EncodedBody {
-    return (this.textBody ??= new EncodedBody(this.text));
+    if (!this.textBody) {
+      const builder = new BodyBuilder();
+      writeText(this.body, (piece) => builder.write(piece));
+      this.textBody = builder.finish();
+    }
+    return this.textBody;
   }
 }

@@ -37,20 +37,22 @@ function header(name: string, help: string): string {
   return `# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} gauge\n`;
 }
 
+/** Receives the exposition piece by piece (a BodyBuilder's write). */
+export type Write = (text: string) => void;
+
 /** The four per-result families; (check, target) is unique in the store, so no dedupe is needed. */
-function renderResultSeries(results: readonly StoredResult[]): string {
+function renderResultSeries(results: readonly StoredResult[], write: Write): void {
   const keys = results.map((r) => `check="${escapeLabel(r.check)}",target="${escapeLabel(r.target)}"`);
-  const chunks: string[] = [header('rollout_doctor_check_status', RESULT_FAMILY_HELP.rollout_doctor_check_status!)];
+  write(header('rollout_doctor_check_status', RESULT_FAMILY_HELP.rollout_doctor_check_status!));
   results.forEach((result, i) => {
-    for (const status of STATUSES) chunks.push(`rollout_doctor_check_status{${keys[i]},status="${status}"} ${result.status === status ? 1 : 0}\n`);
+    for (const status of STATUSES) write(`rollout_doctor_check_status{${keys[i]},status="${status}"} ${result.status === status ? 1 : 0}\n`);
   });
-  chunks.push(header('rollout_doctor_check_duration_seconds', RESULT_FAMILY_HELP.rollout_doctor_check_duration_seconds!));
-  results.forEach((result, i) => chunks.push(`rollout_doctor_check_duration_seconds{${keys[i]}} ${formatValue(result.durationMs / 1000)}\n`));
-  chunks.push(header('rollout_doctor_check_last_run_timestamp_seconds', RESULT_FAMILY_HELP.rollout_doctor_check_last_run_timestamp_seconds!));
-  results.forEach((result, i) => chunks.push(`rollout_doctor_check_last_run_timestamp_seconds{${keys[i]}} ${formatValue(result.checkedAtMs / 1000)}\n`));
-  chunks.push(header('rollout_doctor_check_muted', RESULT_FAMILY_HELP.rollout_doctor_check_muted!));
-  results.forEach((result, i) => chunks.push(`rollout_doctor_check_muted{${keys[i]}} ${result.muted ? 1 : 0}\n`));
-  return chunks.join('');
+  write(header('rollout_doctor_check_duration_seconds', RESULT_FAMILY_HELP.rollout_doctor_check_duration_seconds!));
+  results.forEach((result, i) => write(`rollout_doctor_check_duration_seconds{${keys[i]}} ${formatValue(result.durationMs / 1000)}\n`));
+  write(header('rollout_doctor_check_last_run_timestamp_seconds', RESULT_FAMILY_HELP.rollout_doctor_check_last_run_timestamp_seconds!));
+  results.forEach((result, i) => write(`rollout_doctor_check_last_run_timestamp_seconds{${keys[i]}} ${formatValue(result.checkedAtMs / 1000)}\n`));
+  write(header('rollout_doctor_check_muted', RESULT_FAMILY_HELP.rollout_doctor_check_muted!));
+  results.forEach((result, i) => write(`rollout_doctor_check_muted{${keys[i]}} ${result.muted ? 1 : 0}\n`));
 }
 
 export interface FamilySource {
@@ -64,16 +66,16 @@ export interface FamilySource {
  * prom-client does) and the samples, label values in the family's declared label order; a label set
  * a check family collects twice keeps its last value.
  */
-export function renderResultFamilies(results: readonly StoredResult[], sources: readonly FamilySource[]): string {
+export function renderResultFamilies(results: readonly StoredResult[], sources: readonly FamilySource[], write: Write): void {
   const byCheck = new Map<string, StoredResult[]>();
   for (const result of results) {
     let list = byCheck.get(result.check);
     if (!list) byCheck.set(result.check, (list = []));
     list.push(result);
   }
-  const chunks: string[] = [renderResultSeries(results)];
+  renderResultSeries(results, write);
   for (const { family, checkId } of sources) {
-    chunks.push(header(family.name, family.help));
+    write(header(family.name, family.help));
     const series = new Map<string, number>();
     for (const result of byCheck.get(checkId) ?? []) {
       for (const sample of family.collect(result)) {
@@ -86,7 +88,6 @@ export function renderResultFamilies(results: readonly StoredResult[], sources: 
         series.set(labels, sample.value);
       }
     }
-    for (const [labels, value] of series) chunks.push(`${family.name}${labels ? `{${labels}}` : ''} ${formatValue(value)}\n`);
+    for (const [labels, value] of series) write(`${family.name}${labels ? `{${labels}}` : ''} ${formatValue(value)}\n`);
   }
-  return chunks.join('');
 }

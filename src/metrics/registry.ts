@@ -5,7 +5,7 @@
  * the series of a target that disappeared disappear with it (gatus leaves them behind; we do not).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { EncodedBody } from '../http/encoded.js';
+import { BodyBuilder, EncodedBody } from '../http/encoded.js';
 import type { RequestRecord } from '../kube/client.js';
 import type { Check, StoredResult } from '../engine/types.js';
 import { type FamilySource, RESULT_FAMILY_HELP, renderResultFamilies } from './exposition.js';
@@ -26,7 +26,6 @@ export interface MetricsOptions {
 export class Metrics {
   readonly registry = new Registry();
   readonly contentType = this.registry.contentType;
-  private exposition = '';
   private encoded = new EncodedBody('');
 
   private readonly kubeRequests = new Counter({
@@ -119,13 +118,15 @@ export class Metrics {
 
   /** Renders the exposition: prom-client's metrics, then the per-result series from the store. */
   async render(results: readonly StoredResult[]): Promise<void> {
-    this.exposition = (await this.registry.metrics()) + renderResultFamilies(results, this.families);
-    this.encoded = new EncodedBody(this.exposition);
+    const builder = new BodyBuilder();
+    builder.write(await this.registry.metrics());
+    renderResultFamilies(results, this.families, (text) => builder.write(text));
+    this.encoded = builder.finish();
   }
 
-  /** The exposition of the last render. */
+  /** The exposition of the last render, as text (decoded from the bytes /metrics serves). */
   text(): string {
-    return this.exposition;
+    return this.encoded.identity.toString('utf8');
   }
 
   /** The same, as bytes (and gzip) for /metrics. */

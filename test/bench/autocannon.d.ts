@@ -21,6 +21,12 @@ declare module 'autocannon' {
     duration?: number;
     timeout?: number;
     headers?: Record<string, string>;
+    /** Called with each connection's client as it is created. */
+    setupClient?: (client: Client) => void;
+  }
+  /** The connection object autocannon hands to setupClient (lib/httpClient.js); only what the bench touches. */
+  export interface Client {
+    pipelinedRequests: { addBody(data: Buffer): void };
   }
   function autocannon(options: Options): Promise<Result>;
   export default autocannon;

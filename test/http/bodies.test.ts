@@ -1,0 +1,74 @@
+/**
+ * Bodies written piece by piece (src/http/encoded.ts BodyBuilder, health-view writeJson/writeText)
+ * are byte for byte what serializing the whole document at once gives, across flush boundaries and
+ * with multi-byte characters split between pieces.
+ */
+import { describe, expect, it } from 'vitest';
+import { BodyBuilder } from '../../src/http/encoded.js';
+import { type HealthBody, type HealthEntry, RenderedHealth, renderText } from '../../src/http/health-view.js';
+
+function entry(i: number): HealthEntry {
+  const status = (['ok', 'warn', 'fail', 'unknown'] as const)[i % 4]!;
+  return {
+    check: 'rollout-status',
+    target: `ns-${i}/rollout-${i}`,
+    status,
+    summary: `rollout-${i} "quoted" \\ back\nslash, ünïcödé ✓ 🚀 ${'x'.repeat(i % 300)}`,
+    remediation: status === 'ok' ? [] : [`kubectl argo rollouts get rollout rollout-${i} -n ns-${i}`, 'Read the \u0000 log.'],
+    details: { index: i, nested: { list: [1, null, 'two'] }, placeholder: '\u0000checks\u0000' },
+    since: '2026-11-26T00:00:00.000Z',
+    durationMs: i / 7,
+    ...(i % 11 === 0 ? { muted: true, muteReason: 'maintenance' } : {}),
+  };
+}
+
+function body(entries: number, withCycle = true): HealthBody {
+  return {
+    schemaVersion: 1,
+    status: 'fail',
+    checkedAt: withCycle ? '2026-11-26T00:00:00.000Z' : null,
+    cycle: withCycle ? { durationMs: 12.5, apiRequests: 40 } : null,
+    checks: Array.from({ length: entries }, (_, i) => entry(i)),
+  };
+}
+
+describe('BodyBuilder', () => {
+  it('gives the UTF-8 bytes of everything written, across flushes', () => {
+    const builder = new BodyBuilder();
+    let expected = '';
+    for (let i = 0; i < 20_000; i++) {
+      const piece = `line ${i} é✓🚀 ${'y'.repeat(i % 97)}\n`;
+      builder.write(piece);
+      expected += piece;
+    }
+    const bytes = builder.toBuffer();
+    expect(bytes.length).toBeGreaterThan(1024 * 1024);
+    expect(bytes.equals(Buffer.from(expected, 'utf8'))).toBe(true);
+  });
+
+  it('an empty body is zero bytes', () => {
+    expect(new BodyBuilder().toBuffer().length).toBe(0);
+  });
+});
+
+describe('RenderedHealth', () => {
+  for (const [name, doc] of [
+    ['no cycle yet', body(0, false)],
+    ['no results', body(0)],
+    ['one result', body(1)],
+    ['5,000 results (many flushes)', body(5000)],
+  ] as const) {
+    it(`JSON and text equal whole-document serialization: ${name}`, () => {
+      const rendered = new RenderedHealth(doc);
+      expect(rendered.json).toBe(JSON.stringify(doc));
+      expect(JSON.parse(rendered.json)).toEqual(doc);
+      expect(rendered.encodedText().identity.equals(Buffer.from(renderText(doc), 'utf8'))).toBe(true);
+    });
+  }
+
+  it('encodes each form once', () => {
+    const rendered = new RenderedHealth(body(3));
+    expect(rendered.encodedJson()).toBe(rendered.encodedJson());
+    expect(rendered.encodedText()).toBe(rendered.encodedText());
+  });
+});
