@@ -16,7 +16,7 @@
 import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/types.js';
 import type { CustomObject, Deployment, Rollout } from '../kube/types.js';
 import { evaluateEach, result } from './lib/results.js';
-import { rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget } from './lib/rollout.js';
+import { rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, targetIsRollout } from './lib/rollout.js';
 
 const TRACKING_ANNOTATION = 'argocd.argoproj.io/tracking-id';
 const INSTANCE_LABEL = 'app.kubernetes.io/instance';
@@ -207,6 +207,7 @@ export const argocdSyncCheck: Check = {
   id: 'argocd-sync',
   description: 'Rollouts that scale their workloadRef Deployment have the Argo CD ignoreDifferences on /spec/replicas (and RespectIgnoreDifferences=true).',
   needs: ['rollouts', 'deployments', 'applications'],
+  rolloutOf: targetIsRollout,
   metrics,
   async run(ctx) {
     const rollouts = ctx.snapshot.list('rollouts').filter((r) => r.spec?.workloadRef?.name);

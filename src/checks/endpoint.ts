@@ -180,6 +180,7 @@ export const endpointCheck: Check = {
   id: 'endpoint',
   description: 'Each configured endpoint answers with the expected status (and body) within its slow threshold.',
   needs: [],
+  rolloutOf: (result) => (typeof result.details.rollout === 'string' ? result.details.rollout : undefined),
   metrics,
   async run(ctx) {
     return Promise.all(ctx.config.endpoints.map((endpoint) => probe(ctx, endpoint)));

@@ -28,7 +28,7 @@ import {
 import { curlFor, endpointsOfRollout } from './lib/endpoints.js';
 import { quote } from './lib/logs.js';
 import { evaluateEach, result } from './lib/results.js';
-import { type AnalysisWhere, referencedTemplates, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget } from './lib/rollout.js';
+import { type AnalysisWhere, referencedTemplates, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, targetIsRollout } from './lib/rollout.js';
 import { listOf, POD_TEMPLATE_HASH_LABEL } from './lib/rollout-phase.js';
 
 const RANK: Record<Status, number> = { ok: 0, warn: 1, unknown: 2, fail: 3 };
@@ -272,6 +272,7 @@ export const rolloutAnalysisCheck: Check = {
   id: 'rollout-analysis',
   description: 'The AnalysisRuns of each Rollout\'s current revision, per metric, with Argo Rollouts\' inconclusive/error limits: streaks about to pause or abort the rollout, NaN, empty query results, failed runs.',
   needs: ['rollouts', 'analysisruns'],
+  rolloutOf: targetIsRollout,
   metrics,
   async run(ctx) {
     const rollouts = ctx.snapshot.list('rollouts');

@@ -25,7 +25,7 @@ import {
   rolloutReplicaSets,
 } from './lib/pods.js';
 import { evaluateEach, result } from './lib/results.js';
-import { rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget } from './lib/rollout.js';
+import { rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, targetIsRollout } from './lib/rollout.js';
 
 /** A restart within this window is recent. */
 const RECENT_RESTART_SECONDS = 3600;
@@ -271,6 +271,7 @@ export const rolloutPodsCheck: Check = {
   id: 'rollout-pods',
   description: "The pods of each Rollout's current (and stable) ReplicaSet start and become Ready: waiting reasons, scheduling, restarts, Warning events.",
   needs: ['rollouts', 'replicasets', 'pods', 'events'],
+  rolloutOf: targetIsRollout,
   metrics,
   async run(ctx) {
     const rollouts = ctx.snapshot.list('rollouts');

@@ -16,7 +16,7 @@ import type { Condition, Rollout } from '../kube/types.js';
 import { quote } from './lib/logs.js';
 import { configuredPlugins, controllerConfigMap } from './lib/plugins.js';
 import { evaluateEach, result } from './lib/results.js';
-import { canarySteps, referencedServices, referencedTemplates, rolloutName, rolloutNamespace, rolloutTarget, trafficRouterPlugins } from './lib/rollout.js';
+import { canarySteps, referencedServices, referencedTemplates, rolloutName, rolloutNamespace, rolloutTarget, targetIsRollout, trafficRouterPlugins } from './lib/rollout.js';
 import { listOf, rolloutPhase } from './lib/rollout-phase.js';
 
 export const REFERENCE_KINDS = ['AnalysisTemplate', 'ClusterAnalysisTemplate', 'Service', 'Workload', 'TrafficRouterPlugin'] as const;
@@ -183,6 +183,7 @@ export const rolloutReferencesCheck: Check = {
   id: 'rollout-references',
   description: 'Everything each Rollout references exists: analysis templates, strategy Services, the workloadRef Deployment, traffic-router plugins in the controller ConfigMap.',
   needs: ['rollouts', 'analysistemplates', 'clusteranalysistemplates', 'services', 'deployments', 'configmaps'],
+  rolloutOf: targetIsRollout,
   metrics,
   async run(ctx) {
     const rollouts = ctx.snapshot.list('rollouts');

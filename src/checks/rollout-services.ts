@@ -19,7 +19,7 @@ import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/t
 import type { Rollout, Service } from '../kube/types.js';
 import { isPodReady, POD_TEMPLATE_HASH, podsWithHash, replicaSetHash, rolloutReplicaSets, serviceEndpoints } from './lib/pods.js';
 import { evaluateEach, result } from './lib/results.js';
-import { referencedServices, rolloutName, rolloutNamespace, rolloutTarget, type ServiceRole, strategyOf } from './lib/rollout.js';
+import { referencedServices, rolloutName, rolloutNamespace, rolloutTarget, type ServiceRole, strategyOf, targetIsRollout } from './lib/rollout.js';
 import { matchesSelector, selectorString } from './lib/selectors.js';
 
 type Problem = 'missing' | 'wrongHash' | 'noPods' | 'noReadyPods' | 'noEndpoints';
@@ -257,6 +257,7 @@ export const rolloutServicesCheck: Check = {
   id: 'rollout-services',
   description: "Each strategy Service selects the ReplicaSet the controller points it at, and has Ready pods and ready endpoints.",
   needs: ['rollouts', 'services', 'endpointslices', 'pods', 'replicasets'],
+  rolloutOf: targetIsRollout,
   metrics,
   async run(ctx) {
     const rollouts = ctx.snapshot.list('rollouts');

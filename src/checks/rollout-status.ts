@@ -21,7 +21,7 @@ import { namespaceFilter } from '../kube/snapshot.js';
 import type { Condition, ReplicaSet, Rollout } from '../kube/types.js';
 import { quote } from './lib/logs.js';
 import { result } from './lib/results.js';
-import { rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, strategyOf } from './lib/rollout.js';
+import { rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, strategyOf, targetIsRollout } from './lib/rollout.js';
 import { isActualWeightFromReplicaSets, listOf, ownedReplicaSets, POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION, ROLLOUT_PHASES, rolloutInfo, type RolloutInfo } from './lib/rollout-phase.js';
 import { toIso, toMillis } from './lib/time.js';
 
@@ -373,6 +373,7 @@ export const rolloutStatusCheck: Check = {
   id: 'rollout-status',
   description: 'Each Rollout\'s phase, message, step and weights exactly as kubectl argo rollouts shows them; stuck Progressing, long Paused and Degraded rollouts are reported with the runbook\'s commands.',
   needs: ['rollouts', 'replicasets'],
+  rolloutOf: targetIsRollout,
   metrics,
   async run(ctx) {
     // No Rollout list, no targets: let the runner report the reason.

@@ -24,7 +24,7 @@ import type { CustomObject, Rollout } from '../kube/types.js';
 import { canICommand, controllerServiceAccountOrDefault } from './lib/controller.js';
 import { CILIUM_TRAFFIC_OBJECT, type TrafficObjectExpectation, trafficObjectFor } from './lib/plugins.js';
 import { evaluateEach, result } from './lib/results.js';
-import { canarySteps, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, trafficRouterPlugins } from './lib/rollout.js';
+import { canarySteps, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, targetIsRollout, trafficRouterPlugins } from './lib/rollout.js';
 
 export interface CanaryTraffic {
   holdsTraffic: boolean;
@@ -223,6 +223,7 @@ export const rolloutTrafficCheck: Check = {
   id: 'rollout-traffic',
   description: "While a canary holds traffic, the traffic-router plugin's object (a CiliumEnvoyConfig by default) exists and names the rollout's services.",
   needs: ['rollouts', 'deployments'],
+  rolloutOf: targetIsRollout,
   customKinds: trafficKinds,
   metrics,
   async run(ctx) {

@@ -6,7 +6,7 @@
 import type { Config } from '../config/schema.js';
 import { globToRegExp } from './glob.js';
 import type { CycleOutcome } from './runner.js';
-import type { CheckResult, Status, StoredResult } from './types.js';
+import type { Check, CheckResult, Status, StoredResult } from './types.js';
 
 export interface StatusChange {
   check: string;
@@ -73,13 +73,15 @@ export class ResultStore {
     const next = new Map<string, StoredResult>();
     const previousOf = (check: string) => [...this.byKey.values()].filter((r) => r.check === check);
 
-    const put = (check: string, result: CheckResult, durationMs: number) => {
+    const put = (source: Check, result: CheckResult, durationMs: number, rollout = result.target === ANY_TARGET ? undefined : source.rolloutOf?.(result)) => {
+      const check = source.id;
       const key = `${check}\u0000${result.target}`;
       const previous = this.byKey.get(key);
       const changed = !previous || previous.status !== result.status;
       const since = changed ? new Date(checkedAtMs).toISOString() : previous.since;
       const mute = mutes.find((m) => m.check === check && m.target.test(result.target) && (m.untilMs === undefined || m.untilMs > nowMs));
       const stored: StoredResult = { check, ...result, since, durationMs: Math.round(durationMs * 100) / 100, checkedAtMs };
+      if (rollout) stored.rollout = rollout;
       if (mute) {
         stored.muted = true;
         stored.muteReason = mute.reason;
@@ -90,12 +92,12 @@ export class ResultStore {
 
     for (const run of outcome.runs) {
       if (run.error === undefined) {
-        for (const result of run.results) put(run.check.id, result, run.durationMs);
+        for (const result of run.results) put(run.check, result, run.durationMs);
         continue;
       }
       const known = previousOf(run.check.id);
       if (known.length === 0) {
-        put(run.check.id, { target: ANY_TARGET, status: 'unknown', summary: run.error, remediation: [], details: { reason: run.error } }, run.durationMs);
+        put(run.check, { target: ANY_TARGET, status: 'unknown', summary: run.error, remediation: [], details: { reason: run.error } }, run.durationMs);
         continue;
       }
       for (const previous of known) {
@@ -103,7 +105,7 @@ export class ResultStore {
         const lastKnownStatus = (previous.details.lastKnownStatus as Status | undefined) ?? previous.status;
         const lastKnownSummary = (previous.details.lastKnownSummary as string | undefined) ?? previous.summary;
         put(
-          run.check.id,
+          run.check,
           {
             target: previous.target,
             status: 'unknown',
@@ -112,6 +114,7 @@ export class ResultStore {
             details: { reason: run.error, lastKnownStatus, lastKnownSummary },
           },
           run.durationMs,
+          previous.rollout,
         );
       }
     }

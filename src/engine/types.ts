@@ -67,6 +67,8 @@ export interface Check {
   /** Targeted reads the check makes (they need their own permissions). */
   reads?: readonly TargetedRead[];
   metrics?: readonly MetricFamily[];
+  /** The Rollout (`namespace/name`) a result is about, if any: /health says it and the text view groups by it. */
+  rolloutOf?(result: CheckResult): string | undefined;
   run(ctx: CheckContext): Promise<CheckResult[]>;
 }
 
@@ -77,6 +79,8 @@ export interface StoredResult extends CheckResult {
   durationMs: number;
   /** When this result was produced (epoch ms). */
   checkedAtMs: number;
+  /** The Rollout the result is about (Check.rolloutOf). */
+  rollout?: string;
   muted?: boolean;
   muteReason?: string;
 }

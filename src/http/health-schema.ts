@@ -16,6 +16,7 @@ export const healthEntrySchema = z.strictObject({
   details: z.record(z.string(), z.unknown()),
   since: z.iso.datetime(),
   durationMs: z.number().nonnegative(),
+  rollout: z.string().regex(/^[^/]+\/[^/]+$/).optional(),
   muted: z.literal(true).optional(),
   muteReason: z.string().optional(),
 });

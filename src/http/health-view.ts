@@ -16,6 +16,8 @@ export interface HealthEntry {
   details: Record<string, unknown>;
   since: string;
   durationMs: number;
+  /** The Rollout (namespace/name) the result is about, when it is about one. */
+  rollout?: string;
   muted?: boolean;
   muteReason?: string;
 }
@@ -56,6 +58,7 @@ function toEntry(result: StoredResult, staleForMs: number | undefined): HealthEn
     since: result.since,
     durationMs: result.durationMs,
   };
+  if (result.rollout) entry.rollout = result.rollout;
   if (result.muted) {
     entry.muted = true;
     entry.muteReason = result.muteReason;
@@ -113,14 +116,28 @@ export function writeText(body: HealthBody, write: (text: string) => void): void
   const rows = body.checks.map((e) => [label(e.status) + (e.muted ? ' (muted)' : ''), e.check, e.target, e.summary]);
   const widths = [0, 1, 2].map((i) => Math.max(['STATUS', 'CHECK', 'TARGET'][i]!.length, ...rows.map((r) => r[i]!.length)));
   write(`${pad('STATUS', widths[0]!)}  ${pad('CHECK', widths[1]!)}  ${pad('TARGET', widths[2]!)}  SUMMARY\n`);
-  body.checks.forEach((entry, index) => {
+  const writeRow = (index: number) => {
+    const entry = body.checks[index]!;
     const row = rows[index]!;
     write(`${pad(row[0]!, widths[0]!)}  ${pad(row[1]!, widths[1]!)}  ${pad(row[2]!, widths[2]!)}  ${row[3]}\n`);
     if (entry.status !== 'ok') {
       if (entry.muted && entry.muteReason) write(`${' '.repeat(widths[0]! + 2)}muted: ${entry.muteReason}\n`);
       for (const step of entry.remediation) write(`${' '.repeat(widths[0]! + 2)}${isCommand(step) ? '$ ' : '  '}${step}\n`);
     }
+  };
+  // The cluster-wide results first, then one block per Rollout with everything about it (its
+  // rollout-* and argocd-sync results and the endpoints that name it), each in the document's order.
+  const byRollout = new Map<string, number[]>();
+  body.checks.forEach((entry, index) => {
+    if (entry.rollout === undefined) return writeRow(index);
+    let group = byRollout.get(entry.rollout);
+    if (!group) byRollout.set(entry.rollout, (group = []));
+    group.push(index);
   });
+  for (const rollout of [...byRollout.keys()].sort()) {
+    write(`\nRollout ${rollout}\n`);
+    for (const index of byRollout.get(rollout)!) writeRow(index);
+  }
 }
 
 export function renderText(body: HealthBody): string {

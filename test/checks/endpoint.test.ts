@@ -75,6 +75,9 @@ describe(`${ID} against real loopback servers`, () => {
         },
       ],
     });
+    // The endpoint names its rollout: /health says so and the text view lists it in that rollout's block.
+    expect(output.body.checks.find((c) => c.target === 'refusing')?.rollout).toBe('litellm/litellm');
+    expect(output.text).toMatch(/\nRollout litellm\/litellm\nFAIL +endpoint +refusing /);
   });
 
   it('a server that accepts and never answers fails with errorClass timeout', async () => {

@@ -72,3 +72,46 @@ describe('RenderedHealth', () => {
     expect(rendered.encodedText()).toBe(rendered.encodedText());
   });
 });
+
+describe('the text view', () => {
+  it('lists cluster-wide results first, then one block per Rollout with its endpoints', () => {
+    const at = (check: string, target: string, rollout?: string): HealthEntry => ({
+      check,
+      target,
+      status: 'ok',
+      summary: `${check} ${target}`,
+      remediation: [],
+      details: {},
+      since: '2026-11-26T00:00:00.000Z',
+      durationMs: 1,
+      ...(rollout ? { rollout } : {}),
+    });
+    const doc: HealthBody = {
+      schemaVersion: 1,
+      status: 'ok',
+      checkedAt: '2026-11-26T00:00:00.000Z',
+      cycle: { durationMs: 1, apiRequests: 1 },
+      checks: [
+        at('controller-pods', 'argo-rollouts/argo-rollouts'),
+        at('endpoint', 'litellm', 'litellm/litellm'),
+        at('endpoint', 'unattached'),
+        at('rollout-status', 'litellm/litellm', 'litellm/litellm'),
+        at('rollout-status', 'a/first', 'a/first'),
+      ],
+    };
+    const lines = renderText(doc).split('\n').map((l) => l.replace(/\s+/g, ' ').trim());
+    expect(lines.slice(2)).toEqual([
+      'STATUS CHECK TARGET SUMMARY',
+      'ok controller-pods argo-rollouts/argo-rollouts controller-pods argo-rollouts/argo-rollouts',
+      'ok endpoint unattached endpoint unattached',
+      '',
+      'Rollout a/first',
+      'ok rollout-status a/first rollout-status a/first',
+      '',
+      'Rollout litellm/litellm',
+      'ok endpoint litellm endpoint litellm',
+      'ok rollout-status litellm/litellm rollout-status litellm/litellm',
+      '',
+    ]);
+  });
+});

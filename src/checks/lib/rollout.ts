@@ -2,10 +2,16 @@
  * What a Rollout spec says, read the same way by every rollout-side check: its target name, its
  * strategy, the services, templates and plugins it references.
  */
+import type { CheckResult } from '../../engine/types.js';
 import type { Rollout, RolloutAnalysis, RolloutStep } from '../../kube/types.js';
 
 export function rolloutTarget(rollout: Rollout): string {
   return `${rollout.metadata.namespace ?? 'default'}/${rollout.metadata.name ?? ''}`;
+}
+
+/** Check.rolloutOf of the checks whose targets are Rollouts (rolloutTarget). */
+export function targetIsRollout(result: CheckResult): string {
+  return result.target;
 }
 
 export function rolloutNamespace(rollout: Rollout): string {
