@@ -164,6 +164,7 @@ export class Daemon {
   async reload(next: LoadedConfig): Promise<void> {
     const scheduleChanged = next.config.schedule !== this.loaded.config.schedule;
     this.loaded = next;
+    this.deps.client.setRequestTimeout(next.config.timeouts.requestMs);
     this.rendered = undefined;
     if (scheduleChanged) {
       this.intervalSeconds = scheduleIntervalSeconds(next.config.schedule);

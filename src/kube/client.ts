@@ -147,6 +147,11 @@ export class KubeClient {
     this.server = describeServer(kc);
   }
 
+  /** A reloaded config's `timeouts.requestMs`, for the requests that start from now on. */
+  setRequestTimeout(ms: number): void {
+    this.options.requestTimeoutMs = ms;
+  }
+
   /**
    * Runs one API call with its deadline, counting and error mapping. `call` receives the per-request
    * options to pass as the library call's last argument.

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
 import type { Check, CheckResult } from '../../src/engine/types.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
 
@@ -140,6 +141,17 @@ describe('cycles', () => {
     await runtime.daemon.runOnce();
     expect(runtime.daemon.store.results()).toMatchObject([{ check: 'test-rollouts', target: '*', status: 'unknown' }]);
     expect(runtime.daemon.store.results()[0]!.summary).toContain('Kubernetes API error on list rollouts.argoproj.io: 500');
+  });
+
+  it('a reloaded timeouts.requestMs applies to the next cycle', async () => {
+    runtime = await testRuntime({ dir, checks: [rolloutCheck()], config: { timeouts: { requestMs: 100 } } });
+    runtime.simulator!.setLatency(300);
+    await runtime.daemon.runOnce();
+    expect(runtime.daemon.store.results()).toMatchObject([{ target: '*', status: 'unknown' }]);
+    expect(runtime.daemon.store.results()[0]!.summary).toContain('no answer within 100 ms');
+    await runtime.daemon.reload({ config: parseConfig({ timeouts: { requestMs: 2000 } }, 'test-config.yaml'), file: 'test-config.yaml', baseDir: process.cwd() });
+    await runtime.daemon.runOnce();
+    expect(runtime.daemon.store.results().map((r) => `${r.target} ${r.status}`)).toEqual(['ns1/a ok', 'ns2/b ok']);
   });
 
   it('staleness: when no cycle completed for 3 intervals, /health shows every result unknown', async () => {
