@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { core } from 'zod';
-import { type Config, configSchema } from './schema.js';
+import { CHECK_IDS, type Config, configSchema } from './schema.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -58,11 +58,15 @@ function editDistance(a: string, b: string): number {
   return row[b.length]!;
 }
 
+/** `what` followed by a "did you mean" hint, or the list of what is allowed. */
+function unknownNameMessage(what: string, name: string, allowed: readonly string[]): string {
+  const close = allowed.filter((k) => editDistance(k.toLowerCase(), name.toLowerCase()) <= Math.max(2, Math.floor(k.length / 3)));
+  if (close.length > 0) return `${what} (did you mean "${close[0]}"?)`;
+  return allowed.length > 0 ? `${what} (allowed: ${allowed.join(', ')})` : what;
+}
+
 function unknownKeyMessage(at: readonly PropertyKey[], key: string): string {
-  const allowed = allowedKeysAt(at);
-  const close = allowed.filter((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= Math.max(2, Math.floor(k.length / 3)));
-  if (close.length > 0) return `unknown key (did you mean "${close[0]}"?)`;
-  return allowed.length > 0 ? `unknown key (allowed: ${allowed.join(', ')})` : 'unknown key';
+  return unknownNameMessage('unknown key', key, allowedKeysAt(at));
 }
 
 function describeIssue(issue: core.$ZodIssue): { path: PropertyKey[]; message: string } {
@@ -77,6 +81,9 @@ function describeIssue(issue: core.$ZodIssue): { path: PropertyKey[]; message: s
   }
   if (issue.code === 'invalid_value') {
     return { path: issue.path, message: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` };
+  }
+  if (issue.code === 'custom' && typeof issue.params?.unknownCheck === 'string') {
+    return { path: issue.path, message: unknownNameMessage(issue.message, issue.params.unknownCheck, CHECK_IDS) };
   }
   return { path: issue.path, message: issue.message };
 }

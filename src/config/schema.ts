@@ -217,6 +217,13 @@ export const configSchema = z.strictObject({
       }),
     )
     .default([]),
+}).superRefine((config, ctx) => {
+  // A misspelt check id would mute nothing, silently.
+  config.mute.forEach((mute, index) => {
+    if (!Object.hasOwn(config.checks, mute.check)) {
+      ctx.addIssue({ code: 'custom', path: ['mute', index, 'check'], message: `unknown check "${mute.check}"`, params: { unknownCheck: mute.check } });
+    }
+  });
 });
 
 export type Config = z.output<typeof configSchema>;

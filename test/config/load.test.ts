@@ -13,6 +13,7 @@ const FIXTURES = 'test/fixtures/config';
 const INVALID: Record<string, string> = {
   'invalid-unknown-key.yaml': `${FIXTURES}/invalid-unknown-key.yaml: endpoints[0].timout: unknown key (did you mean "timeoutMs"?)`,
   'invalid-unknown-check.yaml': `${FIXTURES}/invalid-unknown-check.yaml: checks.rollout-stauts: unknown key (did you mean "rollout-status"?)`,
+  'invalid-mute-check.yaml': `${FIXTURES}/invalid-mute-check.yaml: mute[0].check: unknown check "rollout-stauts" (did you mean "rollout-status"?)`,
   'invalid-wrong-type.yaml': `${FIXTURES}/invalid-wrong-type.yaml: timeouts.requestMs: expected number, got string`,
   'invalid-cron.yaml': `${FIXTURES}/invalid-cron.yaml: schedule: invalid cron expression "61 * * * * *": second: 61 is a invalid expression for second`,
   'invalid-cron-fields.yaml': `${FIXTURES}/invalid-cron-fields.yaml: schedule: invalid cron expression "every 30 seconds": expected 6 fields (second minute hour day-of-month month day-of-week) or 5 (without seconds), got 3`,
