@@ -7,7 +7,6 @@
  * the fault is cleared through the simulator's programmatic API.
  */
 import type { FastifyInstance } from 'fastify';
-import { fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_CHECKS } from '../../src/checks/index.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -17,6 +16,7 @@ import { KIND_SPECS } from '../../src/kube/snapshot.js';
 import { createRuntime, demoScenarioDir, resolveConfig, type Runtime } from '../../src/main.js';
 import type { Fault } from '../../src/simulator/types.js';
 import { captureLog } from '../helpers/logs.js';
+import { cycleWhilePolling } from '../helpers/polling.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 // Generous: the first cycles of a loaded CI machine must not time out by themselves.
@@ -47,27 +47,6 @@ function requestCount(metrics: string, resource: string, code: string): number {
     }
   }
   return total;
-}
-
-/** Runs a cycle while polling /health and /metrics: both must answer the whole time. */
-async function cycleWhilePolling(): Promise<{ healthAnswers: number; metricsAnswers: number }> {
-  let running = true;
-  let healthAnswers = 0;
-  let metricsAnswers = 0;
-  const poll = (async () => {
-    while (running) {
-      const [health, metrics] = await Promise.all([fetch(`${base}/health`), fetch(`${base}/metrics`)]);
-      await health.arrayBuffer();
-      await metrics.arrayBuffer();
-      if ([200, 503].includes(health.status)) healthAnswers++;
-      if (metrics.status === 200) metricsAnswers++;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  })();
-  await runtime.daemon.runOnce();
-  running = false;
-  await poll;
-  return { healthAnswers, metricsAnswers };
 }
 
 function statuses(): Map<string, { status: Status; summary: string }> {
@@ -142,7 +121,7 @@ describe.each(CASES)('fault: $name', (fault) => {
     if (fault.latencyMs) sim.setLatency(fault.latencyMs);
     if (fault.proxyDown) await proxy.down();
     try {
-      const answered = await cycleWhilePolling();
+      const answered = await cycleWhilePolling(runtime, base);
       expect(answered.healthAnswers).toBeGreaterThan(0);
       expect(answered.metricsAnswers).toBeGreaterThan(0);
     } finally {
