@@ -164,7 +164,8 @@ function scenarioDir(rollouts: number): string {
 // 1. Cycle cost vs cluster size
 
 interface CycleRow {
-  rollouts: number;
+  /** Generated rollouts, or the bundled homelab scenario (its fake apps probed too). */
+  rollouts: number | 'homelab';
   latencyMs: number;
   cycleMs: number;
   engineMs: number;
@@ -183,20 +184,22 @@ interface CycleRow {
 
 async function cycleBench(): Promise<void> {
   const sizes = [2, 100, 1000];
+  const scenarios: (number | 'homelab')[] = ['homelab', ...sizes];
   const latencies = [0, 50];
   const warmup = quick ? 1 : 2;
   const measured = quick ? 3 : 9;
   const rows: CycleRow[] = [];
   let checks: string[] = [];
-  for (const rollouts of sizes) {
-    const dir = scenarioDir(rollouts);
-    const { sim, kubeconfigPath } = await startSimulator(`cycle-${rollouts}`, { dir });
+  for (const rollouts of scenarios) {
+    const isHomelab = rollouts === 'homelab';
+    const dir = isHomelab ? HOMELAB : scenarioDir(rollouts);
+    const { sim, kubeconfigPath, started: simStarted } = await startSimulator(`cycle-${rollouts}`, { dir, ephemeralAppPorts: isHomelab });
     try {
-      log(`cycle: ${rollouts} rollouts`);
+      log(`cycle: ${isHomelab ? 'the homelab' : `${rollouts} rollouts`}`);
       // One daemon per size, its cycles alternating between the latencies: the difference between
       // them is not blurred by two processes' different heaps and JIT states.
-      const started = await startDaemon(`cycle-${rollouts}`, { kubeconfigPath, configPath: path.join(dir, 'rollout-doctor.yaml') });
-      checks = started.checks;
+      const started = await startDaemon(`cycle-${rollouts}`, isHomelab ? { kubeconfigPath, configPath: HOMELAB_CONFIG, apps: simStarted.apps } : { kubeconfigPath, configPath: path.join(dir, 'rollout-doctor.yaml') });
+      if (!isHomelab) checks = started.checks;
       const { daemon } = started;
       const cycles = new Map<number, CycleFigures[]>(latencies.map((l) => [l, []]));
       const stats = new Map<number, SimStats[]>(latencies.map((l) => [l, []]));
@@ -244,15 +247,15 @@ async function cycleBench(): Promise<void> {
       await sim.stop();
     }
   }
-  const row = (rollouts: number, latencyMs: number) => rows.find((r) => r.rollouts === rollouts && r.latencyMs === latencyMs)!;
+  const row = (rollouts: number | 'homelab', latencyMs: number) => rows.find((r) => r.rollouts === rollouts && r.latencyMs === latencyMs)!;
   output.push(
-    `### Cycle cost vs cluster size\n\nChecks: ${checks.join(', ')}. One daemon process per size (peak RSS is that process's), its cycles alternating between 0 and 50 ms of API latency; the median of ${measured} cycles each, after ${warmup} warm-up cycles each. ` +
+    `### Cycle cost vs cluster size\n\nChecks: ${checks.join(', ')}. The homelab row is the bundled scenario (\`npm run demo\`) with its fake apps probed over loopback; the others are generated. One daemon process per size (peak RSS is that process's), its cycles alternating between 0 and 50 ms of API latency; the median of ${measured} cycles each, after ${warmup} warm-up cycles each. ` +
       'The first duration is the cycle as the daemon reports it (`cycle.durationMs` in /health, `rollout_doctor_cycle_duration_seconds`): the snapshot and the checks, where every API request is made; ' +
       'the second is the wall time of `daemon.runOnce()`, which adds folding the results into the store and rendering /metrics (no I/O). CPU time is the process\'s over the whole `runOnce()`. Requests and bytes come from the simulator\'s request log.',
     table(
       ['Rollouts', 'API latency', 'Cycle: snapshot + checks', 'Cycle with store + metrics render', 'API requests', 'Bytes read', 'CPU time', 'Peak RSS', 'Results'],
       rows.map((r) => [
-        fmtInt(r.rollouts),
+        typeof r.rollouts === 'number' ? fmtInt(r.rollouts) : `${r.rollouts} (scenario)`,
         `${r.latencyMs} ms`,
         `${fmtMs(r.engineMs)} ms`,
         `${fmtMs(r.cycleMs)} ms`,
@@ -270,7 +273,7 @@ async function cycleBench(): Promise<void> {
       .map(([what, n]) => `${n} ${what}`)
       .join(', ');
   output.push(`\nRequests of one cycle at 1,000 rollouts: ${mix(row(1000, 0))}.`);
-  const errors = rows.flatMap((r) => r.checkErrors.map((e) => `${r.rollouts} rollouts, ${r.latencyMs} ms: ${e}`));
+  const errors = rows.flatMap((r) => r.checkErrors.map((e) => `${typeof r.rollouts === 'number' ? `${r.rollouts} rollouts` : r.rollouts}, ${r.latencyMs} ms: ${e}`));
   if (errors.length > 0) output.push(`\nChecks that could not run: ${errors.join('; ')}`);
   const small = row(2, 0);
   const large = row(1000, 0);
