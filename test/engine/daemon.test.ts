@@ -32,9 +32,9 @@ afterEach(async () => {
 });
 
 /** One result per Rollout, `ok` unless the rollout is named in `failing`. */
-function rolloutCheck(failing: Set<string> = new Set()): Check {
+function rolloutCheck(failing: Set<string> = new Set(), id = 'test-rollouts'): Check {
   return {
-    id: 'test-rollouts',
+    id,
     description: 'test',
     needs: ['rollouts'],
     async run(ctx) {
@@ -172,16 +172,17 @@ describe('cycles', () => {
   it('muted results keep their status, do not count, and are marked in metrics', async () => {
     runtime = await testRuntime({
       dir,
-      checks: [rolloutCheck(new Set(['ns1/a']))],
-      config: { mute: [{ check: 'test-rollouts', target: 'ns1/*', reason: 'known, ticket 7' }, { check: 'test-rollouts', target: 'ns2/*', reason: 'expired', until: '2020-01-01' }] },
+      // A mute names a check of the catalogue (the config rejects any other id): the test check takes one.
+      checks: [rolloutCheck(new Set(['ns1/a']), 'rollout-status')],
+      config: { mute: [{ check: 'rollout-status', target: 'ns1/*', reason: 'known, ticket 7' }, { check: 'rollout-status', target: 'ns2/*', reason: 'expired', until: '2020-01-01' }] },
     });
     await runtime.daemon.runOnce();
     const body = runtime.daemon.health().body;
     expect(body.status).toBe('ok');
     expect(body.checks[0]).toMatchObject({ target: 'ns1/a', status: 'fail', muted: true, muteReason: 'known, ticket 7' });
     expect(body.checks[1]).not.toHaveProperty('muted');
-    expect(runtime.metrics.text()).toContain('rollout_doctor_check_muted{check="test-rollouts",target="ns1/a"} 1');
-    expect(runtime.metrics.text()).toContain('rollout_doctor_check_muted{check="test-rollouts",target="ns2/b"} 0');
+    expect(runtime.metrics.text()).toContain('rollout_doctor_check_muted{check="rollout-status",target="ns1/a"} 1');
+    expect(runtime.metrics.text()).toContain('rollout_doctor_check_muted{check="rollout-status",target="ns2/b"} 0');
   });
 
   it('kubectlContext puts --context on every kubectl command of the remediation', async () => {
