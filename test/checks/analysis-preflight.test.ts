@@ -10,7 +10,6 @@
  */
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +19,7 @@ import type { CheckResult } from '../../src/engine/types.js';
 import { HOMELAB_SCENARIO_DIR } from '../../src/simulator/index.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { assertResults, type CaseFile, fixtureCases, runCase } from '../helpers/cases.js';
+import { listenOnLoopback, type LoopbackServer } from '../helpers/loopback.js';
 import { type Exposition, exposition, freePort, type RunningPrometheus, startPrometheus } from '../helpers/prometheus.js';
 
 const CHECK = 'analysis-preflight';
@@ -50,8 +50,7 @@ interface Recorded {
 }
 
 /** A loopback server with the web-metric routes the fixtures use; `/hang...` never answers. */
-async function webServer(recorded: Recorded[]): Promise<{ url: string; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
+function webServer(recorded: Recorded[]): Promise<LoopbackServer> {
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
@@ -75,39 +74,18 @@ async function webServer(recorded: Recorded[]): Promise<{ url: string; close(): 
       json(res, 404, { error: 'not found' });
     });
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  return {
-    url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOnLoopback(server);
 }
 
 /** Answers every instant query the way VictoriaMetrics does when the only sample was NaN: an empty vector. */
-async function victoriaMetrics(): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
-    req.resume();
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: 'success', isPartial: false, data: { resultType: 'vector', result: [] }, stats: { seriesFetched: '2', executionTimeMsec: 1 } }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  return {
-    url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+function victoriaMetrics(): Promise<LoopbackServer> {
+  return listenOnLoopback(
+    createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'success', isPartial: false, data: { resultType: 'vector', result: [] }, stats: { seriesFetched: '2', executionTimeMsec: 1 } }));
+    }),
+  );
 }
 
 const prometheusBinary = requireBinary('prometheus', 'analysis-preflight against a real Prometheus');
@@ -115,8 +93,8 @@ const recorded: Recorded[] = [];
 const vars: Record<string, string> = {};
 let prometheus: RunningPrometheus | undefined;
 let series: Exposition | undefined;
-let web: { url: string; close(): Promise<void> } | undefined;
-let vm: { url: string; close(): Promise<void> } | undefined;
+let web: LoopbackServer | undefined;
+let vm: LoopbackServer | undefined;
 const temporary: string[] = [];
 
 beforeAll(async () => {

@@ -4,13 +4,14 @@
  * 127.0.0.1 ephemeral ports for what a FakeApp cannot do: refuse, hang without answering, reset.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/endpoint.js';
 import { assertResults, FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase } from '../helpers/cases.js';
+import { listenOnLoopback, type LoopbackServer } from '../helpers/loopback.js';
 
 const ID = 'endpoint';
 const KEY = 'sk-test-rollout-doctor';
@@ -35,25 +36,13 @@ describe(ID, () => {
 });
 
 /** A TCP server on 127.0.0.1 that does `onConnection` with every socket, closed with all its sockets. */
-async function tcpServer(onConnection: (socket: Socket) => void): Promise<{ server: Server; port: number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    onConnection(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    server,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+function tcpServer(onConnection: (socket: Socket) => void): Promise<LoopbackServer> {
+  return listenOnLoopback(
+    createServer((socket) => {
+      socket.on('error', () => undefined);
+      onConnection(socket);
+    }),
+  );
 }
 
 const endpoint = (name: string, url: string, extra: Record<string, unknown> = {}) => ({ name, url, timeoutMs: 500, ...extra });
@@ -101,24 +90,25 @@ describe(`${ID} against real loopback servers`, () => {
   });
 
   describe('a bearer token from a file', () => {
-    let server: HttpServer;
+    let server: LoopbackServer;
     let port: number;
     let dir: string;
     const seen: (string | undefined)[] = [];
     beforeAll(async () => {
       dir = mkdtempSync(path.join(os.tmpdir(), 'rd-endpoint-'));
       writeFileSync(path.join(dir, 'litellm.key'), `${KEY}\n`);
-      server = createHttpServer((req, res) => {
-        seen.push(req.headers.authorization);
-        const isAllowed = req.headers.authorization === `Bearer ${KEY}`;
-        res.writeHead(isAllowed ? 200 : 401, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(isAllowed ? { object: 'list', data: [] } : { error: 'unauthorized' }));
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      port = (server.address() as AddressInfo).port;
+      server = await listenOnLoopback(
+        createHttpServer((req, res) => {
+          seen.push(req.headers.authorization);
+          const isAllowed = req.headers.authorization === `Bearer ${KEY}`;
+          res.writeHead(isAllowed ? 200 : 401, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(isAllowed ? { object: 'list', data: [] } : { error: 'unauthorized' }));
+        }),
+      );
+      port = server.port;
     });
     afterAll(async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
       rmSync(dir, { recursive: true, force: true });
     });
 

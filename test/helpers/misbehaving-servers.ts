@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './loopback.js';
 import path from 'node:path';
 
 const TLS_DIR = path.resolve(import.meta.dirname, '..', 'fixtures', 'tls');
@@ -22,10 +22,6 @@ export interface MisbehavingServers {
   /** A loopback port with nothing listening (connections are refused). */
   closedPort: number;
   close(): Promise<void>;
-}
-
-function listen(server: http.Server | https.Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
 }
 
 function route(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -76,25 +72,16 @@ function route(req: http.IncomingMessage, res: http.ServerResponse): void {
 }
 
 export async function startMisbehavingServers(): Promise<MisbehavingServers> {
-  const sockets = new Set<Socket>();
-  const server = http.createServer(route);
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  const tlsServer = https.createServer({ cert: readFileSync(path.join(TLS_DIR, 'cert.pem')), key: readFileSync(path.join(TLS_DIR, 'key.pem')) }, (_req, res) => res.end('secure'));
-  const closed = http.createServer();
-  const closedPort = await listen(closed);
-  await new Promise((resolve) => closed.close(resolve));
+  const server = await listenOnLoopback(http.createServer(route));
+  const tlsServer = await listenOnLoopback(https.createServer({ cert: readFileSync(path.join(TLS_DIR, 'cert.pem')), key: readFileSync(path.join(TLS_DIR, 'key.pem')) }, (_req, res) => res.end('secure')), 'https');
+  const closed = await listenOnLoopback(http.createServer());
+  await closed.close();
   return {
-    base: `http://127.0.0.1:${await listen(server)}`,
-    tlsBase: `https://127.0.0.1:${await listen(tlsServer)}`,
-    closedPort,
+    base: server.url,
+    tlsBase: tlsServer.url,
+    closedPort: closed.port,
     async close() {
-      for (const socket of sockets) socket.destroy();
-      tlsServer.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await new Promise((resolve) => tlsServer.close(resolve));
+      await Promise.all([server.close(), tlsServer.close()]);
     },
   };
 }

@@ -6,7 +6,6 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
@@ -15,6 +14,7 @@ import { KubeError } from '../../src/kube/errors.js';
 import { CycleReads } from '../../src/kube/reads.js';
 import { takeSnapshot } from '../../src/kube/snapshot.js';
 import { startSimulator, type SimulatedCluster } from '../../src/simulator/index.js';
+import { listenOnLoopback } from '../helpers/loopback.js';
 
 const config = parseConfig({}, 'test.yaml');
 const pods = Array.from({ length: 1200 }, (_, i) => ({
@@ -111,10 +111,9 @@ describe('errors', () => {
 
   it('an unreachable server is a connection error', async () => {
     records = [];
-    const closed = https.createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise((r) => closed.close(r));
+    const closed = await listenOnLoopback(https.createServer());
+    const port = closed.port;
+    await closed.close();
     const kubeconfig = sim.kubeconfig();
     kubeconfig.clusters[0]!.server = `http://127.0.0.1:${port}`;
     client = makeClient({ kubeconfig });
@@ -125,16 +124,15 @@ describe('errors', () => {
 
   it('a server certificate that does not verify is a TLS error', async () => {
     const tls = path.resolve(import.meta.dirname, '..', 'fixtures', 'tls');
-    const server = https.createServer({ cert: readFileSync(path.join(tls, 'cert.pem')), key: readFileSync(path.join(tls, 'key.pem')) }, (_q, r) => r.end('{}'));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const server = await listenOnLoopback(https.createServer({ cert: readFileSync(path.join(tls, 'cert.pem')), key: readFileSync(path.join(tls, 'key.pem')) }, (_q, r) => r.end('{}')), 'https');
     try {
       records = [];
       const kubeconfig = sim.kubeconfig();
-      kubeconfig.clusters[0] = { name: kubeconfig.clusters[0]!.name, server: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: false };
+      kubeconfig.clusters[0] = { name: kubeconfig.clusters[0]!.name, server: server.url, skipTLSVerify: false };
       client = makeClient({ kubeconfig });
       expect(await listError(client)).toMatchObject({ reason: 'TLSError', code: 'tls_error' });
     } finally {
-      server.close();
+      await server.close();
     }
   });
 
@@ -229,10 +227,10 @@ describe('targeted reads', () => {
       pump();
       req.on('close', () => res.destroy());
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const listening = await listenOnLoopback(server);
     try {
       const kubeconfig = sim.kubeconfig();
-      kubeconfig.clusters[0]!.server = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      kubeconfig.clusters[0]!.server = listening.url;
       const c = new KubeClient(loadKubeConfig({ kubeconfig }), { requestTimeoutMs: 5000 });
       const reads = new CycleReads(c, () => undefined);
       const text = await reads.forCheck(AbortSignal.timeout(10_000)).podLog({ namespace: 'argo-rollouts', pod: 'ctl', limitBytes: 64 * 1024 });
@@ -240,8 +238,7 @@ describe('targeted reads', () => {
       expect(written).toBeLessThan(50 * 1024 * 1024);
       await c.close();
     } finally {
-      server.closeAllConnections();
-      server.close();
+      await listening.close();
     }
   });
 

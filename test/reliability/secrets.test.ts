@@ -7,7 +7,6 @@
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,13 +14,14 @@ import { parseConfig } from '../../src/config/load.js';
 import { renderText } from '../../src/http/health-view.js';
 import { createRuntime, demoScenarioDir, resolveConfig } from '../../src/main.js';
 import { FIXTURE_ROOT } from '../helpers/cases.js';
+import { listenOnLoopback, type LoopbackServer } from '../helpers/loopback.js';
 import { captureLog } from '../helpers/logs.js';
 
 const TOKEN = 'sk-live-7f3a9c2e-never-print-me';
 const PASSWORD = 'hunter2-url-password-never-print';
 const FILE_TOKEN = 'file-token-9b8c7d-never-print';
 
-let server: http.Server;
+let server: LoopbackServer;
 let port: number;
 let tmp: string;
 
@@ -41,13 +41,14 @@ function scenarios(): string[] {
 }
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    // Echo what arrived, as a careless server would: the daemon must not repeat it.
-    res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' });
-    res.end(`unauthorized: ${req.headers.authorization ?? ''}`);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  port = (server.address() as AddressInfo).port;
+  server = await listenOnLoopback(
+    http.createServer((req, res) => {
+      // Echo what arrived, as a careless server would: the daemon must not repeat it.
+      res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' });
+      res.end(`unauthorized: ${req.headers.authorization ?? ''}`);
+    }),
+  );
+  port = server.port;
   tmp = mkdtempSync(path.join(os.tmpdir(), 'rd-secrets-'));
   writeFileSync(path.join(tmp, 'token'), `${FILE_TOKEN}\n`);
   process.env.ROLLOUT_DOCTOR_TEST_TOKEN = TOKEN;
@@ -56,7 +57,7 @@ beforeAll(async () => {
 afterAll(async () => {
   delete process.env.ROLLOUT_DOCTOR_TEST_TOKEN;
   rmSync(tmp, { recursive: true, force: true });
-  await new Promise((r) => server.close(r));
+  await server.close();
 });
 
 describe('secrets stay secret', () => {
