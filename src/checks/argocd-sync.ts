@@ -16,7 +16,7 @@
 import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/types.js';
 import type { CustomObject, Deployment, Rollout } from '../kube/types.js';
 import { evaluateEach, result } from './lib/results.js';
-import { rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, targetIsRollout } from './lib/rollout.js';
+import { rolloutLabels, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, targetIsRollout } from './lib/rollout.js';
 
 const TRACKING_ANNOTATION = 'argocd.argoproj.io/tracking-id';
 const INSTANCE_LABEL = 'app.kubernetes.io/instance';
@@ -199,7 +199,7 @@ export const metrics: MetricFamily[] = [
     help: '1 when Argo CD ignores /spec/replicas of the Deployment a Rollout scales (or no rule is needed), 0 when Argo CD would fight the controller.',
     labelNames: ['namespace', 'rollout'],
     collect: (r) =>
-      typeof r.details.replicasIgnored === 'boolean' ? [{ labels: { namespace: String(r.details.namespace ?? ''), rollout: String(r.details.rollout ?? '') }, value: r.details.replicasIgnored ? 1 : 0 }] : [],
+      typeof r.details.replicasIgnored === 'boolean' ? [{ labels: rolloutLabels(r), value: r.details.replicasIgnored ? 1 : 0 }] : [],
   },
 ];
 

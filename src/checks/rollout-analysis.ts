@@ -28,7 +28,7 @@ import {
 import { curlFor, endpointsOfRollout } from './lib/endpoints.js';
 import { quote } from './lib/logs.js';
 import { evaluateEach, result } from './lib/results.js';
-import { type AnalysisWhere, referencedTemplates, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, targetIsRollout } from './lib/rollout.js';
+import { type AnalysisWhere, referencedTemplates, rolloutLabels, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, targetIsRollout } from './lib/rollout.js';
 import { listOf, POD_TEMPLATE_HASH_LABEL } from './lib/rollout-phase.js';
 
 const RANK: Record<Status, number> = { ok: 0, warn: 1, unknown: 2, fail: 3 };
@@ -229,7 +229,7 @@ interface RunDetails extends RunState {
 }
 
 const runsOf = (r: CheckResult): RunDetails[] => (Array.isArray(r.details.runs) ? (r.details.runs as RunDetails[]).filter((run) => run.isLatestOfType) : []);
-const baseLabels = (r: CheckResult, run: RunDetails) => ({ namespace: String(r.details.namespace ?? ''), rollout: String(r.details.rollout ?? ''), type: run.type });
+const baseLabels = (r: CheckResult, run: RunDetails) => ({ ...rolloutLabels(r), type: run.type });
 
 function perMetric(r: CheckResult, value: (m: MetricState) => number): Sample[] {
   return runsOf(r).flatMap((run) => run.metrics.map((m) => ({ labels: { ...baseLabels(r, run), metric: m.name }, value: value(m) })));

@@ -25,7 +25,7 @@ import {
   rolloutReplicaSets,
 } from './lib/pods.js';
 import { evaluateEach, result } from './lib/results.js';
-import { rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, targetIsRollout } from './lib/rollout.js';
+import { rolloutLabels, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, targetIsRollout } from './lib/rollout.js';
 
 /** A restart within this window is recent. */
 const RECENT_RESTART_SECONDS = 3600;
@@ -230,8 +230,6 @@ function evaluate(ctx: CheckContext, rollout: Rollout): CheckResult {
   return result(target, 'ok', `Rollout ${target}: ${currentPart}${stablePart}`, details);
 }
 
-const labelsOf = (r: CheckResult) => ({ namespace: String(r.details.namespace ?? ''), rollout: String(r.details.rollout ?? '') });
-
 export const metrics: MetricFamily[] = [
   {
     name: 'rollout_doctor_rollout_pods_ready',
@@ -240,14 +238,14 @@ export const metrics: MetricFamily[] = [
     collect: (r) => {
       const ready = r.details.readyPods as Record<string, number> | undefined;
       if (!ready) return [];
-      return Object.entries(ready).map(([role, value]): Sample => ({ labels: { ...labelsOf(r), role }, value }));
+      return Object.entries(ready).map(([role, value]): Sample => ({ labels: { ...rolloutLabels(r), role }, value }));
     },
   },
   {
     name: 'rollout_doctor_rollout_pod_restarts',
     help: 'Sum of container restart counts over the pods of the rollout\'s current and stable ReplicaSets.',
     labelNames: ['namespace', 'rollout'],
-    collect: (r) => (typeof r.details.restarts === 'number' ? [{ labels: labelsOf(r), value: r.details.restarts }] : []),
+    collect: (r) => (typeof r.details.restarts === 'number' ? [{ labels: rolloutLabels(r), value: r.details.restarts }] : []),
   },
   {
     name: 'rollout_doctor_rollout_pods_with_problem',
@@ -256,14 +254,14 @@ export const metrics: MetricFamily[] = [
     collect: (r) => {
       const problems = r.details.problems as Record<string, number> | undefined;
       if (!problems) return [];
-      return PROBLEM_REASONS.map((reason): Sample => ({ labels: { ...labelsOf(r), reason }, value: problems[reason] ?? 0 }));
+      return PROBLEM_REASONS.map((reason): Sample => ({ labels: { ...rolloutLabels(r), reason }, value: problems[reason] ?? 0 }));
     },
   },
   {
     name: 'rollout_doctor_rollout_pod_warning_events',
     help: 'Warning events of the rollout\'s pods in the last hour.',
     labelNames: ['namespace', 'rollout'],
-    collect: (r) => (typeof r.details.recentWarningEvents === 'number' ? [{ labels: labelsOf(r), value: r.details.recentWarningEvents }] : []),
+    collect: (r) => (typeof r.details.recentWarningEvents === 'number' ? [{ labels: rolloutLabels(r), value: r.details.recentWarningEvents }] : []),
   },
 ];
 

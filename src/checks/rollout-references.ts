@@ -16,7 +16,7 @@ import type { Condition, Rollout } from '../kube/types.js';
 import { quote } from './lib/logs.js';
 import { configuredPlugins, controllerConfigMap } from './lib/plugins.js';
 import { evaluateEach, result } from './lib/results.js';
-import { canarySteps, referencedServices, referencedTemplates, rolloutName, rolloutNamespace, rolloutTarget, targetIsRollout, trafficRouterPlugins } from './lib/rollout.js';
+import { canarySteps, referencedServices, referencedTemplates, rolloutLabels, rolloutName, rolloutNamespace, rolloutTarget, targetIsRollout, trafficRouterPlugins } from './lib/rollout.js';
 import { listOf, rolloutPhase } from './lib/rollout-phase.js';
 
 export const REFERENCE_KINDS = ['AnalysisTemplate', 'ClusterAnalysisTemplate', 'Service', 'Workload', 'TrafficRouterPlugin'] as const;
@@ -173,7 +173,7 @@ export const metrics: MetricFamily[] = [
     collect: (r) => {
       const byKind = r.details.missingByKind as Record<string, number> | undefined;
       if (!byKind) return [];
-      const labels = { namespace: String(r.details.namespace ?? ''), rollout: String(r.details.rollout ?? '') };
+      const labels = rolloutLabels(r);
       return REFERENCE_KINDS.map((kind) => ({ labels: { ...labels, kind }, value: byKind[kind] ?? 0 }));
     },
   },

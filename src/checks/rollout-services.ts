@@ -19,7 +19,7 @@ import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/t
 import type { Rollout, Service } from '../kube/types.js';
 import { isPodReady, POD_TEMPLATE_HASH, podsWithHash, replicaSetHash, rolloutReplicaSets, serviceEndpoints } from './lib/pods.js';
 import { evaluateEach, result } from './lib/results.js';
-import { referencedServices, rolloutName, rolloutNamespace, rolloutTarget, type ServiceRole, strategyOf, targetIsRollout } from './lib/rollout.js';
+import { referencedServices, rolloutLabels, rolloutName, rolloutNamespace, rolloutTarget, type ServiceRole, strategyOf, targetIsRollout } from './lib/rollout.js';
 import { matchesSelector, selectorString } from './lib/selectors.js';
 
 type Problem = 'missing' | 'wrongHash' | 'noPods' | 'noReadyPods' | 'noEndpoints';
@@ -228,7 +228,7 @@ function serviceSamples(r: CheckResult, value: (s: ServiceReport) => number | un
   if (!Array.isArray(services)) return [];
   return (services as ServiceReport[]).flatMap((s) => {
     const v = value(s);
-    return v === undefined ? [] : [{ labels: { namespace: String(r.details.namespace), rollout: String(r.details.rollout), service: s.name, role: s.role }, value: v }];
+    return v === undefined ? [] : [{ labels: { ...rolloutLabels(r), service: s.name, role: s.role }, value: v }];
   });
 }
 

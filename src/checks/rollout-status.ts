@@ -21,7 +21,7 @@ import { namespaceFilter } from '../kube/snapshot.js';
 import type { Condition, ReplicaSet, Rollout } from '../kube/types.js';
 import { quote } from './lib/logs.js';
 import { result } from './lib/results.js';
-import { rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, strategyOf, targetIsRollout } from './lib/rollout.js';
+import { rolloutLabels, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, strategyOf, targetIsRollout } from './lib/rollout.js';
 import { isActualWeightFromReplicaSets, listOf, ownedReplicaSets, POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION, ROLLOUT_PHASES, rolloutInfo, type RolloutInfo } from './lib/rollout-phase.js';
 import { toIso, toMillis } from './lib/time.js';
 
@@ -309,8 +309,7 @@ function missingExpected(target: string, config: Config): CheckResult {
   ]);
 }
 
-const labelsOf = (r: CheckResult) => ({ namespace: String(r.details.namespace ?? ''), rollout: String(r.details.rollout ?? '') });
-const numberSample = (r: CheckResult, value: unknown, scale = 1): Sample[] => (typeof value === 'number' ? [{ labels: labelsOf(r), value: value * scale }] : []);
+const numberSample = (r: CheckResult, value: unknown, scale = 1): Sample[] => (typeof value === 'number' ? [{ labels: rolloutLabels(r), value: value * scale }] : []);
 const replicasOf = (r: CheckResult) => r.details.replicas as Record<string, number> | undefined;
 
 export const REPLICA_STATES = ['desired', 'current', 'updated', 'ready', 'available'] as const;
@@ -320,7 +319,7 @@ export const metrics: MetricFamily[] = [
     name: 'rollout_doctor_rollout_phase',
     help: 'Rollout phase as kubectl argo rollouts shows it: 1 for the current phase, 0 for the others.',
     labelNames: ['namespace', 'rollout', 'phase'],
-    collect: (r) => (typeof r.details.phase === 'string' ? ROLLOUT_PHASES.map((phase) => ({ labels: { ...labelsOf(r), phase }, value: r.details.phase === phase ? 1 : 0 })) : []),
+    collect: (r) => (typeof r.details.phase === 'string' ? ROLLOUT_PHASES.map((phase) => ({ labels: { ...rolloutLabels(r), phase }, value: r.details.phase === phase ? 1 : 0 })) : []),
   },
   {
     name: 'rollout_doctor_rollout_phase_duration_seconds',
@@ -358,14 +357,14 @@ export const metrics: MetricFamily[] = [
     labelNames: ['namespace', 'rollout', 'state'],
     collect: (r) => {
       const replicas = replicasOf(r);
-      return replicas ? REPLICA_STATES.map((state) => ({ labels: { ...labelsOf(r), state }, value: replicas[state] ?? 0 })) : [];
+      return replicas ? REPLICA_STATES.map((state) => ({ labels: { ...rolloutLabels(r), state }, value: replicas[state] ?? 0 })) : [];
     },
   },
   {
     name: 'rollout_doctor_rollout_aborted',
     help: '1 when the Rollout is aborted (status.abort), else 0.',
     labelNames: ['namespace', 'rollout'],
-    collect: (r) => (typeof r.details.abort === 'boolean' ? [{ labels: labelsOf(r), value: r.details.abort ? 1 : 0 }] : []),
+    collect: (r) => (typeof r.details.abort === 'boolean' ? [{ labels: rolloutLabels(r), value: r.details.abort ? 1 : 0 }] : []),
   },
 ];
 

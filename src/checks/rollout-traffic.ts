@@ -24,7 +24,7 @@ import type { CustomObject, Rollout } from '../kube/types.js';
 import { canICommand, controllerServiceAccountOrDefault } from './lib/controller.js';
 import { CILIUM_TRAFFIC_OBJECT, type TrafficObjectExpectation, trafficObjectFor } from './lib/plugins.js';
 import { evaluateEach, result } from './lib/results.js';
-import { canarySteps, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, targetIsRollout, trafficRouterPlugins } from './lib/rollout.js';
+import { canarySteps, rolloutLabels, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, targetIsRollout, trafficRouterPlugins } from './lib/rollout.js';
 
 export interface CanaryTraffic {
   holdsTraffic: boolean;
@@ -201,7 +201,7 @@ function routerSamples(r: CheckResult, field: 'present' | 'ok') {
   const routers = Array.isArray(r.details.routers) ? (r.details.routers as Record<string, unknown>[]) : [];
   return routers
     .filter((router) => typeof router[field] === 'boolean')
-    .map((router) => ({ labels: { namespace: String(r.details.namespace ?? ''), rollout: String(r.details.rollout ?? ''), plugin: String(router.plugin ?? '') }, value: router[field] ? 1 : 0 }));
+    .map((router) => ({ labels: { ...rolloutLabels(r), plugin: String(router.plugin ?? '') }, value: router[field] ? 1 : 0 }));
 }
 
 export const metrics: MetricFamily[] = [

@@ -9,6 +9,11 @@ export function rolloutTarget(rollout: Rollout): string {
   return `${rollout.metadata.namespace ?? 'default'}/${rollout.metadata.name ?? ''}`;
 }
 
+/** The `namespace` and `rollout` labels of a rollout-side metric, from the result's details. */
+export function rolloutLabels(result: CheckResult): { namespace: string; rollout: string } {
+  return { namespace: String(result.details.namespace ?? ''), rollout: String(result.details.rollout ?? '') };
+}
+
 /** Check.rolloutOf of the checks whose targets are Rollouts (rolloutTarget). */
 export function targetIsRollout(result: CheckResult): string {
   return result.target;
