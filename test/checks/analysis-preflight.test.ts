@@ -19,6 +19,7 @@ import type { CheckResult } from '../../src/engine/types.js';
 import { HOMELAB_SCENARIO_DIR } from '../../src/simulator/index.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { assertResults, type CaseFile, fixtureCases, runCase } from '../helpers/cases.js';
+import { expectGolden } from '../helpers/golden.js';
 import { listenOnLoopback, type LoopbackServer } from '../helpers/loopback.js';
 import { type Exposition, exposition, freePort, type RunningPrometheus, startPrometheus } from '../helpers/prometheus.js';
 
@@ -152,7 +153,8 @@ async function runPreflightCase(dir: string) {
 describe('analysis-preflight fixtures', () => {
   for (const fixture of fixtureCases(CHECK)) {
     it.skipIf(!prometheusBinary && needsPrometheus(fixture.dir))(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
-      await runPreflightCase(fixture.dir);
+      const output = await runPreflightCase(fixture.dir);
+      expectGolden(CHECK, fixture.name, output.body);
     });
   }
 });

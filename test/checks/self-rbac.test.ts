@@ -12,6 +12,7 @@ import { metrics } from '../../src/checks/self-rbac.js';
 import { parseConfig } from '../../src/config/load.js';
 import { resolveConfig, runCheckOnce } from '../../src/main.js';
 import { assertResults, type CaseFile, FAST_TIMEOUTS, FIXTURE_ROOT, fixtureCases } from '../helpers/cases.js';
+import { expectGolden } from '../helpers/golden.js';
 
 const ID = 'self-rbac';
 
@@ -40,6 +41,7 @@ describe(ID, () => {
       const output = await runEnforced(fixture.dir, expected);
       assertResults(ID, output.body.checks, expected);
       for (const [check, results] of Object.entries(expected.also ?? {})) assertResults(check, output.body.checks, { results });
+      expectGolden(ID, fixture.name, output.body);
     });
   }
 });

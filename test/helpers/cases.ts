@@ -13,6 +13,7 @@ import type { Config } from '../../src/config/schema.js';
 import type { Status, StoredResult } from '../../src/engine/types.js';
 import { runCheckOnce, resolveConfig, type CheckOutput } from '../../src/main.js';
 import type { Fault } from '../../src/simulator/types.js';
+import { expectGolden } from './golden.js';
 
 export interface ExpectedResult {
   target: string;
@@ -115,6 +116,7 @@ export function assertResults(checkId: string, results: readonly { check: string
 export async function runFixtureCase(checkId: string, fixture: FixtureCase): Promise<CheckOutput> {
   const output = await runCase(checkId, fixture.dir, { faults: fixture.expected.faults, now: fixture.expected.now, config: fixture.expected.config });
   assertResults(checkId, output.body.checks, fixture.expected);
+  expectGolden(checkId, fixture.name, output.body);
   return output;
 }
 
