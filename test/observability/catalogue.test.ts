@@ -1,25 +1,25 @@
 /**
- * The README's metric catalogue (## Metrics) is what /metrics exposes: on the failing scenario, in
- * which every check reports and every metric family has series, nothing is missing from the table
- * and nothing exposed is undocumented (prom-client's process_* and nodejs_* defaults as one row),
- * with the same type, labels and setting check. The exposition passes `promtool check metrics`, and
- * follows the conventions of STYLE.md: the prefix, `_total` only on counters, one-hot state sets
- * that emit every state.
+ * The metric catalogue (docs/metrics.md) is what /metrics exposes: on the failing scenario, in which
+ * every check reports and every metric family has series, nothing is missing from the table and
+ * nothing exposed is undocumented (prom-client's process_* and nodejs_* defaults as one row), with
+ * the same type, labels, HELP text (exactly) and setting check, each check linked to its page. The
+ * exposition passes `promtool check metrics`, and follows the conventions of STYLE.md: the prefix,
+ * `_total` only on counters, one-hot state sets that emit every state.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ALL_CHECKS } from '../../src/checks/index.js';
 import { requireBinary } from '../helpers/binaries.js';
+import { readRepoFile } from '../helpers/markdown.js';
 import { failingExposition } from './daemons.js';
 
-const README = readFileSync(path.resolve(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+const CATALOGUE = 'docs/metrics.md';
 const promtool = requireBinary('promtool', 'the /metrics lint (promtool check metrics)');
 
 interface Family {
   name: string;
   type: string;
+  help?: string;
   labels: Set<string>;
   samples: { name: string; labels: Record<string, string>; value: number }[];
 }
@@ -36,6 +36,11 @@ export function parseExposition(text: string): Map<string, Family> {
     const type = /^# TYPE (\S+) (\S+)$/.exec(line);
     if (type) {
       family(type[1]!).type = type[2]!;
+      continue;
+    }
+    const help = /^# HELP (\S+) (.*)$/.exec(line);
+    if (help) {
+      family(help[1]!).help = help[2]!.replace(/\\(\\|n)/g, (_, c: string) => (c === 'n' ? '\n' : '\\'));
       continue;
     }
     if (line === '' || line.startsWith('#')) continue;
@@ -56,20 +61,19 @@ interface Row {
   names: string[];
   type: string;
   labels: string[];
+  help: string;
   setBy: string;
 }
 
-/** The rows of the table in README ## Metrics. */
+/** The rows of the table in docs/metrics.md: Metric | Type | Labels | HELP | Set by. */
 function catalogue(): Row[] {
-  const section = /\n## Metrics\n([\s\S]*?)\n## /.exec(README)?.[1];
-  if (!section) throw new Error('README has no ## Metrics section');
-  return section
+  return readRepoFile(CATALOGUE)
     .split('\n')
     .filter((line) => line.startsWith('| `'))
     .map((line) => {
       const cells = line.split(' | ').map((c) => c.replace(/^\| |\s*\|$/g, '').trim());
       const names = [...cells[0]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
-      return { names, type: cells[1]!, labels: [...cells[2]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!), setBy: cells[4]! };
+      return { names, type: cells[1]!, labels: [...cells[2]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!), help: cells[3]!, setBy: cells[4]! };
     });
 }
 
@@ -99,27 +103,28 @@ describe('metric catalogue', () => {
 
   it('documents every family /metrics exposes on the failing scenario, and nothing it does not', () => {
     const exposed = [...families.keys()].filter((name) => !DEFAULT_PREFIXES.some((p) => name.startsWith(p)));
-    expect(exposed.filter((name) => !documented.has(name)), 'exposed but not in README ## Metrics').toEqual([]);
-    expect([...documented.keys()].filter((name) => !families.has(name)), 'in README ## Metrics but not exposed').toEqual([]);
+    expect(exposed.filter((name) => !documented.has(name)), `exposed but not in ${CATALOGUE}`).toEqual([]);
+    expect([...documented.keys()].filter((name) => !families.has(name)), `in ${CATALOGUE} but not exposed`).toEqual([]);
     const defaults = rows.find((row) => row.names.includes('process_*'));
     expect(defaults?.names).toEqual(['process_*', 'nodejs_*']);
     expect([...families.keys()].filter((name) => DEFAULT_PREFIXES.some((p) => name.startsWith(p))).length).toBeGreaterThan(10);
   });
 
-  it('gives each family its exposed type and labels, and the check that sets it', () => {
+  it('gives each family its exposed type, labels and HELP text, and the check that sets it', () => {
     for (const [name, row] of documented) {
       const family = families.get(name)!;
       expect(`${name}: ${row.type}`).toBe(`${name}: ${family.type}`);
       expect(`${name}: ${[...row.labels].sort().join(',')}`).toBe(`${name}: ${[...family.labels].sort().join(',')}`);
+      expect(`${name}: ${row.help}`).toBe(`${name}: ${family.help}`);
       const check = declaringCheck(name);
-      expect(`${name}: ${row.setBy}`).toBe(`${name}: ${check ? `[${check}](#check-${check})` : 'rollout-doctor'}`);
+      expect(`${name}: ${row.setBy}`).toBe(`${name}: ${check ? `[${check}](checks/${check}.md)` : 'rollout-doctor'}`);
     }
   });
 
   it('covers every metric family every check declares, each with series on the failing scenario', () => {
     for (const check of ALL_CHECKS) {
       for (const family of check.metrics ?? []) {
-        expect(documented.has(family.name), `${check.id}: ${family.name} not in the README`).toBe(true);
+        expect(documented.has(family.name), `${check.id}: ${family.name} not in ${CATALOGUE}`).toBe(true);
         expect(families.get(family.name)?.samples.length ?? 0, `${check.id}: ${family.name} has no series on the failing scenario`).toBeGreaterThan(0);
       }
     }
