@@ -2,8 +2,8 @@
  * The alert rules (deploy/alerts/rollout-doctor.rules.yaml): promtool lints them and runs their unit
  * tests (test/alerts/*.rules-test.yaml), every alert has a case where it fires and one where it stays
  * silent (a muted one when it reads check results), the conventions hold (severity, annotations, a
- * runbook_url that points at an existing README section, cluster kept in every aggregation, no
- * instance labels), and the VMRule and PrometheusRule are the source, rendered.
+ * runbook_url that points at the alert's own section of docs/alerts.md, cluster kept in every
+ * aggregation, no instance labels), and the VMRule and PrometheusRule are the source, rendered.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -13,28 +13,12 @@ import { parse } from 'yaml';
 import { renderRuleObjects, SOURCE_FILE, staleRuleObjects } from '../../deploy/alerts/render.js';
 import { validateObject } from '../deploy/validate.js';
 import type { KubeObject } from '../deploy/helpers.js';
+import { ALERTS_DOC, expectedRunbookUrl, loadRules } from '../helpers/alert-rules.js';
 import { requireBinary } from '../helpers/binaries.js';
+import { headings, readRepoFile } from '../helpers/markdown.js';
 
-const REPO = path.resolve(import.meta.dirname, '..', '..');
 const TESTS_DIR = import.meta.dirname;
 const promtool = requireBinary('promtool', 'the alert rule lint and unit tests');
-
-interface AlertRule {
-  alert: string;
-  expr: string;
-  for?: string;
-  keep_firing_for?: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-}
-
-interface RuleGroups {
-  groups: { name: string; rules: AlertRule[] }[];
-}
-
-function loadRules(): RuleGroups {
-  return parse(readFileSync(SOURCE_FILE, 'utf8')) as RuleGroups;
-}
 
 interface UnitTestFile {
   tests: {
@@ -49,23 +33,6 @@ const unitTestFiles = readdirSync(TESTS_DIR)
   .sort();
 const unitTests = unitTestFiles.flatMap((file) => (parse(readFileSync(path.join(TESTS_DIR, file), 'utf8')) as UnitTestFile).tests);
 const alerts = loadRules().groups.flatMap((g) => g.rules);
-
-/** GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes. */
-function anchors(markdown: string): Set<string> {
-  return new Set(
-    markdown
-      .split('\n')
-      .filter((line) => /^#{1,6} /.test(line))
-      .map((line) =>
-        line
-          .replace(/^#+ /, '')
-          .trim()
-          .toLowerCase()
-          .replace(/[^\w\- ]/g, '')
-          .replace(/ /g, '-'),
-      ),
-  );
-}
 
 describe.skipIf(!promtool)('promtool', () => {
   it('check rules: the source file is valid for Prometheus (and so for vmalert)', () => {
@@ -110,17 +77,14 @@ describe('unit test coverage', () => {
 });
 
 describe('conventions', () => {
-  const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
-  const readmeAnchors = anchors(readme);
-  const application = parse(readFileSync(path.join(REPO, 'deploy', 'argocd-application.yaml'), 'utf8')) as { spec: { source: { repoURL: string; targetRevision: string } } };
-  const readmeUrl = `${application.spec.source.repoURL.replace(/\.git$/, '')}/blob/${application.spec.source.targetRevision}/README.md#`;
+  const docAnchors = new Set(headings(readRepoFile(ALERTS_DOC)).map((h) => h.anchor));
 
-  it.each(alerts.map((a) => [a.alert, a] as const))('%s: severity, annotations naming the object, a runbook_url to its README section', (_, alert) => {
+  it.each(alerts.map((a) => [a.alert, a] as const))('%s: severity, annotations naming the object, a runbook_url to its own section of docs/alerts.md', (name, alert) => {
     expect(['critical', 'warning', 'info']).toContain(alert.labels.severity);
     for (const key of ['summary', 'description', 'runbook_url']) expect(alert.annotations[key], key).toBeTruthy();
-    expect(alert.annotations.runbook_url!.startsWith(readmeUrl), `runbook_url ${alert.annotations.runbook_url} is not in ${readmeUrl}`).toBe(true);
-    const anchor = alert.annotations.runbook_url!.slice(readmeUrl.length);
-    expect(readmeAnchors.has(anchor), `README has no section #${anchor}`).toBe(true);
+    expect(alert.annotations.runbook_url).toBe(expectedRunbookUrl(name));
+    const anchor = alert.annotations.runbook_url!.slice(alert.annotations.runbook_url!.indexOf('#') + 1);
+    expect(docAnchors.has(anchor), `${ALERTS_DOC} has no section #${anchor}`).toBe(true);
     // The summary names the object (a label) and the cluster when there is one.
     expect(alert.annotations.summary).toMatch(/\$labels\.\w+/);
     expect(alert.annotations.summary).toContain('{{ with $labels.cluster }}');
