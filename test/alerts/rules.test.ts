@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 import { renderRuleObjects, SOURCE_FILE, staleRuleObjects } from '../../deploy/alerts/render.js';
 import { validateObject } from '../deploy/validate.js';
 import type { KubeObject } from '../deploy/helpers.js';
-import { ALERTS_DOC, expectedRunbookUrl, loadRules } from '../helpers/alert-rules.js';
+import { ALERTS_DOC, expectedRunbookUrl, loadAlerts, loadRules } from '../helpers/alert-rules.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { headings, readRepoFile } from '../helpers/markdown.js';
 
@@ -32,7 +32,7 @@ const unitTestFiles = readdirSync(TESTS_DIR)
   .filter((f) => f.endsWith('.rules-test.yaml'))
   .sort();
 const unitTests = unitTestFiles.flatMap((file) => (parse(readFileSync(path.join(TESTS_DIR, file), 'utf8')) as UnitTestFile).tests);
-const alerts = loadRules().groups.flatMap((g) => g.rules);
+const alerts = loadAlerts();
 
 describe.skipIf(!promtool)('promtool', () => {
   it('check rules: the source file is valid for Prometheus (and so for vmalert)', () => {

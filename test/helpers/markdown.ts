@@ -11,7 +11,7 @@ export function readRepoFile(relative: string): string {
   return readFileSync(path.join(REPO, relative), 'utf8');
 }
 
-/** The lines outside fenced code blocks (```), with their line numbers; code lines are blanked. */
+/** The lines of the Markdown, those inside fenced code blocks (```) and the fences blanked. */
 function proseLines(markdown: string): string[] {
   let isFenced = false;
   return markdown.split('\n').map((line) => {
