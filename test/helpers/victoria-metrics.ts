@@ -16,12 +16,13 @@
  * Find the binaries with `requireVictoriaMetrics(...)`: missing, the tests skip loudly (CI fails).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { stringify } from 'yaml';
+import { COMPAT_FILE, SOURCE_FILE } from '../../deploy/alerts/render.js';
 import { requireTool } from './binaries.js';
 import { listenOnLoopback } from './loopback.js';
 import { freePort, type QueryAnswer } from './prometheus.js';
@@ -40,6 +41,8 @@ interface Daemon {
   readonly port: number;
   readonly dir: string;
   readonly pid: number;
+  /** Settles when the process has exited, for whatever reason. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   log(): string;
   stop(): Promise<void>;
 }
@@ -61,6 +64,7 @@ async function startDaemon(name: string, binary: string, prepare: (dir: string) 
     const dir = mkdtempSync(path.join(os.tmpdir(), `rd-${name}-`));
     prepare(dir);
     const child = spawn(binary, args(port, dir), { stdio: ['ignore', 'ignore', 'pipe'] });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-64 * 1024);
@@ -110,6 +114,7 @@ async function startDaemon(name: string, binary: string, prepare: (dir: string) 
         port,
         dir,
         pid: child.pid!,
+        exited,
         log: () => stderr,
         stop() {
           stopping ??= cleanup();
@@ -332,6 +337,60 @@ export async function startAlertReceiver(onAlert?: (alert: PostedAlert) => void)
     },
     close: () => listening.close(),
   };
+}
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const RELABEL_FIELDS: Record<string, string> = { sourceLabels: 'source_labels', separator: 'separator', targetLabel: 'target_label', regex: 'regex', modulus: 'modulus', replacement: 'replacement', action: 'action' };
+const ENDPOINT_FIELDS = ['port', 'path', 'interval', 'scrapeTimeout', 'honorLabels', 'relabelConfigs'];
+
+/**
+ * The scrape config vmagent gets from a VMServiceScrape (deploy/vmservicescrape.yaml, parsed) for
+ * one target of its Service, with `cluster` as the value of the relabeling that sets the cluster
+ * label (what the per-cluster overlay patch of the deploy docs changes): its interval, timeout, path,
+ * honorLabels and relabelConfigs translated; the target labels the operator's kubernetes_sd
+ * relabeling leaves (namespace, service, endpoint, pod, container); job named after the Service.
+ * An endpoint field this does not translate is an error, so the tests notice a new one.
+ */
+export function vmServiceScrapeConfig(scrape: Json, cluster: string, target: string): Record<string, unknown> {
+  const [endpoint, ...more] = (scrape.spec?.endpoints ?? []) as Json[];
+  if (!endpoint || more.length > 0) throw new Error('the VMServiceScrape must have exactly one endpoint');
+  const unknown = Object.keys(endpoint).filter((key) => !ENDPOINT_FIELDS.includes(key));
+  if (unknown.length > 0) throw new Error(`VMServiceScrape endpoint fields not translated: ${unknown.join(', ')}`);
+  const relabelings = (endpoint.relabelConfigs ?? []) as Json[];
+  if (!relabelings.some((r) => r.targetLabel === 'cluster')) throw new Error('the VMServiceScrape sets no cluster label');
+  const service = String(scrape.spec.selector?.matchLabels?.['app.kubernetes.io/name'] ?? scrape.metadata.name);
+  return {
+    job_name: `serviceScrape/${scrape.metadata.namespace}/${scrape.metadata.name}/${cluster}`,
+    scrape_interval: endpoint.interval,
+    scrape_timeout: endpoint.scrapeTimeout,
+    metrics_path: endpoint.path,
+    honor_labels: endpoint.honorLabels ?? false,
+    static_configs: [
+      {
+        targets: [target],
+        labels: { namespace: scrape.metadata.namespace, service, endpoint: endpoint.port, pod: `${service}-${cluster.replace(/[^a-z0-9]/gi, '-')}`, container: service },
+      },
+    ],
+    relabel_configs: [
+      { target_label: 'job', replacement: service },
+      ...relabelings.map((relabel) => {
+        const out = Object.fromEntries(
+          Object.entries(relabel).map(([key, value]) => {
+            if (!RELABEL_FIELDS[key]) throw new Error(`VMServiceScrape relabelConfigs field not translated: ${key}`);
+            return [RELABEL_FIELDS[key], value];
+          }),
+        );
+        if (relabel.targetLabel === 'cluster') out.replacement = cluster;
+        return out;
+      }),
+    ],
+  };
+}
+
+/** The shipped rule file this vmalert loads: the source (keep_firing_for, v1.92+) when it accepts it, else the compat variant. */
+export function ruleFileFor(vmalertBinary: string): string {
+  return vmalertDryRun(vmalertBinary, readFileSync(SOURCE_FILE, 'utf8')).ok ? SOURCE_FILE : COMPAT_FILE;
 }
 
 /** `vmalert -dryRun -rule=FILE` on the rule groups given as YAML text: whether vmalert accepts them, and what it said. */

@@ -34,7 +34,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Panel, VariableModel } from '@grafana/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { COMPAT_FILE, SOURCE_FILE } from '../../deploy/alerts/render.js';
+import { SOURCE_FILE } from '../../deploy/alerts/render.js';
 import { exposition, freePort } from '../helpers/prometheus.js';
 import {
   type AlertReceiver,
@@ -42,12 +42,13 @@ import {
   labelKey,
   type PostedAlert,
   requireVictoriaMetrics,
+  ruleFileFor,
   type RunningVictoriaMetrics,
   type RunningVmalert,
   startAlertReceiver,
   startVictoriaMetrics,
   startVmalert,
-  vmalertDryRun,
+  vmServiceScrapeConfig,
 } from '../helpers/victoria-metrics.js';
 import { startFailingDaemon, startHomelabDaemon } from './daemons.js';
 import { dashboardTargets, dashboardVariables, LABEL_VALUES, loadDashboard } from './grafana.js';
@@ -165,45 +166,9 @@ const PANELS_WITHOUT_DATA: Record<string, string> = {};
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/** deploy/vmservicescrape.yaml, which the scrape configs are made from (vmServiceScrapeConfig). */
 const SCRAPE = parse(readFileSync(path.join(REPO, 'deploy', 'vmservicescrape.yaml'), 'utf8')) as Json;
 const SCRAPE_INTERVAL_SECONDS = Number(/^(\d+)s$/.exec(String(SCRAPE.spec.endpoints[0]?.interval))?.[1]);
-
-/** The VMServiceScrape's endpoint as a scrape config for `cluster`: the fields it sets, translated; any other field fails the test. */
-function scrapeConfig(cluster: string, target: string): Record<string, unknown> {
-  const scrape = SCRAPE;
-  expect(SCRAPE_INTERVAL_SECONDS, 'the VMServiceScrape interval, in seconds').toBeGreaterThan(0);
-  const [endpoint, ...more] = scrape.spec.endpoints as Json[];
-  expect(more, 'the VMServiceScrape has one endpoint').toEqual([]);
-  const known = ['port', 'path', 'interval', 'scrapeTimeout', 'honorLabels', 'relabelConfigs'];
-  expect(Object.keys(endpoint!).filter((key) => !known.includes(key)), 'VMServiceScrape endpoint fields this test does not translate').toEqual([]);
-  const relabelings = (endpoint!.relabelConfigs ?? []) as Json[];
-  expect(relabelings.some((r) => r.targetLabel === 'cluster'), 'the VMServiceScrape sets the cluster label').toBe(true);
-  const snake: Record<string, string> = { sourceLabels: 'source_labels', targetLabel: 'target_label', action: 'action', separator: 'separator', regex: 'regex', modulus: 'modulus', replacement: 'replacement' };
-  return {
-    job_name: `serviceScrape/rollout-doctor/rollout-doctor/${cluster}`,
-    scrape_interval: endpoint!.interval,
-    scrape_timeout: endpoint!.scrapeTimeout,
-    metrics_path: endpoint!.path,
-    honor_labels: endpoint!.honorLabels ?? false,
-    static_configs: [
-      {
-        targets: [target],
-        // What the operator's kubernetes_sd relabeling leaves on a target of the Service.
-        labels: { namespace: scrape.metadata.namespace, service: 'rollout-doctor', endpoint: endpoint!.port, pod: `rollout-doctor-${cluster.replace(/\W/g, '-')}`, container: 'rollout-doctor' },
-      },
-    ],
-    relabel_configs: [
-      // The operator names the job after the Service.
-      { target_label: 'job', replacement: 'rollout-doctor' },
-      ...relabelings.map((relabel) => {
-        const out = Object.fromEntries(Object.entries(relabel).map(([key, value]) => [snake[key] ?? key, value]));
-        // The per-cluster overlay patch of the deploy docs: replacement set to the cluster's name.
-        if (relabel.targetLabel === 'cluster') out.replacement = cluster;
-        return out;
-      }),
-    ],
-  };
-}
 
 /**
  * The rules this vmalert loads (the source on v1.92+, the compat variant before) with every `for`
@@ -213,8 +178,7 @@ function scrapeConfig(cluster: string, target: string): Record<string, unknown> 
  * interval; its shipped `for` (5m) waits that out, and so does a `for` above the scrape interval.
  */
 function e2eRules(scrapeIntervalSeconds: number): { file: string; text: string } {
-  const source = readFileSync(SOURCE_FILE, 'utf8');
-  const file = vmalertDryRun(vmalert!, source).ok ? SOURCE_FILE : COMPAT_FILE;
+  const file = ruleFileFor(vmalert!);
   const rules = parse(readFileSync(file, 'utf8')) as { groups: { rules: Json[] }[] };
   for (const group of rules.groups) {
     for (const rule of group.rules) if (rule.for !== undefined) rule.for = /\btime\(\)/.test(rule.expr) ? `${scrapeIntervalSeconds + 10}s` : '1s';
@@ -242,9 +206,10 @@ describeVictoria('alert rules and dashboard against a real VictoriaMetrics and v
   let firing: PostedAlert[] = [];
 
   beforeAll(async () => {
+    expect(SCRAPE_INTERVAL_SECONDS, 'the VMServiceScrape interval, in whole seconds').toBeGreaterThan(0);
     await Promise.all(SCENARIOS.map(async (s) => targets.set(s.cluster, await s.start())));
     receiver = await startAlertReceiver();
-    vm = await startVictoriaMetrics({ binary: victoriaMetrics!, scrapeConfigs: SCENARIOS.map((s) => scrapeConfig(s.cluster, targets.get(s.cluster)!.target)) });
+    vm = await startVictoriaMetrics({ binary: victoriaMetrics!, scrapeConfigs: SCENARIOS.map((s) => vmServiceScrapeConfig(SCRAPE, s.cluster, targets.get(s.cluster)!.target)) });
     // Every target scraped once before the rules run (no "never scraped" alert in between).
     for (const s of SCENARIOS) await vm.waitFor(`up{job="rollout-doctor", cluster="${s.cluster}"}`);
     const rules = e2eRules(SCRAPE_INTERVAL_SECONDS);
