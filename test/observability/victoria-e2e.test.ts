@@ -307,6 +307,18 @@ describeVictoria('alert rules and dashboard against a real VictoriaMetrics and v
     });
 
     it('answers every query without error, and every panel with data on a scenario that exercises it', async () => {
+      // Grafana rounds a range query's end down to the step (the scrape interval on this dashboard's
+      // 6h range), and rate() needs two samples: wait until the last point sees two scrapes of each.
+      const stepSeconds = SCRAPE_INTERVAL_SECONDS;
+      const until = Date.now() + 2 * stepSeconds * 1000;
+      for (const s of SCENARIOS) {
+        for (;;) {
+          const end = Math.floor(Date.now() / 1000 / stepSeconds) * stepSeconds;
+          if (hasSeries(await vm!.query(`count_over_time(up{job="rollout-doctor", cluster="${s.cluster}"}[5m]) >= 2`, end))) break;
+          if (Date.now() > until) throw new Error(`cluster ${s.cluster}: fewer than two scrapes before ${end}`);
+          await delay(500);
+        }
+      }
       const errors: string[] = [];
       const perCluster = new Map<string, Map<string, boolean>>();
       // One cluster selected, namespace and rollout on All (the dashboard's defaults).
