@@ -12,6 +12,8 @@
  *   (POST /api/v2/alerts) that records every alert it receives.
  * - `vmalertDryRun`: `vmalert -dryRun -rule=FILE` (parses the groups, validates every expression with
  *   the MetricsQL parser and every template), the check a vmalert upgrade would make on start.
+ * - `vmServiceScrapeConfig`: the scrape config vmagent derives from deploy/vmservicescrape.yaml, for
+ *   one target as one cluster; `ruleFileFor`: the shipped rule file a given vmalert loads.
  *
  * Find the binaries with `requireVictoriaMetrics(...)`: missing, the tests skip loudly (CI fails).
  */
@@ -277,8 +279,6 @@ export interface AlertReceiver {
   readonly url: string;
   /** Every alert received, in order. */
   readonly received: readonly PostedAlert[];
-  /** How many POST /api/v2/alerts requests arrived. */
-  readonly posts: number;
   /** Alerts received as firing (endsAt in the future when they arrived), the last copy of each label set. */
   firing(): PostedAlert[];
   close(): Promise<void>;
@@ -295,7 +295,6 @@ export function labelKey(labels: Record<string, string>): string {
  */
 export async function startAlertReceiver(onAlert?: (alert: PostedAlert) => void): Promise<AlertReceiver> {
   const received: (PostedAlert & { receivedAt: number })[] = [];
-  let posts = 0;
   const server = createServer((req, res) => {
     if (req.method !== 'POST' || req.url !== '/api/v2/alerts') {
       res.writeHead(404).end();
@@ -312,7 +311,6 @@ export async function startAlertReceiver(onAlert?: (alert: PostedAlert) => void)
         res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 400, message: (error as Error).message }));
         return;
       }
-      posts += 1;
       const now = Date.now();
       for (const alert of alerts) {
         received.push({ ...alert, receivedAt: now });
@@ -326,9 +324,6 @@ export async function startAlertReceiver(onAlert?: (alert: PostedAlert) => void)
     url: listening.url,
     get received() {
       return received;
-    },
-    get posts() {
-      return posts;
     },
     firing() {
       const last = new Map<string, PostedAlert & { receivedAt: number }>();
