@@ -5,6 +5,7 @@
  * Each validator returns the problems found, as `<kind>/<name>: <path>: <problem>` lines.
  */
 import { Deployment } from 'kubernetes-models/apps/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ConfigMap, Namespace, Service, ServiceAccount } from 'kubernetes-models/v1';
 import type { KubeObject } from './helpers.js';
@@ -19,6 +20,7 @@ const BUILTIN: Record<string, (o: KubeObject) => Validatable> = {
   'v1/ConfigMap': (o) => new ConfigMap(o as never),
   'v1/Service': (o) => new Service(o as never),
   'apps/v1/Deployment': (o) => new Deployment(o as never),
+  'networking.k8s.io/v1/NetworkPolicy': (o) => new NetworkPolicy(o as never),
   'rbac.authorization.k8s.io/v1/ClusterRole': (o) => new ClusterRole(o as never),
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': (o) => new ClusterRoleBinding(o as never),
   'rbac.authorization.k8s.io/v1/Role': (o) => new Role(o as never),
