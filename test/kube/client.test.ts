@@ -122,13 +122,14 @@ describe('errors', () => {
     expect(error.message).toContain('ECONNREFUSED');
   });
 
-  it('a server certificate that does not verify is a TLS error', async () => {
+  it('a server certificate the kubeconfig CA did not sign is a TLS error', async () => {
     const tls = path.resolve(import.meta.dirname, '..', 'fixtures', 'tls');
     const server = await listenOnLoopback(https.createServer({ cert: readFileSync(path.join(tls, 'cert.pem')), key: readFileSync(path.join(tls, 'key.pem')) }, (_q, r) => r.end('{}')), 'https');
     try {
       records = [];
       const kubeconfig = sim.kubeconfig();
-      kubeconfig.clusters[0] = { name: kubeconfig.clusters[0]!.name, server: server.url, skipTLSVerify: false };
+      // The simulator's CA, another server's certificate.
+      kubeconfig.clusters[0] = { ...kubeconfig.clusters[0]!, server: server.url };
       client = makeClient({ kubeconfig });
       expect(await listError(client)).toMatchObject({ reason: 'TLSError', code: 'tls_error' });
     } finally {

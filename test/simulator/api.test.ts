@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api, VersionApi } from '@kubernetes/client-node';
 import { startSimulator, type SimulatedCluster } from '../../src/simulator/index.js';
-import { apiError, get, getJson, kubeConfigFor, pod } from './helpers.js';
+import { anonymous, apiError, get, getJson, kubeConfigFor, pod } from './helpers.js';
 
 function event(namespace: string, name: string, involved: Record<string, string>, type: string, reason: string): Record<string, unknown> {
   return { apiVersion: 'v1', kind: 'Event', metadata: { name, namespace }, involvedObject: involved, type, reason, message: `${reason} happened` };
@@ -184,7 +184,7 @@ describe('simulated API: reads', () => {
     expect(version.major).toBe('1');
     expect(version.gitVersion).toMatch(/^v1\.\d+\.\d+$/);
     for (const p of ['/healthz', '/readyz', '/livez']) {
-      const res = await fetch(`${sim.url}${p}`);
+      const res = await anonymous(sim, p);
       expect(res.status).toBe(200);
       expect(await res.text()).toBe('ok');
     }
@@ -204,7 +204,7 @@ describe('simulated API: reads', () => {
 
   it('requires the bearer token: 401 Unauthorized otherwise', async () => {
     for (const headers of [{}, { authorization: 'Bearer wrong' }] as Record<string, string>[]) {
-      const res = await fetch(`${sim.url}/api/v1/pods`, { headers });
+      const res = await anonymous(sim, `/api/v1/pods`, { headers });
       expect(res.status).toBe(401);
       expect(await res.json()).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401, message: 'Unauthorized' });
     }
@@ -257,7 +257,7 @@ describe('simulated API: changes at run time and the request log', () => {
     const core = kubeConfigFor(sim).makeApiClient(CoreV1Api);
     await core.listNamespacedPod({ namespace: 'ns', labelSelector: 'app=b' });
     await apiError(core.readNamespacedPod({ namespace: 'ns', name: 'missing' }));
-    await fetch(`${sim.url}/healthz`);
+    await anonymous(sim, `/healthz`);
     const [list, read, health] = sim.requests;
     expect(list).toMatchObject({
       method: 'GET',
