@@ -263,6 +263,9 @@ export class ApiServer {
       target.kind !== 'resource'
         ? { user: u, verb: entry.verb, path: url.pathname }
         : { user: u, verb: entry.verb, resource: target.plural, subresource: target.subresource, group: target.group, namespace: target.namespace, name: target.name };
+    // An answer that does not read the request's body still lets it drain, so that the connection
+    // can carry the client's next request.
+    if (fault !== undefined) req.resume();
     if (fault === 'hang') return;
     if (fault === 'stall' && !isWatch) {
       res.writeHead(200, { 'content-type': JSON_TYPE, 'transfer-encoding': 'chunked' });
@@ -291,6 +294,7 @@ export class ApiServer {
         const watchFault = isWatch && (fault === 410 || fault === 'stall') ? fault : undefined;
         await this.router.dispatch({ req, method, params: url.searchParams, target, user, reply: to, watchFault });
       } catch (err) {
+        req.resume();
         if (to.hasStarted) throw err;
         if (err instanceof PlainNotFound) {
           // http.NotFound in Go: text/plain, with X-Content-Type-Options nosniff.
