@@ -72,13 +72,20 @@ export function formatRfc3339Nano(ms: number, nanos: string): string {
   return `${base}${fraction === '' ? '' : `.${fraction}`}Z`;
 }
 
+/** The last time text parsed: consecutive lines mostly share their second. */
+const lastTime = { text: '', ms: 0, out: '' };
+
 /** The CRI header of a line (kuberuntime/logs/logs.go parseCRILog), or undefined for a plain line. */
 export function parseCriLine(line: Buffer): CriLine | undefined {
   if (line.length < 24 || line[4] !== 0x2d || line[10] !== 0x54) return undefined;
   const sp1 = line.indexOf(0x20);
   if (sp1 === -1 || sp1 > 40) return undefined;
-  const m = CRI_TIME.exec(line.toString('latin1', 0, sp1));
-  if (!m) return undefined;
+  const timeText = line.toString('latin1', 0, sp1);
+  if (timeText !== lastTime.text) {
+    const parsed = parseTime(timeText);
+    if (!parsed) return undefined;
+    Object.assign(lastTime, { text: timeText, ms: parsed.ms, out: parsed.text });
+  }
   const streamEnd = line.indexOf(0x20, sp1 + 1);
   if (streamEnd === -1) return undefined;
   const stream = line.toString('latin1', sp1 + 1, streamEnd);
@@ -87,11 +94,16 @@ export function parseCriLine(line: Buffer): CriLine | undefined {
   const tag = line.toString('latin1', streamEnd + 1, tagEnd === -1 ? line.length : tagEnd);
   const first = tag.split(':')[0];
   if (first !== 'P' && first !== 'F') return undefined;
+  return { ms: lastTime.ms, text: lastTime.out, partial: first === 'P', contentStart: tagEnd === -1 ? line.length : tagEnd + 1 };
+}
+
+function parseTime(text: string): { ms: number; text: string } | undefined {
+  const m = CRI_TIME.exec(text);
+  if (!m) return undefined;
   const ms = Date.parse(`${m[1] as string}${m[3] as string}`);
   if (Number.isNaN(ms)) return undefined;
   const nanos = (m[2] ?? '.').slice(1).padEnd(9, '0');
-  const text = formatRfc3339Nano(ms, nanos);
-  return { ms: ms + Number(nanos.slice(0, 3)), text, partial: first === 'P', contentStart: tagEnd === -1 ? line.length : tagEnd + 1 };
+  return { ms: ms + Number(nanos.slice(0, 3)), text: formatRfc3339Nano(ms, nanos) };
 }
 
 /** Accumulates output, applies limitBytes and writes in batches with backpressure. */

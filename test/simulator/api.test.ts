@@ -86,16 +86,25 @@ describe('simulated API: reads', () => {
     const rollouts = (await custom.listClusterCustomObject({ group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' })) as any;
     expect(rollouts).toMatchObject({ kind: 'RolloutList', items: [] });
     // ...but not Argo CD's or Cilium's.
+    // A custom kind without its CRD falls through to the end of kube-apiserver's handler chain:
+    // Go's http.NotFound, text/plain.
     for (const [group, version, plural] of [
       ['argoproj.io', 'v1alpha1', 'applications'],
       ['cilium.io', 'v2', 'ciliumenvoyconfigs'],
     ] as const) {
       const err = await apiError(custom.listClusterCustomObject({ group, version, plural }));
       expect(err.code).toBe(404);
-      expect(err.body).toMatchObject({ kind: 'Status', reason: 'NotFound', message: 'the server could not find the requested resource' });
+      expect(err.body).toBe('404 page not found\n');
     }
-    const unknownGroup = await getJson(sim, '/apis/nothing.example/v1/things');
-    expect(unknownGroup).toMatchObject({ status: 404, body: { reason: 'NotFound', code: 404 } });
+    const unknownGroup = await get(sim, '/apis/nothing.example/v1/things');
+    expect(unknownGroup.status).toBe(404);
+    expect(unknownGroup.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(await unknownGroup.text()).toBe('404 page not found\n');
+    // Under a built-in group's web service an unknown resource is a Status.
+    expect(await getJson(sim, '/api/v1/widgets')).toMatchObject({ status: 404, body: { kind: 'Status', reason: 'NotFound', message: 'the server could not find the requested resource' } });
+    // Versions removed in 1.16: the apps group answers with a Status, the extensions group is gone.
+    expect((await getJson(sim, '/apis/apps/v1beta2/deployments')).body).toMatchObject({ reason: 'NotFound' });
+    expect((await get(sim, '/apis/extensions/v1beta1/replicasets')).status).toBe(404);
     // A namespaced path for a cluster-scoped kind does not exist either.
     expect((await get(sim, '/api/v1/namespaces/team-a/nodes')).status).toBe(404);
   });
@@ -171,7 +180,7 @@ describe('simulated API: reads', () => {
     expect(rv0.body.items).toHaveLength(5);
     const err = await apiError(core.listPodForAllNamespaces({ limit: 1, _continue: 'bm90LWEtdG9rZW4' }));
     expect(err.code).toBe(400);
-    expect(err.body.message).toMatch(/^continue key is not valid/);
+    expect(err.body.message).toMatch(/^invalid continue token: continue key is not valid/);
   });
 
   it('serves core and events.k8s.io events separately', async () => {
@@ -211,11 +220,13 @@ describe('simulated API: reads', () => {
     expect(sim.requests.at(-1)).toMatchObject({ status: 401, user: 'system:anonymous' });
   });
 
-  it('answers 405 for writes and watches it does not support', async () => {
-    const put = await get(sim, '/api/v1/namespaces/team-a/pods/web-1', { method: 'DELETE' });
-    expect(put.status).toBe(405);
-    expect(await put.json()).toMatchObject({ reason: 'MethodNotAllowed' });
-    expect((await get(sim, '/api/v1/pods?watch=true')).status).toBe(405);
+  it('answers 405 for verbs a resource does not have', async () => {
+    const review = await get(sim, '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews');
+    expect(review.status).toBe(405);
+    expect(await review.json()).toMatchObject({ reason: 'MethodNotAllowed', message: 'the server does not allow this method on the requested resource' });
+    const collection = await get(sim, '/api/v1/namespaces/team-a/pods', { method: 'DELETE' });
+    expect(collection.status).toBe(405);
+    expect(await collection.json()).toMatchObject({ reason: 'MethodNotAllowed', message: 'deletecollection is not supported on resources of kind "pods"' });
   });
 });
 
