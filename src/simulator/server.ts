@@ -351,4 +351,3 @@ function forbiddenDetails(target: ApiTarget): Record<string, unknown> | undefine
   return details;
 }
 
-export { versionInfo } from './discovery.js';

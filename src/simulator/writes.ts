@@ -21,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { asRecord, parseApiVersion, type ResourceType } from './kinds.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
-import { mediaType, type Reply, JSON_TYPE } from './reply.js';
+import { JSON_TYPE, mediaType, type Reply } from './reply.js';
 import { jsonPathValue } from './tables.js';
 import { alreadyExists, ApiError, badRequest, conflict, invalid, notFound, type StatusBody } from './status.js';
 import type { KubeObject, ObjectStore } from './store.js';
@@ -354,7 +354,6 @@ export function applyPatch(rt: ResourceType, contentType: string | undefined, bo
   return result as KubeObject;
 }
 
-export { JSON_TYPE };
 
 /** Sends a write's answer. */
 export function sendObject(reply: Reply, code: number, object: unknown): void {
