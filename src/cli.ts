@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 /**
  * Argument parsing only: flags win over the environment, usage and config errors exit 2, and
- * everything else is handed over to main.ts (serve, check, demo).
+ * everything else is handed over to main.ts (serve, check, demo), or to the simulator (simulate).
  */
+import { existsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { isLogLevel, type LogLevel } from './log.js';
+import { createLogger, isLogLevel, type LogLevel } from './log.js';
 import {
   demoScenarioDir,
   isStartupError,
@@ -25,6 +28,8 @@ Usage:
   rollout-doctor serve [--config FILE] [--listen HOST:PORT] [--kubeconfig FILE]
   rollout-doctor check [--config FILE] [--output table|json] [--check ID]... [--kubeconfig FILE]
   rollout-doctor demo  [--listen HOST:PORT]
+  rollout-doctor simulate DIR [--listen 127.0.0.1:PORT] [--kubeconfig-out FILE] [--enforce-rbac USER]
+                              [--latency-ms N] [--fault RES=FAULT]... [--shuffle-lists]
 
 Simulation (serve and check):
   --simulate DIR                 run against a simulated cluster loaded from DIR (its
@@ -34,6 +39,13 @@ Simulation (serve and check):
                                  FAULT is an HTTP status, hang, garbage or truncate (repeatable)
   --simulate-enforce-rbac USER   authorize rollout-doctor's requests as USER with the RBAC objects in DIR
   --simulate-now ISO-8601        evaluate the checks at this time
+  --simulate-shuffle-lists       answer every list with its items in random order
+
+simulate serves DIR as a Kubernetes API (HTTPS, a CA generated at start) for any client until
+SIGTERM or SIGINT. It prints "server: URL" and "kubeconfig: FILE" (a kubeconfig with the CA and a
+token; --kubeconfig-out, default a file in the OS temp dir) and logs nothing else on stdout.
+--listen must be a loopback address; --fault and --latency-ms work as the --simulate-* flags, and a
+VERB: prefix limits a fault to one verb (watch:pods=410, watch:pods=stall, list:*=hang).
 
 Other flags:
   --log-level LEVEL              fatal, error, warn, info, debug, trace or silent
@@ -59,43 +71,55 @@ const OPTIONS = {
   'simulate-fault': { type: 'string', multiple: true },
   'simulate-enforce-rbac': { type: 'string' },
   'simulate-now': { type: 'string' },
+  'simulate-shuffle-lists': { type: 'boolean' },
+  'kubeconfig-out': { type: 'string' },
+  'enforce-rbac': { type: 'string' },
+  'latency-ms': { type: 'string' },
+  fault: { type: 'string', multiple: true },
+  'shuffle-lists': { type: 'boolean' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
 
+const SIMULATE_FLAGS = ['simulate', 'simulate-latency-ms', 'simulate-fault', 'simulate-enforce-rbac', 'simulate-now', 'simulate-shuffle-lists'];
+
 const ALLOWED: Record<string, readonly string[]> = {
-  serve: ['config', 'listen', 'kubeconfig', 'simulate', 'simulate-latency-ms', 'simulate-fault', 'simulate-enforce-rbac', 'simulate-now', 'log-level'],
-  check: ['config', 'output', 'check', 'kubeconfig', 'simulate', 'simulate-latency-ms', 'simulate-fault', 'simulate-enforce-rbac', 'simulate-now', 'log-level'],
-  demo: ['listen', 'log-level', 'simulate-latency-ms', 'simulate-fault', 'simulate-now'],
+  serve: ['config', 'listen', 'kubeconfig', ...SIMULATE_FLAGS, 'log-level'],
+  check: ['config', 'output', 'check', 'kubeconfig', ...SIMULATE_FLAGS, 'log-level'],
+  demo: ['listen', 'log-level', 'simulate-latency-ms', 'simulate-fault', 'simulate-now', 'simulate-shuffle-lists'],
+  simulate: ['listen', 'kubeconfig-out', 'enforce-rbac', 'latency-ms', 'fault', 'shuffle-lists', 'log-level'],
 };
 
-function parseFault(value: string): [string, Fault] {
+function parseFault(value: string, flag = '--simulate-fault'): [string, Fault] {
   const at = value.lastIndexOf('=');
   const resource = value.slice(0, at);
   const fault = value.slice(at + 1);
-  if (at <= 0 || !fault) throw new UsageError(`--simulate-fault ${value}: expected RESOURCE=FAULT, e.g. pods=403 or rollouts=hang`);
-  if (fault === 'hang' || fault === 'garbage' || fault === 'truncate') return [resource, fault];
+  if (at <= 0 || !fault) throw new UsageError(`${flag} ${value}: expected RESOURCE=FAULT, e.g. pods=403 or rollouts=hang`);
+  if (fault === 'hang' || fault === 'stall' || fault === 'garbage' || fault === 'truncate') return [resource, fault];
   const status = Number(fault);
   if (!Number.isInteger(status) || status < 100 || status > 599) {
-    throw new UsageError(`--simulate-fault ${value}: FAULT must be an HTTP status (100-599), hang, garbage or truncate`);
+    throw new UsageError(`${flag} ${value}: FAULT must be an HTTP status (100-599), hang, stall, garbage or truncate`);
   }
   return [resource, status];
 }
 
+function milliseconds(flag: string, value: unknown): number {
+  const ms = Number(value);
+  if (!Number.isFinite(ms) || ms < 0) throw new UsageError(`--${flag} ${String(value)}: expected a number of milliseconds`);
+  return ms;
+}
+
 function simulateOptions(values: Record<string, unknown>, dir: string | undefined): SimulateOptions | undefined {
-  const related = ['simulate-latency-ms', 'simulate-fault', 'simulate-enforce-rbac', 'simulate-now'].filter((k) => values[k] !== undefined);
+  const related = SIMULATE_FLAGS.slice(1).filter((k) => values[k] !== undefined);
   if (!dir) {
     if (related.length > 0) throw new UsageError(`--${related[0]} needs --simulate DIR`);
     return undefined;
   }
   const options: SimulateOptions = { dir };
-  if (values['simulate-latency-ms'] !== undefined) {
-    const ms = Number(values['simulate-latency-ms']);
-    if (!Number.isFinite(ms) || ms < 0) throw new UsageError(`--simulate-latency-ms ${String(values['simulate-latency-ms'])}: expected a number of milliseconds`);
-    options.latencyMs = ms;
-  }
-  if (values['simulate-fault']) options.faults = Object.fromEntries((values['simulate-fault'] as string[]).map(parseFault));
+  if (values['simulate-latency-ms'] !== undefined) options.latencyMs = milliseconds('simulate-latency-ms', values['simulate-latency-ms']);
+  if (values['simulate-shuffle-lists']) options.shuffleLists = true;
+  if (values['simulate-fault']) options.faults = Object.fromEntries((values['simulate-fault'] as string[]).map((f) => parseFault(f)));
   if (values['simulate-enforce-rbac']) options.enforceRbacSubject = values['simulate-enforce-rbac'] as string;
   if (values['simulate-now']) {
     const now = new Date(values['simulate-now'] as string);
@@ -129,6 +153,61 @@ function onSignals(served: Served, options: RunOptions): void {
   process.on('SIGHUP', () => void reloadConfig(served, options));
 }
 
+/** A loopback HOST:PORT for `simulate --listen` (anything else: a usage error, exit 2). */
+function loopbackListen(value: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value.trim());
+  const host = m ? (m[1] ?? m[2] ?? '') : '';
+  const port = m ? Number(m[3]) : Number.NaN;
+  if (!m || port > 65535) throw new UsageError(`--listen ${value}: expected HOST:PORT with a loopback HOST (127.0.0.1:0, [::1]:6443)`);
+  const isLoopback = host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  if (!isLoopback) throw new UsageError(`--listen ${value}: ${host || '(all interfaces)'} is not a loopback address; the simulated cluster only listens on 127.0.0.0/8 or ::1`);
+  return { host, port };
+}
+
+/** `rollout-doctor simulate DIR`: the simulated cluster for any client, until SIGTERM/SIGINT. */
+async function simulate(values: Record<string, unknown>, dir: string | undefined): Promise<number> {
+  if (!dir) throw new UsageError('simulate needs a scenario folder: rollout-doctor simulate DIR');
+  const listen = loopbackListen((values['listen'] as string | undefined) ?? '127.0.0.1:0');
+  const faults = Object.fromEntries(((values['fault'] as string[] | undefined) ?? []).map((f) => parseFault(f, '--fault')));
+  const latencyMs = values['latency-ms'] === undefined ? undefined : milliseconds('latency-ms', values['latency-ms']);
+  const kubeconfigPath = path.resolve((values['kubeconfig-out'] as string | undefined) ?? path.join(os.tmpdir(), `rollout-doctor-simulate-${process.pid}.kubeconfig`));
+  if (!existsSync(dir)) throw new StartupError(`${dir}: simulation folder not found`);
+  const log = createLogger(logLevel(values['log-level'] as string | undefined, 'info'));
+  const { startSimulator } = await import('./simulator/index.js');
+  let cluster;
+  try {
+    cluster = await startSimulator({
+      dir,
+      host: listen.host,
+      port: listen.port,
+      faults,
+      latencyMs,
+      enforceRbacSubject: values['enforce-rbac'] as string | undefined,
+      shuffleLists: Boolean(values['shuffle-lists']),
+    });
+  } catch (error) {
+    throw new StartupError(`simulate ${dir}: ${(error as Error).message}`);
+  }
+  writeFileSync(kubeconfigPath, cluster.kubeconfigYaml(), { mode: 0o600 });
+  log.info({ event: 'simulating', dir, server: cluster.url, kubeconfig: kubeconfigPath, apps: cluster.apps }, `serving ${dir} at ${cluster.url}`);
+  process.stdout.write(`server: ${cluster.url}\nkubeconfig: ${kubeconfigPath}\n`);
+  const running = cluster;
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ event: 'stop', signal }, `${signal}: stopping the simulated cluster`);
+      void running.close().then(
+        () => resolve(0),
+        () => resolve(1),
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+/** A start-up failure of `simulate` (a missing folder, a bad scenario, a port in use): exit 2. */
+class StartupError extends Error {}
+
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -148,10 +227,13 @@ export async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   try {
-    if (!ALLOWED[command]) throw new UsageError(`unknown command "${command}" (serve, check or demo)`);
-    if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+    if (!ALLOWED[command]) throw new UsageError(`unknown command "${command}" (serve, check, demo or simulate)`);
+    const maxPositionals = command === 'simulate' ? 2 : 1;
+    if (positionals.length > maxPositionals) throw new UsageError(`unexpected argument "${positionals[maxPositionals]}"`);
     const misplaced = Object.keys(values).filter((k) => values[k as keyof typeof values] !== undefined && !ALLOWED[command]!.includes(k));
     if (misplaced.length > 0) throw new UsageError(`--${misplaced[0]} is not an option of ${command}`);
+
+    if (command === 'simulate') return await simulate(values, positionals[1]);
 
     if (command === 'check') {
       const output = values.output ?? 'table';
@@ -170,8 +252,9 @@ export async function main(argv: string[]): Promise<number> {
 
     const isDemo = command === 'demo';
     const listenText = values.listen ?? (isDemo ? '127.0.0.1:9464' : (process.env.ROLLOUT_DOCTOR_LISTEN ?? '0.0.0.0:9464'));
+    const demoKubeconfig = path.join(os.tmpdir(), `rollout-doctor-demo-${process.pid}.kubeconfig`);
     const options: RunOptions = isDemo
-      ? { simulate: simulateOptions(values, demoScenarioDir()), logLevel: logLevel(values['log-level'], 'info') }
+      ? { simulate: { ...simulateOptions(values, demoScenarioDir())!, kubeconfigPath: demoKubeconfig }, logLevel: logLevel(values['log-level'], 'info') }
       : {
           configPath: values.config,
           kubeconfigPath: values.kubeconfig,
@@ -187,6 +270,10 @@ export async function main(argv: string[]): Promise<number> {
           `  curl -s '${served.url}/health?format=text'\n` +
           `  curl -s ${served.url}/metrics | grep '^rollout_doctor_'\n` +
           `  curl -s '${served.url}/health?check=endpoint'\n\n` +
+          `The simulated cluster answers kubectl (kubeconfig: ${demoKubeconfig}):\n\n` +
+          `  kubectl --kubeconfig ${demoKubeconfig} get pods -n argo-rollouts\n` +
+          `  kubectl --kubeconfig ${demoKubeconfig} auth can-i create ciliumenvoyconfigs --as=system:serviceaccount:argo-rollouts:argo-rollouts\n` +
+          `  kubectl --kubeconfig ${demoKubeconfig} logs -n argo-rollouts deploy/argo-rollouts --tail=20\n\n` +
           'Ctrl-C stops it.\n',
       );
     }
@@ -196,7 +283,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`rollout-doctor: ${error.message}\n(see rollout-doctor --help)\n`);
       return 2;
     }
-    if (isStartupError(error)) {
+    if (isStartupError(error) || error instanceof StartupError) {
       process.stderr.write(`rollout-doctor: ${error.message}\n`);
       return 2;
     }

@@ -15,26 +15,12 @@ import { buildServer } from './http/server.js';
 import { CredentialsError, KubeClient, loadKubeConfig } from './kube/client.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import { Metrics } from './metrics/registry.js';
-import { HttpProber, type ProberOptions } from './probe/http.js';
-import { startSimulator } from './simulator/index.js';
-import type { Fault, SimulatedCluster } from './simulator/types.js';
+import { HttpProber, OPEN_OUTBOUND, type OutboundPolicy } from './probe/http.js';
+import type { SimulateOptions } from './simulator/session.js';
+import type { SimulatedCluster } from './simulator/types.js';
 import { packageRoot, VERSION } from './version.js';
 
-export interface SimulateOptions {
-  dir: string;
-  /**
-   * Start the scenario's fake apps on ephemeral ports (tests that run scenarios in parallel) and
-   * point the config's endpoints at them.
-   */
-  ephemeralAppPorts?: boolean;
-  latencyMs?: number;
-  faults?: Record<string, Fault>;
-  enforceRbacSubject?: string;
-  /** Fixed time the checks evaluate at (and the simulator's log clock). */
-  now?: Date;
-  /** Reach the simulated API through this URL instead (tests put a TCP proxy in between). */
-  serverUrl?: (simulatorUrl: string) => Promise<string> | string;
-}
+export type { SimulateOptions } from './simulator/session.js';
 
 export interface RunOptions {
   configPath?: string;
@@ -48,8 +34,11 @@ export interface RunOptions {
   /** Only these checks. */
   only?: readonly string[];
   checks?: readonly Check[];
-  /** Name resolution for probes (tests inject DNS failures). */
-  lookup?: ProberOptions['lookup'];
+  /**
+   * Where probes may go (default: anywhere the config says). A simulation adds its own rules to it
+   * (loopback only); tests inject name resolution here.
+   */
+  outbound?: Partial<OutboundPolicy>;
   /** Wall clock (tests move it to exercise staleness). */
   now?: () => Date;
 }
@@ -71,12 +60,6 @@ export async function resolveConfig(options: Pick<RunOptions, 'config' | 'config
   return defaultConfig();
 }
 
-/** Fake apps declared at fixed addresses but listening elsewhere: probes follow them there. */
-function appOrigins(simulator: SimulatedCluster | undefined): Map<string, string> | undefined {
-  const moved = simulator?.apps.filter((app) => app.url !== app.declared) ?? [];
-  return moved.length > 0 ? new Map(moved.map((app) => [new URL(app.declared).origin, app.url])) : undefined;
-}
-
 /** Everything a running rollout-doctor holds, so it can be stopped in one call. */
 export interface Runtime {
   daemon: Daemon;
@@ -92,23 +75,9 @@ export async function createRuntime(options: RunOptions): Promise<Runtime> {
   const log = options.log ?? createLogger(options.logLevel ?? 'info');
   const loaded = await resolveConfig(options);
   if (options.simulate && !existsSync(options.simulate.dir)) throw new ConfigError(`${options.simulate.dir}: simulation folder not found`);
-  let simulator: SimulatedCluster | undefined;
-  let kubeconfig;
-  if (options.simulate) {
-    simulator = await startSimulator({
-      dir: options.simulate.dir,
-      latencyMs: options.simulate.latencyMs,
-      faults: options.simulate.faults,
-      enforceRbacSubject: options.simulate.enforceRbacSubject,
-      now: options.simulate.now,
-      ephemeralAppPorts: options.simulate.ephemeralAppPorts,
-    });
-    kubeconfig = simulator.kubeconfig();
-    if (options.simulate.serverUrl) {
-      const server = await options.simulate.serverUrl(simulator.url);
-      kubeconfig.clusters = kubeconfig.clusters.map((c) => ({ ...c, server }));
-    }
-  }
+  // The simulator is loaded only when asked for: `serve` against a cluster never imports it.
+  const simulation = options.simulate ? await (await import('./simulator/session.js')).startSimulation(options.simulate, options.outbound) : undefined;
+  const simulator = simulation?.cluster;
   const checks = options.checks ?? ALL_CHECKS;
   const unknownChecks = (options.only ?? []).filter((id) => !checks.some((c) => c.id === id));
   if (unknownChecks.length > 0) {
@@ -117,7 +86,7 @@ export async function createRuntime(options: RunOptions): Promise<Runtime> {
   }
   let kc;
   try {
-    kc = loadKubeConfig({ kubeconfigPath: options.kubeconfigPath, kubeconfig });
+    kc = loadKubeConfig({ kubeconfigPath: options.kubeconfigPath, kubeconfig: simulation?.kubeconfig });
   } catch (error) {
     await simulator?.close();
     throw error;
@@ -125,7 +94,7 @@ export async function createRuntime(options: RunOptions): Promise<Runtime> {
   const metrics = new Metrics({ checks, version: VERSION, intervalSeconds: 30 });
   const client = new KubeClient(kc, { requestTimeoutMs: loaded.config.timeouts.requestMs });
   // Counting goes through the daemon's cycle observer; the client itself stays metrics-free.
-  const prober = new HttpProber({ loopbackOnly: Boolean(options.simulate), lookup: options.lookup, origins: appOrigins(simulator) });
+  const prober = new HttpProber(simulation?.outbound ?? { ...OPEN_OUTBOUND, ...options.outbound });
   const daemon = new Daemon({
     client,
     checks,

@@ -1,5 +1,6 @@
 /** The command line as an operator uses it: real processes, real HTTP. */
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fetch } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { healthSchema } from '../src/http/health-schema.js';
@@ -24,10 +25,22 @@ describe('usage', () => {
     expect(misplaced.stderr).toContain('--config is not an option of demo');
     const badFault = await runCli(['check', '--simulate', 'test/fixtures/config', '--simulate-fault', 'pods=sometimes']);
     expect(badFault.code).toBe(2);
-    expect(badFault.stderr).toContain('FAULT must be an HTTP status (100-599), hang, garbage or truncate');
+    expect(badFault.stderr).toContain('FAULT must be an HTTP status (100-599), hang, stall, garbage or truncate');
     const unknownCheck = await runCli(['check', '--simulate', 'src/simulator/scenarios/homelab', '--check', 'rollout-stauts']);
     expect(unknownCheck.code).toBe(2);
     expect(unknownCheck.stderr).toContain('--check: unknown check "rollout-stauts"');
+  });
+
+  it('simulate listens on loopback only and needs its folder (exit 2 otherwise)', async () => {
+    const outside = await runCli(['simulate', 'src/simulator/scenarios/homelab', '--listen', '0.0.0.0:0']);
+    expect(outside).toMatchObject({ code: 2, stdout: '' });
+    expect(outside.stderr).toContain('--listen 0.0.0.0:0: 0.0.0.0 is not a loopback address');
+    const lan = await runCli(['simulate', 'src/simulator/scenarios/homelab', '--listen', '192.168.55.206:6443']);
+    expect(lan.code).toBe(2);
+    const missing = await runCli(['simulate', 'no/such/folder']);
+    expect(missing).toMatchObject({ code: 2, stdout: '' });
+    expect(missing.stderr).toContain('no/such/folder: simulation folder not found');
+    expect((await runCli(['simulate'])).code).toBe(2);
   });
 
   it('without credentials, serve exits 2 and says what it looked for', async () => {
@@ -83,6 +96,10 @@ describe('demo', () => {
       }
       expect(url, `demo did not start:\n${stderr}`).toBeDefined();
       expect(stdout).toContain(`curl -s ${url}/health`);
+      // The runbook's own commands work against the demo cluster with the kubeconfig it wrote.
+      const kubeconfig = /kubectl --kubeconfig (\S+) get pods -n argo-rollouts/.exec(stdout)?.[1];
+      expect(kubeconfig, stdout).toBeDefined();
+      expect(readFileSync(kubeconfig!, 'utf8')).toContain('certificate-authority-data:');
       for (let i = 0; i < 600; i++) {
         if ((await fetch(`${url}/readyz`)).status === 200) break;
         await new Promise((r) => setTimeout(r, 50));

@@ -54,7 +54,7 @@ async function evaluate(ctx: CheckContext, account: ControllerAccount, deploymen
   const verbs = [...need.verbs];
   const { resource, subresource } = splitSubresource(need.resource);
   const answers = await mapWithConcurrency(verbs, REVIEW_CONCURRENCY, async (verb) => {
-    const review = await ctx.kube.accessReview({ user: account.user, verb, group: need.group, resource, subresource });
+    const review = await ctx.kube.accessReview({ user: account.user, groups: account.groups, verb, group: need.group, resource, subresource });
     return [verb, review.allowed && !review.denied] as const;
   });
   const allowed = Object.fromEntries(answers);

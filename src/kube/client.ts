@@ -123,7 +123,7 @@ export function describeServer(kc: KubeConfig): string {
 export class KubeClient {
   /**
    * client-node 2.0 builds a new undici Agent for every request whose kubeconfig has TLS options
-   * (a CA, client certs, skipTLSVerify: in-cluster config always does), so every request would open
+   * (a CA or client certificates: in-cluster config and the simulator's always have a CA), so every request would open
    * a new connection and leave the agent's sockets behind. The first request's dispatcher is kept
    * and reused for all of them (one cluster, one user per client).
    */
@@ -181,10 +181,19 @@ export class KubeClient {
       const onParentAbort = () => timeout.abort(scope.signal.reason);
       if (scope.signal.aborted) onParentAbort();
       else scope.signal.addEventListener('abort', onParentAbort, { once: true });
-      const timer = setTimeout(() => timeout.abort(new RequestTimeout(this.options.requestTimeoutMs)), this.options.requestTimeoutMs);
+      // The request timeout bounds each wait for the server (the answer's headers, then every chunk of
+      // its body), not the whole transfer: a list answered whole from the watch cache (50,000 pods,
+      // tens of MB) takes as long as its size needs while it keeps arriving; the caller's deadline
+      // still bounds the total.
+      const requestTimeoutMs = this.options.requestTimeoutMs;
+      let timer = setTimeout(() => timeout.abort(new RequestTimeout(requestTimeoutMs)), requestTimeoutMs);
+      const progress = (): void => {
+        clearTimeout(timer);
+        timer = setTimeout(() => timeout.abort(new RequestTimeout(requestTimeoutMs)), requestTimeoutMs);
+      };
       let error: KubeError | undefined;
       try {
-        const result = await call(this.requestOptions(timeout.signal, meta.maxBodyBytes, capture));
+        const result = await call(this.requestOptions(timeout.signal, progress, meta.maxBodyBytes, capture));
         this.observe(scope, meta, '200', started);
         return result;
       } catch (caught) {
@@ -199,7 +208,7 @@ export class KubeClient {
     }
   }
 
-  private requestOptions(signal: AbortSignal, maxBodyBytes: number | undefined, capture?: { body?: unknown }): ConfigurationOptions {
+  private requestOptions(signal: AbortSignal, progress: () => void, maxBodyBytes: number | undefined, capture?: { body?: unknown }): ConfigurationOptions {
     const middleware: ObservableMiddleware = {
       pre: (context: RequestContext) => {
         context.setSignal(signal);
@@ -211,7 +220,8 @@ export class KubeClient {
         return new Observable(Promise.resolve(context));
       },
       post(context: ResponseContext) {
-        if (maxBodyBytes !== undefined) capBody(context, maxBodyBytes);
+        progress();
+        readWithProgress(context, progress, maxBodyBytes);
         if (capture && context.httpStatusCode >= 200 && context.httpStatusCode < 300) return new Observable(takeJson(context, capture));
         return new Observable(Promise.resolve(context));
       },
@@ -253,8 +263,11 @@ async function takeJson(context: ResponseContext, capture: { body?: unknown }): 
   return context;
 }
 
-/** Replaces the body reader so at most `maxBytes` are read; the rest of the stream is cancelled. */
-function capBody(context: ResponseContext, maxBytes: number): void {
+/**
+ * Replaces the body reader so that every chunk counts as progress for the request timeout and at
+ * most `maxBytes` are read (the rest of the stream is cancelled).
+ */
+function readWithProgress(context: ResponseContext, progress: () => void, maxBytes = Number.POSITIVE_INFINITY): void {
   const original = context.body;
   context.body = {
     ...original,
@@ -268,6 +281,7 @@ function capBody(context: ResponseContext, maxBytes: number): void {
         while (total < maxBytes) {
           const { done, value } = await reader.read();
           if (done) break;
+          progress();
           const room = maxBytes - total;
           chunks.push(value.byteLength > room ? value.subarray(0, room) : value);
           total += Math.min(value.byteLength, room);

@@ -124,7 +124,19 @@ export interface SnapshotRequest {
   customKinds: readonly CustomKindRef[];
 }
 
-/** One request per kind up to this many objects (a 1,000-rollout cluster); 50,000 pods take 10 pages. */
+/**
+ * How big lists are read. Every list asks with resourceVersion=0, so kube-apiserver answers from its
+ * watch cache: consistent at one resourceVersion, no etcd read, and the whole kind in one answer
+ * (the cache ignores `limit` for resourceVersion=0: apiserver pkg/storage/cacher/cacher.go
+ * computeListLimit, v1.32.0). That is what client-go's informers do for their initial list, and what
+ * a poller every 30 s should do: paginated consistent reads (no resourceVersion) would send every
+ * page of every cycle to etcd. The request timeout follows the answer's progress (client.ts), so a
+ * 50,000-pod answer of tens of MB is read as long as it keeps arriving.
+ *
+ * A server without a watch cache (--watch-cache=false) honours `limit` with resourceVersion=0 and
+ * pages: those pages are followed, and a continue token that expired between two pages (410) starts
+ * the list over once.
+ */
 const PAGE_SIZE = 5000;
 
 /** A list as the API server writes it (JSON, before any library model). */
@@ -206,6 +218,16 @@ function customLister(client: KubeClient, ref: CustomKindRef, labelSelector?: st
 }
 
 async function listAll(client: KubeClient, lister: Lister, scope: RequestScope): Promise<unknown[]> {
+  try {
+    return await listPages(client, lister, scope);
+  } catch (error) {
+    // 410 Expired on a continue page: the snapshot it continued was compacted; read the kind again.
+    if (error instanceof KubeError && error.status === 410) return listPages(client, lister, scope);
+    throw error;
+  }
+}
+
+async function listPages(client: KubeClient, lister: Lister, scope: RequestScope): Promise<unknown[]> {
   const items: unknown[] = [];
   let continueToken: string | undefined;
   do {

@@ -43,11 +43,14 @@ export interface Prober {
   request(probe: ProbeRequest): Promise<ProbeResult>;
 }
 
-export interface ProberOptions {
+/**
+ * Where probes may go, handed in by whoever starts rollout-doctor (a simulation keeps them on
+ * loopback): the prober itself knows nothing of simulations.
+ */
+export interface OutboundPolicy {
   /**
-   * Refuse any destination outside 127.0.0.0/8 and ::1 (simulations). Host names are then not
-   * resolved at all (a DNS query would leave the machine), except `localhost` and a `lookup` a
-   * test injects.
+   * Refuse any destination outside 127.0.0.0/8 and ::1. Host names are then not resolved at all (a
+   * DNS query would leave the machine), except `localhost` and a `lookup` a test injects.
    */
   loopbackOnly: boolean;
   /** Name resolution; tests inject failures here so no real DNS query leaves the machine. */
@@ -58,6 +61,9 @@ export interface ProberOptions {
    */
   origins?: ReadonlyMap<string, string>;
 }
+
+/** The policy of a daemon against a real cluster: probes go where the config says. */
+export const OPEN_OUTBOUND: OutboundPolicy = { loopbackOnly: false };
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
@@ -120,7 +126,7 @@ function classify(error: unknown, timedOut: boolean): { errorClass: ProbeErrorCl
 export class HttpProber implements Prober {
   private readonly agents = new Map<boolean, Agent>();
 
-  constructor(private readonly options: ProberOptions) {}
+  constructor(private readonly options: OutboundPolicy) {}
 
   private agent(tlsVerify: boolean): Agent {
     let agent = this.agents.get(tlsVerify);

@@ -13,6 +13,7 @@ import { SIMULATOR_GROUP } from './kinds.js';
 import { normalizeObjects, readScenarioDocuments } from './load.js';
 import { RbacAuthorizer } from './rbac.js';
 import { ApiServer } from './server.js';
+import { servingIdentity } from './tls.js';
 import { ObjectStore, type KubeObject } from './store.js';
 import type { FakeAppHandle, SimulatedCluster, SimulatorKubeconfig, SimulatorOptions } from './types.js';
 
@@ -32,10 +33,11 @@ function asObject(value: unknown, what: string): KubeObject {
 }
 
 /**
- * Starts the API server (and the scenario's fake apps unless `startApps: false`). Identity: the
- * kubeconfig carries a bearer token generated for this simulator; requests with it are the daemon
- * (`kubernetes-admin` in group system:masters, or `enforceRbacSubject` under RBAC), requests
- * without it get 401.
+ * Starts the API server (and the scenario's fake apps unless `startApps: false`). Transport: HTTPS
+ * with a certificate signed by a CA generated in memory (the kubeconfig carries it as
+ * certificate-authority-data). Identity: the kubeconfig carries a bearer token generated for this
+ * simulator; requests with it are `kubernetes-admin` in group system:masters (or
+ * `enforceRbacSubject` under RBAC), requests without it get 401.
  */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<SimulatedCluster> {
   const host = options.host ?? '127.0.0.1';
@@ -54,6 +56,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   // Malformed or non-loopback fake apps fail the start before anything listens.
   const appSpecs = options.startApps === false ? [] : store.objects(`fakeapps.${SIMULATOR_GROUP}`).map((o) => parseFakeApp(o, dir));
 
+  store.markLoaded();
   const token = randomBytes(24).toString('hex');
   const fixedNow = options.now?.getTime();
   const api = new ApiServer({
@@ -67,8 +70,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     latencyMs: options.latencyMs ?? 0,
     faults: options.faults ?? {},
     requestLogLimit: options.requestLogLimit ?? 10_000,
+    shuffle: options.shuffleLists ? Math.random : undefined,
+    bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
+    watchCache: options.watchCache ?? true,
   });
   const url = await api.listen(host, options.port ?? 0);
+  const caPem = (await servingIdentity(host)).caPem;
+  const caData = Buffer.from(caPem).toString('base64');
 
   const appServers: FakeAppServer[] = [];
   const apps: FakeAppHandle[] = [];
@@ -90,7 +98,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   }
 
   const kubeconfig = (): SimulatorKubeconfig => ({
-    clusters: [{ name: CONTEXT, server: url, skipTLSVerify: true }],
+    clusters: [{ name: CONTEXT, server: url, caData }],
     users: [{ name: CONTEXT, token }],
     contexts: [{ name: CONTEXT, cluster: CONTEXT, user: CONTEXT }],
     currentContext: CONTEXT,
@@ -100,12 +108,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   return {
     url,
     token,
+    caPem,
     kubeconfig,
     kubeconfigYaml: () =>
       stringify({
         apiVersion: 'v1',
         kind: 'Config',
-        clusters: [{ name: CONTEXT, cluster: { server: url, 'insecure-skip-tls-verify': true } }],
+        clusters: [{ name: CONTEXT, cluster: { server: url, 'certificate-authority-data': caData } }],
         users: [{ name: CONTEXT, user: { token } }],
         contexts: [{ name: CONTEXT, context: { cluster: CONTEXT, user: CONTEXT } }],
         'current-context': CONTEXT,
@@ -119,7 +128,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       else api.faults.delete(resource);
     },
     apply: (object) => {
-      store.put(asObject(object, 'apply'));
+      store.write(asObject(object, 'apply'));
+    },
+    compact: () => {
+      store.compact();
+      api.snapshots.clear();
     },
     remove: (apiVersion, kind, namespace, name) => store.remove(apiVersion, kind, namespace, name),
     objects: (kind) => store.objects(kind),

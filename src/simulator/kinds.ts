@@ -32,7 +32,8 @@ export interface GroupVersionKind {
   kind: string;
 }
 
-const READ_VERBS = ['get', 'list'];
+/** The verbs the simulator serves for every stored kind (deletecollection is not implemented). */
+const READ_VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
 const CREATE_ONLY = ['create'];
 
 interface TableRow {

@@ -1,12 +1,13 @@
 /** Public shapes of the simulated cluster: what the CLI, tests and benchmarks drive. */
 
 /**
- * How the simulated API answers every request for one resource:
- * an HTTP status (401, 403, 404, 429, 500, 503, ...) answered with a Kubernetes Status body,
- * `hang` (never answers until the client gives up), `garbage` (200 with malformed JSON) or
- * `truncate` (200 whose body stops in the middle).
+ * How the simulated API answers every request for one resource: an HTTP status (401, 403, 404,
+ * 429, 500, 503, ...) answered with a Kubernetes Status body, `hang` (never answers until the client
+ * gives up), `stall` (200 headers, then nothing: a body or a watch that never progresses),
+ * `garbage` (200 with malformed JSON) or `truncate` (200 whose body stops in the middle). For a
+ * watch, 410 is what a real server sends there: an ERROR event "too old resource version".
  */
-export type Fault = number | 'hang' | 'garbage' | 'truncate';
+export type Fault = number | 'hang' | 'stall' | 'garbage' | 'truncate';
 
 export interface SimulatorOptions {
   /**
@@ -22,8 +23,17 @@ export interface SimulatorOptions {
   port?: number;
   /** Added before every answer of the API server. */
   latencyMs?: number;
-  /** Keyed by REST resource plural, with subresource (`pods/log`); `*` matches every resource. */
+  /**
+   * Keyed by REST resource plural, with subresource (`pods/log`); `*` matches every resource; a
+   * `VERB:` prefix limits it to one verb (`watch:pods`, `list:*`).
+   */
   faults?: Record<string, Fault>;
+  /** Items of every list answer in random order (what `--shuffle-lists` sets). */
+  shuffleLists?: boolean;
+  /** Between BOOKMARK events of a watch that allows them (default 60 s, as a real server). */
+  bookmarkIntervalMs?: number;
+  /** kube-apiserver --watch-cache (default true); false serves resourceVersion=0 lists from etcd, paged by limit. */
+  watchCache?: boolean;
   /** Retry-After seconds sent with an injected 429 (default 1). */
   retryAfterSeconds?: number;
   /**
@@ -75,10 +85,12 @@ export interface FakeAppHandle {
 }
 
 export interface SimulatedCluster {
-  /** http://127.0.0.1:PORT */
+  /** https://127.0.0.1:PORT */
   readonly url: string;
   /** Bearer token the kubeconfig carries (identifies "the daemon" to the simulator). */
   readonly token: string;
+  /** PEM of the CA that signed the server's certificate (the kubeconfig's certificate-authority-data). */
+  readonly caPem: string;
   /** A kubeconfig (as the plain object KubeConfig.loadFromOptions accepts) for this server. */
   kubeconfig(): SimulatorKubeconfig;
   /** The same kubeconfig as YAML text, for writing to a file. */
@@ -86,8 +98,10 @@ export interface SimulatedCluster {
   setLatency(ms: number): void;
   setFault(resource: string, fault: Fault): void;
   clearFault(resource?: string): void;
-  /** Add or replace an object (by apiVersion/kind/namespace/name). */
+  /** Add or replace an object (by apiVersion/kind/namespace/name): a write, watchers see it. */
   apply(object: unknown): void;
+  /** Forget every change so far, as etcd compaction does: older continue tokens and watch resourceVersions get 410. */
+  compact(): void;
   /** Remove an object; returns whether it existed. */
   remove(apiVersion: string, kind: string, namespace: string | undefined, name: string): boolean;
   /** All stored objects of a kind (tests inspect or mutate scenarios). */
@@ -100,7 +114,7 @@ export interface SimulatedCluster {
 }
 
 export interface SimulatorKubeconfig {
-  clusters: { name: string; server: string; skipTLSVerify: boolean }[];
+  clusters: { name: string; server: string; caData: string }[];
   users: { name: string; token: string }[];
   contexts: { name: string; cluster: string; user: string }[];
   currentContext: string;

@@ -46,15 +46,11 @@ serveRpc({
   async init({ kubeconfigPath, configPath, apps = [], only, timeouts }) {
     const loaded = await loadConfigFile(configPath);
     if (timeouts) Object.assign(loaded.config.timeouts, timeouts);
-    runtime = await createRuntime({ kubeconfigPath, config: loaded, logLevel: 'silent', only });
     // The simulator's fake apps (endpoints, the analysis provider) are declared at fixed addresses but
-    // listen on ephemeral ports; probes follow them there, as createRuntime arranges with --simulate.
+    // listen on ephemeral ports: the outbound policy sends probes there, as --simulate arranges it.
     const moved = apps.filter((app) => app.url !== app.declared);
-    if (moved.length > 0) {
-      const options = runtime.prober.options;
-      if (!options || !('loopbackOnly' in options)) throw new Error('HttpProber no longer keeps its options: update test/bench/daemon-process.mjs');
-      options.origins = new Map(moved.map((app) => [new URL(app.declared).origin, app.url]));
-    }
+    const outbound = { loopbackOnly: true, origins: moved.length > 0 ? new Map(moved.map((app) => [new URL(app.declared).origin, app.url])) : undefined };
+    runtime = await createRuntime({ kubeconfigPath, config: loaded, logLevel: 'silent', only, outbound });
     // Every request passes the metrics on its way out: the trace reads them there, without a change to src.
     const record = runtime.metrics.recordRequest.bind(runtime.metrics);
     runtime.metrics.recordRequest = (r) => {

@@ -55,7 +55,7 @@ export async function runEnforced(deployed: LoadedConfig, rbacObjects: readonly 
       config,
       simulate: { dir, enforceRbacSubject: SUBJECT, ephemeralAppPorts: true, now: NOW },
       logLevel: 'silent',
-      lookup: resolveNothing,
+      outbound: { lookup: resolveNothing },
     });
     try {
       await runtime.daemon.runOnce();

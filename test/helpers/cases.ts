@@ -90,7 +90,7 @@ export async function runCase(checkId: string | string[], dir: string, options: 
   const config: Config = resolvePaths(parseConfig(merged, loaded.file ?? `${dir}/<case config>`), dir);
   return runCheckOnce({
     config: { ...loaded, config },
-    simulate: { dir, faults: options.faults, now: options.now ? new Date(options.now) : undefined, ephemeralAppPorts: true, enforceRbacSubject: options.enforceRbacSubject },
+    simulate: { dir, faults: options.faults, now: options.now ? new Date(options.now) : undefined, ephemeralAppPorts: true, enforceRbacSubject: options.enforceRbacSubject, shuffleLists: true },
     only: Array.isArray(checkId) ? checkId : [checkId],
     logLevel: 'silent',
   });

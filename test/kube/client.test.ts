@@ -4,7 +4,6 @@
  * 429 honours Retry-After within the deadline, lists paginate, and connections are reused.
  */
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { KubeError } from '../../src/kube/errors.js';
 import { CycleReads } from '../../src/kube/reads.js';
 import { takeSnapshot } from '../../src/kube/snapshot.js';
 import { startSimulator, type SimulatedCluster } from '../../src/simulator/index.js';
+import { servingIdentity } from '../../src/simulator/tls.js';
 import { listenOnLoopback } from '../helpers/loopback.js';
 
 const config = parseConfig({}, 'test.yaml');
@@ -24,6 +24,10 @@ const pods = Array.from({ length: 1200 }, (_, i) => ({
   spec: { containers: [{ name: 'app', image: 'x' }] },
   status: { phase: 'Running' },
 }));
+
+function bulkPods(n: number): Record<string, unknown>[] {
+  return Array.from({ length: n }, (_, i) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i}`, namespace: 'big', labels: { 'rollouts-pod-template-hash': 'h' } }, spec: { containers: [{ name: 'c', image: 'x' }] } }));
+}
 
 let sim: SimulatedCluster;
 let records: RequestRecord[];
@@ -115,20 +119,21 @@ describe('errors', () => {
     const port = closed.port;
     await closed.close();
     const kubeconfig = sim.kubeconfig();
-    kubeconfig.clusters[0]!.server = `http://127.0.0.1:${port}`;
+    kubeconfig.clusters[0]!.server = `https://127.0.0.1:${port}`;
     client = makeClient({ kubeconfig });
     const error = await listError(client);
     expect(error).toMatchObject({ reason: 'Unreachable', code: 'connection_error' });
     expect(error.message).toContain('ECONNREFUSED');
   });
 
-  it('a server certificate that does not verify is a TLS error', async () => {
+  it('a server certificate the kubeconfig CA did not sign is a TLS error', async () => {
     const tls = path.resolve(import.meta.dirname, '..', 'fixtures', 'tls');
     const server = await listenOnLoopback(https.createServer({ cert: readFileSync(path.join(tls, 'cert.pem')), key: readFileSync(path.join(tls, 'key.pem')) }, (_q, r) => r.end('{}')), 'https');
     try {
       records = [];
       const kubeconfig = sim.kubeconfig();
-      kubeconfig.clusters[0] = { name: kubeconfig.clusters[0]!.name, server: server.url, skipTLSVerify: false };
+      // The simulator's CA, another server's certificate.
+      kubeconfig.clusters[0] = { ...kubeconfig.clusters[0]!, server: server.url };
       client = makeClient({ kubeconfig });
       expect(await listError(client)).toMatchObject({ reason: 'TLSError', code: 'tls_error' });
     } finally {
@@ -173,21 +178,93 @@ describe('snapshot', () => {
     expect(records.map((r) => `${r.resource}:${r.code}`).sort()).toEqual(['pods:200', 'rollouts.argoproj.io:404', 'services:200']);
   });
 
-  it('follows continue tokens when the server pages (50,000 pods in 10 requests)', async () => {
-    const many = await startSimulator({
-      objects: Array.from({ length: 50_000 }, (_, i) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i}`, namespace: 'big', labels: { 'rollouts-pod-template-hash': 'h' } }, spec: { containers: [{ name: 'c', image: 'x' }] } })),
-    });
+  it('reads 50,000 pods in one answer from the watch cache (resourceVersion=0 ignores limit)', async () => {
+    const many = await startSimulator({ objects: bulkPods(50_000) });
     try {
       records = [];
-      const big = new KubeClient(loadKubeConfig({ kubeconfig: many.kubeconfig() }), { requestTimeoutMs: 20_000, onRequest: (r) => records.push(r) });
+      // A request timeout far below the transfer time of the whole answer: it bounds each wait for
+      // bytes, not the transfer.
+      const big = new KubeClient(loadKubeConfig({ kubeconfig: many.kubeconfig() }), { requestTimeoutMs: 2_000, onRequest: (r) => records.push(r) });
+      many.setLatency(0);
       const snapshot = await takeSnapshot(big, config, { kinds: ['pods'], customKinds: [] }, { signal: AbortSignal.timeout(60_000) }, new Date());
       expect(snapshot.list('pods')).toHaveLength(50_000);
-      expect(records).toHaveLength(10);
-      expect(many.requests.filter((r) => r.query?.includes('continue=')).length).toBe(9);
+      expect(records).toHaveLength(1);
+      expect(many.requests[0]?.query).toContain('resourceVersion=0');
       await big.close();
     } finally {
       await many.close();
     }
+  });
+
+  it('follows continue tokens when a server without a watch cache pages, and starts over once on 410', async () => {
+    const paging = await startSimulator({ objects: bulkPods(12_000), watchCache: false });
+    try {
+      records = [];
+      const c = new KubeClient(loadKubeConfig({ kubeconfig: paging.kubeconfig() }), { requestTimeoutMs: 5_000, onRequest: (r) => records.push(r) });
+      const snapshot = await takeSnapshot(c, config, { kinds: ['pods'], customKinds: [] }, { signal: AbortSignal.timeout(30_000) }, new Date());
+      expect(snapshot.list('pods')).toHaveLength(12_000);
+      expect(paging.requests.filter((r) => r.query?.includes('continue=')).length).toBe(2);
+      // Compaction between the first page and the second: 410 Expired, then the list is read again.
+      paging.clearRequests();
+      let compacted = false;
+      paging.setLatency(0);
+      const original = paging.requests.push.bind(paging.requests);
+      paging.requests.push = (...entries) => {
+        const n = original(...entries);
+        if (!compacted && entries.some((e) => e.query?.includes('continue='))) {
+          compacted = true;
+          paging.compact();
+        }
+        return n;
+      };
+      const again = await takeSnapshot(c, config, { kinds: ['pods'], customKinds: [] }, { signal: AbortSignal.timeout(30_000) }, new Date());
+      expect(again.list('pods')).toHaveLength(12_000);
+      const pages = paging.requests.map((r) => `${r.status} ${r.query?.includes('continue=') ? 'continue' : 'first'}`);
+      expect(pages).toEqual(['200 first', '410 continue', '200 first', '200 continue', '200 continue']);
+      await c.close();
+    } finally {
+      await paging.close();
+    }
+  });
+
+  it('the request timeout bounds each wait for bytes, not the transfer of a big answer', async () => {
+    // 50,000 pods trickled in 40 chunks 50 ms apart: 2 s in all, four times the request timeout.
+    const identity = await servingIdentity('127.0.0.1');
+    const items = bulkPods(50_000).map((p) => JSON.stringify(p));
+    const body = Buffer.from(`{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"7"},"items":[${items.join(',')}]}`);
+    const server = https.createServer({ key: identity.keyPem, cert: identity.certPem }, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const step = Math.ceil(body.length / 40);
+      let offset = 0;
+      const timer = setInterval(() => {
+        res.write(body.subarray(offset, offset + step));
+        offset += step;
+        if (offset >= body.length) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, 50);
+      res.on('close', () => clearInterval(timer));
+    });
+    const listening = await listenOnLoopback(server, 'https');
+    try {
+      const kubeconfig = sim.kubeconfig();
+      kubeconfig.clusters[0]!.server = listening.url;
+      const slow = makeClient({ requestTimeoutMs: 500, kubeconfig });
+      const snapshot = await takeSnapshot(slow, config, { kinds: ['pods'], customKinds: [] }, { signal: AbortSignal.timeout(30_000) }, new Date());
+      expect(snapshot.list('pods')).toHaveLength(50_000);
+      await slow.close();
+    } finally {
+      await listening.close();
+    }
+  });
+
+  it('a list whose answer stops arriving ends at the request timeout', async () => {
+    records = [];
+    client = makeClient({ requestTimeoutMs: 300 });
+    sim.setFault('list:pods', 'stall');
+    const error = await listError(client);
+    expect(error).toMatchObject({ reason: 'Timeout' });
   });
 
   it('a failed list is kept as that kind\'s error; list() throws it', async () => {
@@ -213,7 +290,9 @@ describe('snapshot', () => {
 describe('targeted reads', () => {
   it('a log read stays bounded even when the server ignores limitBytes', async () => {
     let written = 0;
-    const server = http.createServer((req, res) => {
+    // Served with the simulator's own certificate, so the kubeconfig's CA trusts it.
+    const identity = await servingIdentity('127.0.0.1');
+    const server = https.createServer({ key: identity.keyPem, cert: identity.certPem }, (req, res) => {
       // A broken kubelet proxy: 50 MB of log lines whatever limitBytes asked for.
       res.writeHead(200, { 'content-type': 'text/plain' });
       const line = Buffer.from('time="2026-11-26T10:00:00Z" level=info msg="noise noise noise noise noise"\n');
@@ -227,7 +306,7 @@ describe('targeted reads', () => {
       pump();
       req.on('close', () => res.destroy());
     });
-    const listening = await listenOnLoopback(server);
+    const listening = await listenOnLoopback(server, 'https');
     try {
       const kubeconfig = sim.kubeconfig();
       kubeconfig.clusters[0]!.server = listening.url;
@@ -246,7 +325,15 @@ describe('targeted reads', () => {
   it('pod logs are capped whatever the server sends, and shared within a cycle', async () => {
     records = [];
     const withLog = await startSimulator({
-      objects: [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ctl', namespace: 'argo-rollouts' }, spec: { containers: [{ name: 'c', image: 'x' }] } }],
+      objects: [
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'ctl', namespace: 'argo-rollouts' },
+          spec: { nodeName: 'node-1', containers: [{ name: 'c', image: 'x' }] },
+          status: { containerStatuses: [{ name: 'c', state: { running: { startedAt: '2026-11-26T10:00:00Z' } } }] },
+        },
+      ],
     });
     try {
       const c = new KubeClient(loadKubeConfig({ kubeconfig: withLog.kubeconfig() }), { requestTimeoutMs: 2000 });

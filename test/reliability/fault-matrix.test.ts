@@ -65,7 +65,7 @@ beforeAll(async () => {
       serverUrl: async (url) => {
         const target = new URL(url);
         proxy = await startTcpProxy(target.hostname, Number(target.port));
-        return `http://127.0.0.1:${proxy.port}`;
+        return `https://127.0.0.1:${proxy.port}`;
       },
     },
   });

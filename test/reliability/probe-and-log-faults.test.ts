@@ -46,7 +46,7 @@ describe('endpoint faults', () => {
       simulate: { dir: demoScenarioDir(), ephemeralAppPorts: true },
       only: ['endpoint', 'controller-pods'],
       log: captured.log,
-      lookup: failingLookup,
+      outbound: { lookup: failingLookup },
     });
     try {
       const before = process.memoryUsage().rss;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { startSimulator, type SimulatedCluster } from '../../src/simulator/index.js';
-import { apiError, get, kubeConfigFor, pod } from './helpers.js';
+import { anonymous, apiError, get, kubeConfigFor, pod } from './helpers.js';
 
 const ROLLOUT = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', metadata: { name: 'r', namespace: 'ns' }, spec: {} };
 
@@ -54,7 +54,7 @@ describe('faults and latency', () => {
     expect(await res.json()).toMatchObject({ reason: 'TooManyRequests', code: 429, details: { retryAfterSeconds: 7 } });
     // `*` covers every API path, but not the health endpoints.
     expect((await get(sim, '/version')).status).toBe(429);
-    expect((await fetch(`${sim.url}/healthz`)).status).toBe(200);
+    expect((await anonymous(sim, `/healthz`)).status).toBe(200);
   });
 
   it('answers 200 with malformed JSON for garbage', async () => {
@@ -120,7 +120,7 @@ describe('faults and latency', () => {
     expect((await get(sim, '/api/v1/pods')).status).toBe(200);
     expect(performance.now() - started).toBeGreaterThanOrEqual(110);
     started = performance.now();
-    await fetch(`${sim.url}/healthz`);
+    await anonymous(sim, `/healthz`);
     const healthMs = performance.now() - started;
     expect(healthMs).toBeLessThan(110);
     sim.setLatency(0);

@@ -3,7 +3,20 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { Agent, fetch as undiciFetch, type RequestInit as UndiciRequestInit } from 'undici';
 import type { SimulatedCluster } from '../../src/simulator/index.js';
+
+const agents = new WeakMap<SimulatedCluster, Agent>();
+
+/** An undici dispatcher that trusts the simulator's CA (as a kubeconfig's certificate-authority-data does). */
+export function trusting(sim: SimulatedCluster): Agent {
+  let agent = agents.get(sim);
+  if (!agent) {
+    agent = new Agent({ connect: { ca: sim.caPem } });
+    agents.set(sim, agent);
+  }
+  return agent;
+}
 
 /** Writes `files` (relative path -> content) into a fresh temporary folder. */
 export async function writeScenario(files: Record<string, string>): Promise<string> {
@@ -26,17 +39,24 @@ export function kubeConfigFor(sim: SimulatedCluster): KubeConfig {
   return kc;
 }
 
-/** fetch against the simulator with the daemon's token (or another Authorization). */
-export function get(sim: SimulatedCluster, pathAndQuery: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${sim.url}${pathAndQuery}`, {
+/** fetch against the simulator over TLS (its CA trusted) with the daemon's token (or another Authorization). */
+export function get(sim: SimulatedCluster, pathAndQuery: string, init: UndiciRequestInit = {}): ReturnType<typeof undiciFetch> {
+  return undiciFetch(`${sim.url}${pathAndQuery}`, {
     ...init,
+    dispatcher: trusting(sim),
     headers: { authorization: `Bearer ${sim.token}`, ...(init.headers as Record<string, string> | undefined) },
   });
 }
 
+/** fetch against the simulator without the daemon's token. */
+export function anonymous(sim: SimulatedCluster, pathAndQuery: string, init: UndiciRequestInit = {}): ReturnType<typeof undiciFetch> {
+  return undiciFetch(`${sim.url}${pathAndQuery}`, { ...init, dispatcher: trusting(sim) });
+}
+
 export async function getJson(sim: SimulatedCluster, pathAndQuery: string): Promise<{ status: number; body: any }> {
   const res = await get(sim, pathAndQuery);
-  return { status: res.status, body: await res.json() };
+  const text = await res.text();
+  return { status: res.status, body: res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text };
 }
 
 /** The error client-node threw, with its HTTP code and parsed Status body. */
@@ -45,7 +65,14 @@ export async function apiError(p: Promise<unknown>): Promise<{ code: number; bod
     await p;
   } catch (err) {
     const e = err as { code?: number; body?: unknown };
-    const body = typeof e.body === 'string' ? JSON.parse(e.body) : e.body;
+    let body = e.body;
+    if (typeof body === 'string') {
+      try {
+        body = JSON.parse(body);
+      } catch {
+        // text/plain answers (404 page not found) stay text
+      }
+    }
     return { code: e.code ?? 0, body };
   }
   throw new Error('expected the call to fail');

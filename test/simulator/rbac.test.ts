@@ -87,17 +87,20 @@ describe('SubjectAccessReview: RBAC rule matching', () => {
     expect((await review('dave', { verb: 'list', resource: 'pods' })).allowed).toBe(false);
   });
 
-  it('matches subresources exactly or by */subresource, and service accounts by their groups', async () => {
+  it('matches subresources exactly or by */subresource, and groups only as the review sends them', async () => {
     expect((await review(DOCTOR, { verb: 'get', resource: 'pods', subresource: 'log', namespace: 'app', name: 'web' })).reason).toBe(
       'RBAC: allowed by RoleBinding "app-logs/app" of Role "log-reader" to ServiceAccount "doctor/monitoring"',
     );
     expect((await review(DOCTOR, { verb: 'get', resource: 'pods', subresource: 'exec', namespace: 'app', name: 'web' })).allowed).toBe(false);
-    const scale = await review(DOCTOR, { verb: 'update', group: 'apps', resource: 'deployments', subresource: 'scale', namespace: 'x', name: 'd' });
+    const scaleAttrs = { verb: 'update', group: 'apps', resource: 'deployments', subresource: 'scale', namespace: 'x', name: 'd' };
+    // The review names no groups: a binding to the service accounts' group does not apply.
+    expect(await review(DOCTOR, scaleAttrs)).toEqual({ allowed: false });
+    const scale = await review(DOCTOR, scaleAttrs, ['system:serviceaccounts', 'system:serviceaccounts:monitoring', 'system:authenticated']);
     expect(scale).toEqual({
       allowed: true,
       reason: 'RBAC: allowed by ClusterRoleBinding "monitoring-scale" of ClusterRole "scale-all" to Group "system:serviceaccounts:monitoring"',
     });
-    expect((await review(DOCTOR, { verb: 'update', group: 'apps', resource: 'deployments', namespace: 'x', name: 'd' })).allowed).toBe(false);
+    expect((await review(DOCTOR, { verb: 'update', group: 'apps', resource: 'deployments', namespace: 'x', name: 'd' }, ['system:serviceaccounts:monitoring'])).allowed).toBe(false);
   });
 
   it('defaults a RoleBinding ServiceAccount subject to the binding namespace', async () => {
@@ -142,13 +145,32 @@ describe('SubjectAccessReview: RBAC rule matching', () => {
     expect(sim.requests.at(-1)).toMatchObject({ resource: 'selfsubjectaccessreviews', verb: 'create', status: 201, user: 'kubernetes-admin' });
   });
 
-  it('answers LocalSubjectAccessReviews in the path namespace', async () => {
+  it('answers LocalSubjectAccessReviews whose attributes name the path namespace', async () => {
     const res = await authz.createNamespacedLocalSubjectAccessReview({
       namespace: 'app',
-      body: { spec: { user: DOCTOR, resourceAttributes: { verb: 'list', resource: 'pods' } } },
+      body: { spec: { user: DOCTOR, resourceAttributes: { verb: 'list', resource: 'pods', namespace: 'app' } } },
     });
     expect(res.status?.allowed).toBe(true);
-    expect(res.spec.resourceAttributes?.namespace).toBe('app');
+    expect(res.metadata?.namespace).toBe('app');
+    const elsewhere = await apiError(
+      authz.createNamespacedLocalSubjectAccessReview({ namespace: 'app', body: { spec: { user: DOCTOR, resourceAttributes: { verb: 'list', resource: 'pods' } } } }),
+    );
+    expect(elsewhere.body).toMatchObject({
+      code: 422,
+      message: 'LocalSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes.namespace: Invalid value: "": must match metadata.namespace',
+    });
+  });
+
+  it('rejects a review with both resource and non-resource attributes (422)', async () => {
+    const both = await apiError(
+      authz.createSubjectAccessReview({ body: { spec: { user: 'carol', resourceAttributes: { verb: 'get', resource: 'pods' }, nonResourceAttributes: { path: '/metrics', verb: 'get' } } } }),
+    );
+    expect(both.body).toMatchObject({
+      code: 422,
+      reason: 'Invalid',
+      message:
+        'SubjectAccessReview.authorization.k8s.io "" is invalid: spec.nonResourceAttributes: Invalid value: authorization.NonResourceAttributes{Path:"/metrics", Verb:"get"}: cannot be specified in combination with resourceAttributes',
+    });
   });
 });
 

@@ -33,6 +33,12 @@ export interface ControllerAccount {
   name: string;
   /** `system:serviceaccount:<ns>:<name>`, the user SubjectAccessReviews and `kubectl --as` take. */
   user: string;
+  /**
+   * The groups its token authenticates with (Kubernetes v1.32.0 pkg/serviceaccount/util.go
+   * MakeGroupNames, plus system:authenticated): a SubjectAccessReview is judged for exactly the groups
+   * it sends, so permissions granted to a group are seen only when they are sent.
+   */
+  groups: string[];
   /** Where the name came from, for details. */
   source: 'deployment' | 'kubernetes-default' | 'chart-default';
 }
@@ -46,7 +52,13 @@ export function controllerServiceAccount(ctx: Pick<CheckContext, 'snapshot' | 'c
   const spec = deployment?.spec?.template?.spec;
   const fromSpec = spec?.serviceAccountName || spec?.serviceAccount;
   const name = fromSpec || (deployment ? 'default' : 'argo-rollouts');
-  return { namespace, name, user: `system:serviceaccount:${namespace}:${name}`, source: fromSpec ? 'deployment' : deployment ? 'kubernetes-default' : 'chart-default' };
+  return {
+    namespace,
+    name,
+    user: `system:serviceaccount:${namespace}:${name}`,
+    groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
+    source: fromSpec ? 'deployment' : deployment ? 'kubernetes-default' : 'chart-default',
+  };
 }
 
 /** Same as controllerServiceAccount, but a failed Deployment list falls back to the chart default (remediation text only). */
