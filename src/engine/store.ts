@@ -4,7 +4,7 @@
  * the targets it knew, turned `unknown` with the reason, instead of dropping them or inventing `fail`.
  */
 import type { Config } from '../config/schema.js';
-import { globToRegExp } from './glob.js';
+import { globToRegExp } from '../config/glob.js';
 import type { CycleOutcome } from './runner.js';
 import type { Check, CheckResult, Status, StoredResult } from './types.js';
 

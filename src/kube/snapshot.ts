@@ -8,7 +8,7 @@
  */
 import type { ConfigurationOptions } from '@kubernetes/client-node';
 import type { Config } from '../config/schema.js';
-import { globToRegExp } from '../engine/glob.js';
+import { globToRegExp } from '../config/glob.js';
 import type { KubeClient, RequestScope } from './client.js';
 import { KubeError } from './errors.js';
 import type {
