@@ -13,14 +13,11 @@
  * Runbook: "Argo CD shows the Deployment at 0 replicas" / "OutOfSync on replicas".
  * Permissions: list rollouts, list deployments, list applications.argoproj.io.
  */
+import { ARGOCD_INSTANCE_LABEL, ARGOCD_RESPECT_IGNORE_DIFFERENCES, ARGOCD_TRACKING_ANNOTATION } from '../argo/names.js';
 import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/types.js';
 import type { CustomObject, Deployment, Rollout } from '../kube/types.js';
 import { evaluateEach, result } from './lib/results.js';
 import { rolloutLabels, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, targetIsRollout } from './lib/rollout.js';
-
-const TRACKING_ANNOTATION = 'argocd.argoproj.io/tracking-id';
-const INSTANCE_LABEL = 'app.kubernetes.io/instance';
-const RESPECT_OPTION = 'RespectIgnoreDifferences=true';
 
 interface ResourceStatus {
   group?: string;
@@ -78,9 +75,9 @@ function applicationFromTrackingId(value: string | undefined, applications: read
 function findApplication(applications: readonly Application[], deployment: Deployment | undefined, namespace: string, name: string): Found | undefined {
   const byStatus = applications.find((a) => (a.status?.resources ?? []).some((r) => isDeploymentResource(r, namespace, name)));
   if (byStatus) return { application: byStatus, via: 'status.resources' };
-  const byTracking = applicationFromTrackingId(deployment?.metadata?.annotations?.[TRACKING_ANNOTATION], applications);
+  const byTracking = applicationFromTrackingId(deployment?.metadata?.annotations?.[ARGOCD_TRACKING_ANNOTATION], applications);
   if (byTracking) return { application: byTracking, via: 'tracking-id' };
-  const instance = deployment?.metadata?.labels?.[INSTANCE_LABEL];
+  const instance = deployment?.metadata?.labels?.[ARGOCD_INSTANCE_LABEL];
   const byLabel = instance ? applications.find((a) => a.metadata.name === instance) : undefined;
   return byLabel ? { application: byLabel, via: 'instance-label' } : undefined;
 }
@@ -119,7 +116,7 @@ function ignoreDifferencesYaml(application: Application, namespace: string, name
   if (!hasRule) {
     lines.push('  ignoreDifferences:', '    - group: apps', '      kind: Deployment', `      name: ${name}`, `      namespace: ${namespace}`, '      jsonPointers:', '        - /spec/replicas');
   }
-  if (!hasRespect) lines.push('  syncPolicy:', '    syncOptions:', `      - ${RESPECT_OPTION}`);
+  if (!hasRespect) lines.push('  syncPolicy:', '    syncOptions:', `      - ${ARGOCD_RESPECT_IGNORE_DIFFERENCES}`);
   return lines;
 }
 
@@ -146,7 +143,7 @@ function evaluate(ctx: CheckContext, rollout: Rollout, applications: readonly Ap
   const appName = `${application.metadata.namespace}/${application.metadata.name}`;
   const deploymentStatus = (application.status?.resources ?? []).find((r) => isDeploymentResource(r, namespace, deploymentName));
   const rule = replicasRule(application, namespace, deploymentName);
-  const hasRespect = (application.spec?.syncPolicy?.syncOptions ?? []).includes(RESPECT_OPTION);
+  const hasRespect = (application.spec?.syncPolicy?.syncOptions ?? []).includes(ARGOCD_RESPECT_IGNORE_DIFFERENCES);
   const isOutOfSync = deploymentStatus?.status === 'OutOfSync';
   Object.assign(details, {
     managed: true,
@@ -183,7 +180,7 @@ function evaluate(ctx: CheckContext, rollout: Rollout, applications: readonly Ap
     return result(
       target,
       'warn',
-      `Rollout ${target}: ${appRef} ignores /spec/replicas of Deployment ${namespace}/${deploymentName} but lacks syncOption ${RESPECT_OPTION}, so a sync still resets the replicas`,
+      `Rollout ${target}: ${appRef} ignores /spec/replicas of Deployment ${namespace}/${deploymentName} but lacks syncOption ${ARGOCD_RESPECT_IGNORE_DIFFERENCES}, so a sync still resets the replicas`,
       details,
       [show, ...ignoreDifferencesYaml(application, namespace, deploymentName, true, false)],
     );

@@ -8,6 +8,7 @@
  * and the inconclusive-analysis curl. Permissions: none in the cluster.
  */
 import { readFile } from 'node:fs/promises';
+import { POD_TEMPLATE_HASH_LABEL } from '../argo/names.js';
 import type { EndpointConfig } from '../config/schema.js';
 import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/types.js';
 import { redactUrl } from '../log.js';
@@ -67,7 +68,7 @@ function curlCommand(endpoint: EndpointConfig, token: Token): string {
 function rolloutSteps(endpoint: EndpointConfig): string[] {
   if (!endpoint.rollout) return [];
   const [namespace, name] = endpoint.rollout.split('/') as [string, string];
-  return [`kubectl argo rollouts get rollout ${name} -n ${namespace}`, `kubectl get pods -n ${namespace} -l rollouts-pod-template-hash`];
+  return [`kubectl argo rollouts get rollout ${name} -n ${namespace}`, `kubectl get pods -n ${namespace} -l ${POD_TEMPLATE_HASH_LABEL}`];
 }
 
 function statusMatches(endpoint: EndpointConfig, status: number): boolean {

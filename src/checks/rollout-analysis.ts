@@ -11,6 +11,7 @@
  * "Aborting a canary".
  * Permissions: list rollouts.argoproj.io and analysisruns.argoproj.io (cluster-wide).
  */
+import { POD_TEMPLATE_HASH_LABEL } from '../argo/names.js';
 import { formatDuration } from '../config/duration.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, Sample, Status } from '../engine/types.js';
 import type { Rollout } from '../kube/types.js';
@@ -29,7 +30,7 @@ import { curlFor, endpointsOfRollout } from './lib/endpoints.js';
 import { quote } from './lib/logs.js';
 import { evaluateEach, result } from './lib/results.js';
 import { type AnalysisWhere, referencedTemplates, rolloutLabels, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, targetIsRollout } from './lib/rollout.js';
-import { listOf, POD_TEMPLATE_HASH_LABEL } from './lib/rollout-phase.js';
+import { listOf } from './lib/rollout-phase.js';
 
 const RANK: Record<Status, number> = { ok: 0, warn: 1, unknown: 2, fail: 3 };
 

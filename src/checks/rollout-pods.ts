@@ -10,6 +10,7 @@
  * `kubectl describe pod -n <ns> -l rollouts-pod-template-hash=<hash>`). Permissions: list rollouts,
  * replicasets and pods (rollouts-pod-template-hash) and events (Warning, of pods), cluster-wide.
  */
+import { POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION } from '../argo/names.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, Sample } from '../engine/types.js';
 import type { ReplicaSet, Rollout } from '../kube/types.js';
 import { quote } from './lib/logs.js';
@@ -17,7 +18,6 @@ import {
   describePod,
   eventTimeMs,
   FAILING_WAITING_REASONS,
-  POD_TEMPLATE_HASH,
   type PodReport,
   podWarningEvents,
   replicaSetHash,
@@ -91,7 +91,7 @@ function replicaSetReport(rs: ReplicaSet, role: ReplicaSetReport['role']): Repli
   };
   const hash = replicaSetHash(rs);
   if (hash) report.hash = hash;
-  const revision = rs.metadata?.annotations?.['rollout.argoproj.io/revision'];
+  const revision = rs.metadata?.annotations?.[REVISION_ANNOTATION];
   if (revision) report.revision = revision;
   const failure = rs.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
   if (failure) report.replicaFailure = quote(`${failure.reason ? `${failure.reason}: ` : ''}${failure.message ?? ''}`, 300);
@@ -179,8 +179,8 @@ function evaluate(ctx: CheckContext, rollout: Rollout): CheckResult {
   const focus = withProblem[0]?.pod ?? recentlyRestarted[0];
   const focusHash = focus?.hash ?? currentHash;
   const remediation: string[] = [];
-  if (focusHash) remediation.push(`kubectl describe pod -n ${namespace} -l ${POD_TEMPLATE_HASH}=${focusHash}`);
-  remediation.push(`kubectl get rs -n ${namespace} -l ${POD_TEMPLATE_HASH}`);
+  if (focusHash) remediation.push(`kubectl describe pod -n ${namespace} -l ${POD_TEMPLATE_HASH_LABEL}=${focusHash}`);
+  remediation.push(`kubectl get rs -n ${namespace} -l ${POD_TEMPLATE_HASH_LABEL}`);
   const crashed = focus && (focus.waiting?.reason === 'CrashLoopBackOff' || focus.restarts > 0) ? focus : undefined;
   if (crashed) remediation.push(`kubectl logs -n ${namespace} ${crashed.name}${crashed.lastTermination?.container ? ` -c ${crashed.lastTermination.container}` : ''} --previous --tail=50`);
   const isCanaryRevisionBroken = focus?.role === 'current' && currentHash !== stableHash && stableHash !== undefined;

@@ -15,9 +15,10 @@
  * selector`). Permissions: list rollouts, services, endpointslices (or endpoints), pods and
  * replicasets (rollouts-pod-template-hash), cluster-wide.
  */
+import { POD_TEMPLATE_HASH_LABEL, SERVICE_NAME_LABEL } from '../argo/names.js';
 import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/types.js';
 import type { Rollout, Service } from '../kube/types.js';
-import { isPodReady, POD_TEMPLATE_HASH, podsWithHash, replicaSetHash, rolloutReplicaSets, serviceEndpoints } from './lib/pods.js';
+import { isPodReady, podsWithHash, replicaSetHash, rolloutReplicaSets, serviceEndpoints } from './lib/pods.js';
 import { evaluateEach, result } from './lib/results.js';
 import { referencedServices, rolloutLabels, rolloutName, rolloutNamespace, rolloutTarget, type ServiceRole, strategyOf, targetIsRollout } from './lib/rollout.js';
 import { matchesSelector, selectorString } from './lib/selectors.js';
@@ -113,7 +114,7 @@ function inspect(ctx: CheckContext, rollout: Rollout, role: ServiceRole, name: s
   if (!service) return { ...report, problem: 'missing' };
   const selector = service.spec?.selector ?? {};
   report.selector = selectorString({ matchLabels: selector });
-  const selectorHash = selector[POD_TEMPLATE_HASH];
+  const selectorHash = selector[POD_TEMPLATE_HASH_LABEL];
   if (selectorHash) report.selectorHash = selectorHash;
   const expected = expectation(ctx, rollout, role);
   report.expectedFrom = expected.from;
@@ -164,8 +165,8 @@ function describeProblem(report: ServiceReport, namespace: string): string {
       return `${what} (${ROLE_FIELD[report.role]}) does not exist`;
     case 'wrongHash':
       return report.selectorHash
-        ? `${what} selects ${POD_TEMPLATE_HASH}=${report.selectorHash}, expected ${report.expectedHash} (${report.expectedFrom})`
-        : `${what} selector has no ${POD_TEMPLATE_HASH}, expected ${report.expectedHash} (${report.expectedFrom})`;
+        ? `${what} selects ${POD_TEMPLATE_HASH_LABEL}=${report.selectorHash}, expected ${report.expectedHash} (${report.expectedFrom})`
+        : `${what} selector has no ${POD_TEMPLATE_HASH_LABEL}, expected ${report.expectedHash} (${report.expectedFrom})`;
     case 'noPods':
       return `${what} selector ${report.selector} matches no pod`;
     case 'noReadyPods':
@@ -191,14 +192,14 @@ function remediationFor(rollout: Rollout, reports: ServiceReport[]): string[] {
     const hash = report.selectorHash ?? report.expectedHash;
     if (report.problem === 'wrongHash') {
       steps.add(`kubectl argo rollouts get rollout ${rolloutName(rollout)} -n ${namespace}`);
-      steps.add(`kubectl get rs -n ${namespace} -l ${POD_TEMPLATE_HASH}`);
+      steps.add(`kubectl get rs -n ${namespace} -l ${POD_TEMPLATE_HASH_LABEL}`);
     } else {
-      if (hash) steps.add(`kubectl describe pod -n ${namespace} -l ${POD_TEMPLATE_HASH}=${hash}`);
-      steps.add(`kubectl get rs -n ${namespace} -l ${POD_TEMPLATE_HASH}`);
+      if (hash) steps.add(`kubectl describe pod -n ${namespace} -l ${POD_TEMPLATE_HASH_LABEL}=${hash}`);
+      steps.add(`kubectl get rs -n ${namespace} -l ${POD_TEMPLATE_HASH_LABEL}`);
       steps.add(
         report.endpointSource === 'Endpoints'
           ? `kubectl get endpoints ${report.name} -n ${namespace}`
-          : `kubectl get endpointslices -n ${namespace} -l kubernetes.io/service-name=${report.name}`,
+          : `kubectl get endpointslices -n ${namespace} -l ${SERVICE_NAME_LABEL}=${report.name}`,
       );
     }
   }

@@ -13,6 +13,7 @@
  * Permissions: list rollouts.argoproj.io and replicasets.apps (cluster-wide; ReplicaSets only for
  * ActualWeight of canaries without traffic routing).
  */
+import { POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION } from '../argo/names.js';
 import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/schema.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, Sample } from '../engine/types.js';
@@ -22,7 +23,7 @@ import type { Condition, ReplicaSet, Rollout } from '../kube/types.js';
 import { quote } from './lib/logs.js';
 import { result } from './lib/results.js';
 import { rolloutLabels, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, strategyOf, targetIsRollout } from './lib/rollout.js';
-import { isActualWeightFromReplicaSets, listOf, ownedReplicaSets, POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION, ROLLOUT_PHASES, rolloutInfo, type RolloutInfo } from './lib/rollout-phase.js';
+import { isActualWeightFromReplicaSets, listOf, ownedReplicaSets, ROLLOUT_PHASES, rolloutInfo, type RolloutInfo } from './lib/rollout-phase.js';
 import { toIso, toMillis } from './lib/time.js';
 
 type Options = Config['checks']['rollout-status'];
