@@ -21,7 +21,7 @@ import type { Rollout, Service } from '../kube/types.js';
 import { isPodReady, podsWithHash, replicaSetHash, rolloutReplicaSets, serviceEndpoints } from './lib/pods.js';
 import { evaluateEach, result } from './lib/results.js';
 import { referencedServices, rolloutLabels, rolloutName, rolloutNamespace, rolloutTarget, type ServiceRole, strategyOf, targetIsRollout } from './lib/rollout.js';
-import { matchesSelector, selectorString } from './lib/selectors.js';
+import { formatLabelSelector, matchesLabelSelector } from '../kube/label-selector.js';
 
 type Problem = 'missing' | 'wrongHash' | 'noPods' | 'noReadyPods' | 'noEndpoints';
 
@@ -113,7 +113,7 @@ function inspect(ctx: CheckContext, rollout: Rollout, role: ServiceRole, name: s
   const report: ServiceReport = { role, name, exists: Boolean(service) };
   if (!service) return { ...report, problem: 'missing' };
   const selector = service.spec?.selector ?? {};
-  report.selector = selectorString({ matchLabels: selector });
+  report.selector = formatLabelSelector({ matchLabels: selector });
   const selectorHash = selector[POD_TEMPLATE_HASH_LABEL];
   if (selectorHash) report.selectorHash = selectorHash;
   const expected = expectation(ctx, rollout, role);
@@ -136,7 +136,7 @@ function inspect(ctx: CheckContext, rollout: Rollout, role: ServiceRole, name: s
     report.note = 'the Service has no selector: its endpoints are managed by hand';
   } else {
     const candidates = selectorHash ? podsWithHash(ctx.snapshot, namespace, selectorHash) : ctx.snapshot.inNamespace('pods', namespace);
-    const pods = candidates.filter((pod) => !pod.metadata?.deletionTimestamp && matchesSelector(pod.metadata?.labels, { matchLabels: selector }));
+    const pods = candidates.filter((pod) => !pod.metadata?.deletionTimestamp && matchesLabelSelector(pod.metadata?.labels, { matchLabels: selector }, { empty: 'nothing' }));
     report.pods = pods.length;
     report.readyPods = pods.filter(isPodReady).length;
   }
