@@ -3,8 +3,9 @@
  * the one-shot `check` command so both always print the same thing.
  */
 import { formatDuration } from '../config/duration.js';
-import { BodyBuilder, type EncodedBody } from './encoded.js';
+import { BodyBuilder, type EncodedBody } from '../encoded-body.js';
 import { STATUS_RANK, type Status, type StoredResult } from '../engine/types.js';
+import type { DaemonEvent } from '../engine/daemon.js';
 import type { CycleInfo } from '../engine/store.js';
 
 export interface HealthEntry {
@@ -196,5 +197,49 @@ export class RenderedHealth {
       this.textBody = builder.finish();
     }
     return this.textBody;
+  }
+}
+
+/**
+ * The /health renderer, subscribed to the daemon's cycles (main.ts): the unfiltered document is
+ * built and encoded once per cycle (and once per second of age while stale); filtered ones, small
+ * by nature, on demand.
+ */
+export class HealthView {
+  private results: readonly StoredResult[] = [];
+  private cycle?: CycleInfo;
+  private rendered?: RenderedHealth;
+  /** The stale document, per whole second of age (its summaries say the age in seconds). */
+  private renderedStale?: { ageSeconds: number; rendered: RenderedHealth };
+
+  /** `staleForMs`: the age of the last cycle when it is stale (the daemon knows its schedule and clock). */
+  constructor(private readonly staleForMs: () => number | undefined) {}
+
+  /** Takes a finished cycle (a skipped tick changes nothing here). */
+  update(event: DaemonEvent): void {
+    if (event.type !== 'cycle') return;
+    this.results = event.results;
+    this.cycle = event.cycle;
+    this.rendered = new RenderedHealth(buildHealth(this.results, this.cycle));
+    this.rendered.encodedJson();
+    this.rendered.encodedText();
+    this.renderedStale = undefined;
+  }
+
+  /** Ready once a cycle has completed. */
+  get isReady(): boolean {
+    return this.cycle !== undefined;
+  }
+
+  health(filter: HealthFilter = {}): RenderedHealth {
+    const staleForMs = this.staleForMs();
+    const isFiltered = Boolean(filter.check || filter.target);
+    if (isFiltered) return new RenderedHealth(buildHealth(this.results, this.cycle, filter, { staleForMs }));
+    if (staleForMs === undefined) return (this.rendered ??= new RenderedHealth(buildHealth(this.results, this.cycle)));
+    const ageSeconds = Math.round(staleForMs / 1000);
+    if (this.renderedStale?.ageSeconds !== ageSeconds) {
+      this.renderedStale = { ageSeconds, rendered: new RenderedHealth(buildHealth(this.results, this.cycle, {}, { staleForMs: ageSeconds * 1000 })) };
+    }
+    return this.renderedStale.rendered;
   }
 }

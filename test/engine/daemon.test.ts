@@ -105,7 +105,7 @@ describe('cycles', () => {
     await runtime.daemon.runOnce();
     expect(runtime.daemon.store.results().map((r) => r.target)).toEqual(['ns1/a']);
     expect(runtime.metrics.text()).not.toContain('target="ns2/b"');
-    expect(runtime.daemon.health().body.checks.map((c) => c.target)).toEqual(['ns1/a']);
+    expect(runtime.health.health().body.checks.map((c) => c.target)).toEqual(['ns1/a']);
     const changes = runtime.captured.entries().filter((e) => e.event === 'status_change');
     expect(changes.map((e) => [e.target, e.from, e.to])).toEqual([
       ['ns1/a', null, 'ok'],
@@ -158,11 +158,11 @@ describe('cycles', () => {
     let now = Date.now();
     runtime = await testRuntime({ dir, checks: [rolloutCheck()], now: () => new Date(now), config: { schedule: '*/10 * * * * *' } });
     await runtime.daemon.runOnce();
-    expect(runtime.daemon.health().body.status).toBe('ok');
+    expect(runtime.health.health().body.status).toBe('ok');
     now += 29_000;
-    expect(runtime.daemon.health().body.status).toBe('ok');
+    expect(runtime.health.health().body.status).toBe('ok');
     now += 2_000;
-    const stale = runtime.daemon.health().body;
+    const stale = runtime.health.health().body;
     expect(stale.status).toBe('unknown');
     expect(stale.checks.every((c) => c.status === 'unknown')).toBe(true);
     expect(stale.checks[0]!.summary).toBe('stale: last cycle 31s ago (was ok: ns1/a is ok)');
@@ -177,7 +177,7 @@ describe('cycles', () => {
       config: { mute: [{ check: 'rollout-status', target: 'ns1/*', reason: 'known, ticket 7' }, { check: 'rollout-status', target: 'ns2/*', reason: 'expired', until: '2020-01-01' }] },
     });
     await runtime.daemon.runOnce();
-    const body = runtime.daemon.health().body;
+    const body = runtime.health.health().body;
     expect(body.status).toBe('ok');
     expect(body.checks[0]).toMatchObject({ target: 'ns1/a', status: 'fail', muted: true, muteReason: 'known, ticket 7' });
     expect(body.checks[1]).not.toHaveProperty('muted');

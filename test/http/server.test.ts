@@ -53,7 +53,7 @@ beforeAll(async () => {
   const rollout = (name: string, want: string) => `apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: ${name}, namespace: apps, labels: {want: ${want}}}\nspec: {}\n`;
   writeFileSync(path.join(dir, 'rollouts.yaml'), [rollout('good', 'ok'), rollout('slow', 'warn'), rollout('broken', 'fail')].join('---\n'));
   runtime = await testRuntime({ dir, checks: [statusCheck] });
-  app = buildServer({ health: runtime.daemon, metrics: runtime.metrics });
+  app = buildServer({ health: runtime.health, metrics: runtime.metrics });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
