@@ -25,7 +25,7 @@
  * Permissions: list rollouts, analysistemplates, clusteranalysistemplates (cluster-wide); outbound
  * HTTP to the metric providers.
  */
-import type { Check, CheckContext, CheckResult, MetricFamily, Sample, Status } from '../engine/types.js';
+import type { Check, CheckContext, CheckResult, MetricFamily, Status, UnknownDetails } from '../engine/types.js';
 import { STATUS_RANK } from '../engine/types.js';
 import type { CustomObject, Rollout } from '../kube/types.js';
 import { type ArgValue, resolveArgs, substituteArgs } from './lib/analysis-args.js';
@@ -81,6 +81,19 @@ export interface MetricReport extends Measurement {
   /** The Error is about creating the run (an arg nobody supplies), not a measurement. */
   isRunCreation?: boolean;
 }
+
+interface PreflightDetails {
+  /** The template's namespace, `_cluster` for a ClusterAnalysisTemplate. */
+  namespace: string;
+  template: string;
+  kind: TemplateEntry['kind'];
+  referencedBy: string[];
+  /** The Rollout whose args the measurement used. */
+  argsFrom: string;
+  metrics: MetricReport[];
+}
+
+type Details = PreflightDetails | UnknownDetails;
 
 /** `host` or `host:port` entries; an entry without a port allows every port of that host. */
 export function isHostAllowed(url: string, allowed: readonly string[]): boolean {
@@ -284,7 +297,7 @@ function remediationFor(ctx: CheckContext, entry: TemplateEntry, reports: Metric
   return [...steps];
 }
 
-async function evaluate(ctx: CheckContext, entry: TemplateEntry, startedMs: number): Promise<CheckResult> {
+async function evaluate(ctx: CheckContext, entry: TemplateEntry, startedMs: number): Promise<CheckResult<PreflightDetails>> {
   const { rollout, ref } = entry.references[0]!;
   const spec = (entry.template.spec ?? {}) as { args?: { name?: string; value?: string }[]; metrics?: MetricSpec[] };
   const args = resolveArgs(spec.args ?? [], ref.analysis.args ?? [], rollout);
@@ -300,7 +313,7 @@ async function evaluate(ctx: CheckContext, entry: TemplateEntry, startedMs: numb
     reports.push(report);
   }
   const label = `${entry.kind} ${entry.target === `_cluster/${entry.template.metadata.name}` ? entry.template.metadata.name : entry.target}`;
-  const details = {
+  const details: PreflightDetails = {
     namespace: entry.namespace,
     template: entry.template.metadata.name ?? '',
     kind: entry.kind,
@@ -322,25 +335,25 @@ async function evaluate(ctx: CheckContext, entry: TemplateEntry, startedMs: numb
   return result(entry.target, status, `${label}: ${describeMetric(worst)}${dry}${others}`, details, remediationFor(ctx, entry, reports));
 }
 
-const metricReports = (r: CheckResult): MetricReport[] => (Array.isArray(r.details.metrics) ? (r.details.metrics as MetricReport[]) : []);
-const labelsOf = (r: CheckResult, m: MetricReport) => ({ namespace: String(r.details.namespace ?? ''), template: String(r.details.template ?? ''), metric: m.metric });
+/** Each measured metric with the labels of its series. */
+const measured = (d: Details) => ('metrics' in d ? d.metrics.map((m) => ({ m, labels: { namespace: d.namespace, template: d.template, metric: m.metric } })) : []);
 
-export const metrics: MetricFamily[] = [
+export const metrics: MetricFamily<Details>[] = [
   {
     name: 'rollout_doctor_analysis_preflight_phase',
     help: 'The measurement phase a rollout started now would get for each template metric (one-hot; Skipped = not checked, Unknown = provider not reachable).',
     labelNames: ['namespace', 'template', 'metric', 'phase'],
-    collect: (r) => metricReports(r).flatMap((m) => MEASUREMENT_PHASES.map((phase): Sample => ({ labels: { ...labelsOf(r, m), phase }, value: m.phase === phase ? 1 : 0 }))),
+    collect: (d) => measured(d).flatMap(({ m, labels }) => MEASUREMENT_PHASES.map((phase) => ({ labels: { ...labels, phase }, value: m.phase === phase ? 1 : 0 }))),
   },
   {
     name: 'rollout_doctor_analysis_preflight_value',
     help: 'The first value the metric query returned now (absent for an empty result or a non-numeric value).',
     labelNames: ['namespace', 'template', 'metric'],
-    collect: (r) => metricReports(r).flatMap((m) => (typeof m.number === 'number' ? [{ labels: labelsOf(r, m), value: m.number }] : [])),
+    collect: (d) => measured(d).flatMap(({ m, labels }) => (typeof m.number === 'number' ? [{ labels, value: m.number }] : [])),
   },
 ];
 
-export const analysisPreflightCheck: Check = {
+export const analysisPreflightCheck: Check<Details> = {
   id: 'analysis-preflight',
   description: 'Each analysis template a Rollout references is measured now: the phase a rollout started now would get (Error on an empty query result, Inconclusive on NaN).',
   needs: ['rollouts', 'analysistemplates', 'clusteranalysistemplates'],

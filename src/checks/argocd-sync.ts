@@ -14,10 +14,10 @@
  * Permissions: list rollouts, list deployments, list applications.argoproj.io.
  */
 import { ARGOCD_INSTANCE_LABEL, ARGOCD_RESPECT_IGNORE_DIFFERENCES, ARGOCD_TRACKING_ANNOTATION } from '../argo/names.js';
-import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/types.js';
+import type { Check, CheckContext, CheckResult, MetricFamily, UnknownDetails } from '../engine/types.js';
 import type { CustomObject, Deployment, Rollout } from '../kube/types.js';
-import { evaluateEach, result } from './lib/results.js';
-import { rolloutLabels, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, targetIsRollout } from './lib/rollout.js';
+import { result } from './lib/results.js';
+import { evaluateRollouts, rolloutLabels, type RolloutRef, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget } from './lib/rollout.js';
 
 interface ResourceStatus {
   group?: string;
@@ -54,6 +54,27 @@ interface Found {
   application: Application;
   via: 'status.resources' | 'tracking-id' | 'instance-label';
 }
+
+interface SyncDetails extends RolloutRef {
+  /** `namespace/name` of the workloadRef Deployment. */
+  deployment: string;
+  scaleDown: string;
+  deploymentReplicas?: number;
+  deploymentReplicasNote?: string;
+  managed?: boolean;
+  application?: string;
+  foundVia?: Found['via'];
+  syncStatus?: string;
+  healthStatus?: string;
+  deploymentSyncStatus?: string;
+  ignoreDifferencesCoversReplicas?: boolean;
+  respectIgnoreDifferences?: boolean;
+  /** Whether Argo CD leaves the replicas to the controller (or no rule is needed). */
+  replicasIgnored?: boolean;
+  note?: string;
+}
+
+type Details = SyncDetails | UnknownDetails;
 
 function isDeploymentResource(resource: ResourceStatus, namespace: string, name: string): boolean {
   return resource.group === 'apps' && resource.kind === 'Deployment' && resource.name === name && (resource.namespace ?? namespace) === namespace;
@@ -120,14 +141,14 @@ function ignoreDifferencesYaml(application: Application, namespace: string, name
   return lines;
 }
 
-function evaluate(ctx: CheckContext, rollout: Rollout, applications: readonly Application[]): CheckResult {
+function evaluate(ctx: CheckContext, rollout: Rollout, applications: readonly Application[]): CheckResult<SyncDetails> {
   const target = rolloutTarget(rollout);
   const namespace = rolloutNamespace(rollout);
   const workloadRef = rollout.spec!.workloadRef!;
   const deploymentName = workloadRef.name ?? '';
   const scaleDown = workloadRef.scaleDown ?? 'never';
   const deployment = ctx.snapshot.find('deployments', namespace, deploymentName);
-  const details: Record<string, unknown> = { namespace, rollout: rolloutName(rollout), deployment: `${namespace}/${deploymentName}`, scaleDown };
+  const details: SyncDetails = { namespace, rollout: rolloutName(rollout), deployment: `${namespace}/${deploymentName}`, scaleDown };
   if (deployment) {
     const replicas = deployment.spec?.replicas ?? 1;
     details.deploymentReplicas = replicas;
@@ -190,26 +211,24 @@ function evaluate(ctx: CheckContext, rollout: Rollout, applications: readonly Ap
   return result(target, 'ok', `Rollout ${target}: ${appRef} ignores /spec/replicas of Deployment ${namespace}/${deploymentName}${zero}; ${details.syncStatus}, ${details.healthStatus}`, details);
 }
 
-export const metrics: MetricFamily[] = [
+export const metrics: MetricFamily<Details>[] = [
   {
     name: 'rollout_doctor_argocd_replicas_ignored',
     help: '1 when Argo CD ignores /spec/replicas of the Deployment a Rollout scales (or no rule is needed), 0 when Argo CD would fight the controller.',
     labelNames: ['namespace', 'rollout'],
-    collect: (r) =>
-      typeof r.details.replicasIgnored === 'boolean' ? [{ labels: rolloutLabels(r), value: r.details.replicasIgnored ? 1 : 0 }] : [],
+    collect: (d) => ('scaleDown' in d && d.replicasIgnored !== undefined ? [{ labels: rolloutLabels(d), value: d.replicasIgnored ? 1 : 0 }] : []),
   },
 ];
 
-export const argocdSyncCheck: Check = {
+export const argocdSyncCheck: Check<Details> = {
   id: 'argocd-sync',
   description: 'Rollouts that scale their workloadRef Deployment have the Argo CD ignoreDifferences on /spec/replicas (and RespectIgnoreDifferences=true).',
   needs: ['rollouts', 'deployments', 'applications'],
-  rolloutOf: targetIsRollout,
   metrics,
   async run(ctx) {
     const rollouts = ctx.snapshot.list('rollouts').filter((r) => r.spec?.workloadRef?.name);
     // Without the Argo CD CRD there is nothing to fight the controller: the check does not apply.
     if (ctx.snapshot.state('applications').state === 'absent') return [];
-    return evaluateEach(rollouts, rolloutTarget, (rollout) => evaluate(ctx, rollout, ctx.snapshot.list('applications') as Application[]));
+    return evaluateRollouts(rollouts, (rollout) => evaluate(ctx, rollout, ctx.snapshot.list('applications') as Application[]));
   },
 };

@@ -19,7 +19,7 @@
  * Permissions: list configmaps and pods (controller namespace), list deployments, rollouts,
  * analysistemplates, clusteranalysistemplates; get pods/log (controller namespace).
  */
-import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/types.js';
+import type { Check, CheckContext, CheckResult, MetricFamily, Sample } from '../engine/types.js';
 import type { Deployment, Pod } from '../kube/types.js';
 import { controllerContainer, controllerPods, findControllerDeployment, PREVIOUS_LOG } from './lib/controller.js';
 import { type LogLine, quoteEnds } from './lib/logs.js';
@@ -66,6 +66,36 @@ interface ControllerLogs {
   /** Set when the controller's pods could not be found or listed. */
   problem?: string;
 }
+
+interface PluginDetails {
+  plugin: string;
+  configured: boolean;
+  referencedBy: string[];
+  kind?: PluginKind;
+  configKey?: string;
+  location?: string;
+  sha256?: string;
+  disabled?: boolean;
+  recentErrorLines?: number;
+  recentWindowSeconds?: number;
+  lastErrorLine?: string;
+  /** What each controller pod's log said about the plugin. */
+  pods?: { pod: string; running: boolean; log: PodLog['source']; startedAt?: string; downloadedAt?: string; took?: string; how?: string; error?: string }[];
+  /** Whether the running controller loaded it; absent when that could not be read. */
+  loaded?: boolean;
+  failureLine?: string;
+  note?: string;
+  /** Why the log evidence could not be read (the result is unknown). */
+  reason?: string;
+}
+
+/** The controller ConfigMap's plugin keys cannot be read at all. */
+interface ConfigProblemDetails {
+  configMap: string;
+  problems: { key: string; message: string }[];
+}
+
+type Details = PluginDetails | ConfigProblemDetails;
 
 /** `10m`, `90s`, `2h`: the window as kubectl --since takes it. */
 function windowText(seconds: number): string {
@@ -169,14 +199,14 @@ function evaluatePlugin(
   errors: Map<string, LogLine[]>,
   windowSeconds: number,
   hasConfigMap: boolean,
-): CheckResult {
+): CheckResult<PluginDetails> {
   const { namespace: cmNamespace, configMap } = ctx.config.controller;
   const cmRef = `ConfigMap ${cmNamespace}/${configMap}`;
   const referencedKinds = [...new Set(refs.map((r) => r.kind))];
   const entry = configured.find((p) => !p.disabled) ?? configured[0];
   const readWindows = logs.pods.filter((p) => p.recent !== undefined);
   const errorLines = errors.get(name) ?? [];
-  const details: Record<string, unknown> = {
+  const details: PluginDetails = {
     plugin: name,
     configured: configured.length > 0,
     referencedBy: refs.map((r) => `${r.by} ${r.referencedBy}`),
@@ -306,7 +336,7 @@ function evaluatePlugin(
   return result(name, 'ok', `Plugin ${name} ${loadedText}${refText}; no plugin errors in the last ${windowText(windowSeconds)}`, details);
 }
 
-function configProblemResult(ctx: CheckContext, problems: readonly PluginConfigProblem[]): CheckResult {
+function configProblemResult(ctx: CheckContext, problems: readonly PluginConfigProblem[]): CheckResult<ConfigProblemDetails> {
   const { namespace, configMap } = ctx.config.controller;
   const target = `${namespace}/${configMap}`;
   return result(
@@ -318,7 +348,7 @@ function configProblemResult(ctx: CheckContext, problems: readonly PluginConfigP
   );
 }
 
-async function run(ctx: CheckContext): Promise<CheckResult[]> {
+async function run(ctx: CheckContext): Promise<CheckResult<Details>[]> {
   const windowSeconds = ctx.config.checks['controller-plugins'].recentWindow;
   // Without the ConfigMap list or the references we cannot know the targets: let the error propagate.
   ctx.snapshot.list('configmaps');
@@ -326,7 +356,7 @@ async function run(ctx: CheckContext): Promise<CheckResult[]> {
   const { plugins, problems } = configuredPlugins(configMap);
   const references = pluginReferences(ctx.snapshot);
   const names = [...new Set([...plugins.map((p) => p.name), ...references.map((r) => r.plugin)])].sort();
-  const out: CheckResult[] = problems.length > 0 ? [configProblemResult(ctx, problems)] : [];
+  const out: CheckResult<Details>[] = problems.length > 0 ? [configProblemResult(ctx, problems)] : [];
   if (names.length === 0) return out;
 
   const enabled = plugins.filter((p) => !p.disabled);
@@ -356,24 +386,29 @@ async function run(ctx: CheckContext): Promise<CheckResult[]> {
   return out;
 }
 
-const pluginLabel = (r: CheckResult) => ({ plugin: String(r.details.plugin ?? r.target) });
+/** A plugin's series; the ConfigMap problem result has none. */
+function ofPlugin(d: Details, value: (p: PluginDetails) => number | undefined): Sample[] {
+  if (!('plugin' in d)) return [];
+  const n = value(d);
+  return n === undefined ? [] : [{ labels: { plugin: d.plugin }, value: n }];
+}
 
-export const metrics: MetricFamily[] = [
+export const metrics: MetricFamily<Details>[] = [
   {
     name: 'rollout_doctor_plugin_loaded',
     help: '1 when the plugin is configured and the running controller loaded it (download line in its log, no start errors), else 0.',
     labelNames: ['plugin'],
-    collect: (r) => (typeof r.details.loaded === 'boolean' ? [{ labels: pluginLabel(r), value: r.details.loaded ? 1 : 0 }] : []),
+    collect: (d) => ofPlugin(d, (p) => (p.loaded === undefined ? undefined : p.loaded ? 1 : 0)),
   },
   {
     name: 'rollout_doctor_plugin_recent_error_lines',
     help: 'Plugin error lines the controller logged about the plugin within the recent window (recentWindow).',
     labelNames: ['plugin'],
-    collect: (r) => (typeof r.details.recentErrorLines === 'number' ? [{ labels: pluginLabel(r), value: r.details.recentErrorLines }] : []),
+    collect: (d) => ofPlugin(d, (p) => p.recentErrorLines),
   },
 ];
 
-export const controllerPluginsCheck: Check = {
+export const controllerPluginsCheck: Check<Details> = {
   id: 'controller-plugins',
   description: 'Every plugin the controller is configured with is loaded by the running controller, and every plugin a Rollout or template references is configured.',
   needs: ['configmaps', 'deployments', 'controllerPods', 'rollouts', 'analysistemplates', 'clusteranalysistemplates'],

@@ -15,6 +15,25 @@ import { redactUrl } from '../log.js';
 import { quote } from './lib/logs.js';
 import { result } from './lib/results.js';
 
+interface EndpointDetails {
+  url: string;
+  method: string;
+  expectedStatus: number[] | '2xx';
+  slowAfterMs: number;
+  timeoutMs: number;
+  /** The Rollout (`namespace/name`) the endpoint serves. */
+  rollout?: string;
+  /** Why it was not probed. */
+  reason?: string;
+  errorClass?: string;
+  error?: string;
+  latencyMs?: number;
+  statusCode?: number;
+  bodyStart?: string;
+  jsonPath?: string;
+  jsonValue?: unknown;
+}
+
 type Token = { ok: true; value?: string; source?: string } | { ok: false; reason: string };
 
 async function resolveToken(endpoint: EndpointConfig): Promise<Token> {
@@ -75,10 +94,10 @@ function statusMatches(endpoint: EndpointConfig, status: number): boolean {
   return endpoint.expectStatus ? endpoint.expectStatus.includes(status) : status >= 200 && status < 300;
 }
 
-async function probe(ctx: CheckContext, endpoint: EndpointConfig): Promise<CheckResult> {
+async function probe(ctx: CheckContext, endpoint: EndpointConfig): Promise<CheckResult<EndpointDetails>> {
   const target = endpoint.name;
   const url = redactUrl(endpoint.url);
-  const base: Record<string, unknown> = {
+  const base: EndpointDetails = {
     url,
     method: endpoint.method,
     expectedStatus: endpoint.expectStatus ?? '2xx',
@@ -107,7 +126,7 @@ async function probe(ctx: CheckContext, endpoint: EndpointConfig): Promise<Check
     if (response.errorClass === 'blocked') return result(target, 'unknown', `${endpoint.method} ${url}: ${response.message}`, details);
     return result(target, 'fail', `${endpoint.method} ${url} failed: ${response.message}`, details, remediation);
   }
-  const details: Record<string, unknown> = { ...base, statusCode: response.status, latencyMs };
+  const details: EndpointDetails = { ...base, statusCode: response.status, latencyMs };
   if (!statusMatches(endpoint, response.status)) {
     const hint = response.status === 401 || response.status === 403 ? (endpoint.bearerToken ? ' (is the bearer token right?)' : ' (the endpoint wants credentials)') : '';
     return result(
@@ -154,36 +173,34 @@ async function probe(ctx: CheckContext, endpoint: EndpointConfig): Promise<Check
   return result(target, 'ok', `${endpoint.method} ${url} answered ${response.status} in ${latencyMs} ms`, details);
 }
 
-const endpointLabel = (r: CheckResult) => ({ endpoint: r.target });
-
-export const metrics: MetricFamily[] = [
+export const metrics: MetricFamily<EndpointDetails>[] = [
   {
     name: 'rollout_doctor_endpoint_up',
     help: '1 when the endpoint answered as expected (ok or slow), 0 when the probe failed; absent when not probed.',
     labelNames: ['endpoint'],
-    collect: (r) => (r.status === 'unknown' ? [] : [{ labels: endpointLabel(r), value: r.status === 'fail' ? 0 : 1 }]),
+    collect: (_d, r) => (r.status === 'unknown' ? [] : [{ labels: { endpoint: r.target }, value: r.status === 'fail' ? 0 : 1 }]),
   },
   {
     name: 'rollout_doctor_endpoint_probe_duration_seconds',
     help: 'Duration of the last probe of the endpoint, including reading the body.',
     labelNames: ['endpoint'],
-    collect: (r) => (typeof r.details.latencyMs === 'number' ? [{ labels: endpointLabel(r), value: r.details.latencyMs / 1000 }] : []),
+    collect: (d, r) => (d.latencyMs === undefined ? [] : [{ labels: { endpoint: r.target }, value: d.latencyMs / 1000 }]),
   },
   {
     name: 'rollout_doctor_endpoint_status_code',
     help: 'HTTP status code of the last probe (absent when no answer came).',
     labelNames: ['endpoint'],
-    collect: (r) => (typeof r.details.statusCode === 'number' ? [{ labels: endpointLabel(r), value: r.details.statusCode }] : []),
+    collect: (d, r) => (d.statusCode === undefined ? [] : [{ labels: { endpoint: r.target }, value: d.statusCode }]),
   },
 ];
 
-export const endpointCheck: Check = {
+export const endpointCheck: Check<EndpointDetails> = {
   id: 'endpoint',
   description: 'Each configured endpoint answers with the expected status (and body) within its slow threshold.',
   needs: [],
-  rolloutOf: (result) => (typeof result.details.rollout === 'string' ? result.details.rollout : undefined),
   metrics,
   async run(ctx) {
-    return Promise.all(ctx.config.endpoints.map((endpoint) => probe(ctx, endpoint)));
+    // An endpoint that serves a Rollout is grouped with it (its result is about that Rollout).
+    return Promise.all(ctx.config.endpoints.map(async (endpoint) => ({ ...(await probe(ctx, endpoint)), rollout: endpoint.rollout })));
   },
 };

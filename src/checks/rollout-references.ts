@@ -11,12 +11,12 @@
  * Permissions: list rollouts, analysistemplates, clusteranalysistemplates (argoproj.io), services,
  * deployments.apps (cluster-wide), configmaps (controller namespace).
  */
-import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/types.js';
+import type { Check, CheckContext, CheckResult, MetricFamily, UnknownDetails } from '../engine/types.js';
 import type { Condition, Rollout } from '../kube/types.js';
 import { quote } from './lib/logs.js';
 import { configuredPlugins, controllerConfigMap } from './lib/plugins.js';
-import { evaluateEach, result } from './lib/results.js';
-import { canarySteps, referencedServices, referencedTemplates, rolloutLabels, rolloutName, rolloutNamespace, rolloutTarget, targetIsRollout, trafficRouterPlugins } from './lib/rollout.js';
+import { result } from './lib/results.js';
+import { canarySteps, evaluateRollouts, referencedServices, referencedTemplates, rolloutLabels, type RolloutRef, rolloutName, rolloutNamespace, rolloutTarget, trafficRouterPlugins } from './lib/rollout.js';
 import { listOf, rolloutPhase } from './lib/rollout-phase.js';
 
 export const REFERENCE_KINDS = ['AnalysisTemplate', 'ClusterAnalysisTemplate', 'Service', 'Workload', 'TrafficRouterPlugin'] as const;
@@ -39,6 +39,19 @@ interface Reference {
   /** Set when existence could not be verified (a workloadRef kind rollout-doctor does not list). */
   note?: string;
 }
+
+interface ReferencesDetails extends RolloutRef {
+  phase: string;
+  message: string;
+  references: Reference[];
+  missing: string[];
+  /** Missing references per kind, every kind present. */
+  missingByKind: Record<string, number>;
+  /** Whether the missing references are why the Rollout is Degraded. */
+  isCause?: boolean;
+}
+
+type Details = ReferencesDetails | UnknownDetails;
 
 interface TemplateUse {
   name: string;
@@ -130,12 +143,12 @@ function remediationFor(rollout: Rollout, missing: Reference[], ctx: CheckContex
   return lines;
 }
 
-function evaluate(rollout: Rollout, ctx: CheckContext): CheckResult {
+function evaluate(rollout: Rollout, ctx: CheckContext): CheckResult<ReferencesDetails> {
   const target = rolloutTarget(rollout);
   const references = collectReferences(rollout, ctx);
   const missing = references.filter((r) => !r.exists);
   const { phase, message } = rolloutPhase(rollout);
-  const details: Record<string, unknown> = {
+  const details: ReferencesDetails = {
     namespace: rolloutNamespace(rollout),
     rollout: rolloutName(rollout),
     phase,
@@ -165,28 +178,22 @@ function evaluate(rollout: Rollout, ctx: CheckContext): CheckResult {
   return result(target, 'fail', summary, details, remediationFor(rollout, missing, ctx));
 }
 
-export const metrics: MetricFamily[] = [
+export const metrics: MetricFamily<Details>[] = [
   {
     name: 'rollout_doctor_rollout_missing_references',
     help: 'Objects the Rollout spec references that do not exist, by kind (AnalysisTemplate, ClusterAnalysisTemplate, Service, Workload, TrafficRouterPlugin).',
     labelNames: ['namespace', 'rollout', 'kind'],
-    collect: (r) => {
-      const byKind = r.details.missingByKind as Record<string, number> | undefined;
-      if (!byKind) return [];
-      const labels = rolloutLabels(r);
-      return REFERENCE_KINDS.map((kind) => ({ labels: { ...labels, kind }, value: byKind[kind] ?? 0 }));
-    },
+    collect: (d) => ('missingByKind' in d ? REFERENCE_KINDS.map((kind) => ({ labels: { ...rolloutLabels(d), kind }, value: d.missingByKind[kind] ?? 0 })) : []),
   },
 ];
 
-export const rolloutReferencesCheck: Check = {
+export const rolloutReferencesCheck: Check<Details> = {
   id: 'rollout-references',
   description: 'Everything each Rollout references exists: analysis templates, strategy Services, the workloadRef Deployment, traffic-router plugins in the controller ConfigMap.',
   needs: ['rollouts', 'analysistemplates', 'clusteranalysistemplates', 'services', 'deployments', 'configmaps'],
-  rolloutOf: targetIsRollout,
   metrics,
   async run(ctx) {
     const rollouts = ctx.snapshot.list('rollouts');
-    return evaluateEach(rollouts, rolloutTarget, (rollout) => evaluate(rollout, ctx));
+    return evaluateRollouts(rollouts, (rollout) => evaluate(rollout, ctx));
   },
 };

@@ -16,11 +16,11 @@
  * replicasets (rollouts-pod-template-hash), cluster-wide.
  */
 import { POD_TEMPLATE_HASH_LABEL, SERVICE_NAME_LABEL } from '../argo/names.js';
-import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/types.js';
+import type { Check, CheckContext, CheckResult, MetricFamily, Sample, UnknownDetails } from '../engine/types.js';
 import type { Rollout, Service } from '../kube/types.js';
 import { isPodReady, podsWithHash, replicaSetHash, rolloutReplicaSets, serviceEndpoints } from './lib/pods.js';
-import { evaluateEach, result } from './lib/results.js';
-import { referencedServices, rolloutLabels, rolloutName, rolloutNamespace, rolloutTarget, type ServiceRole, strategyOf, targetIsRollout } from './lib/rollout.js';
+import { result } from './lib/results.js';
+import { evaluateRollouts, referencedServices, rolloutLabels, type RolloutRef, rolloutName, rolloutNamespace, rolloutTarget, type ServiceRole, type Strategy, strategyOf } from './lib/rollout.js';
 import { formatLabelSelector, matchesLabelSelector } from '../kube/label-selector.js';
 
 type Problem = 'missing' | 'wrongHash' | 'noPods' | 'noReadyPods' | 'noEndpoints';
@@ -43,6 +43,13 @@ interface ServiceReport {
   problem?: Problem;
   note?: string;
 }
+
+interface ServicesDetails extends RolloutRef {
+  strategy: Strategy;
+  services: ServiceReport[];
+}
+
+type Details = ServicesDetails | UnknownDetails;
 
 const ROLE_FIELD: Record<ServiceRole, string> = { canary: 'canaryService', stable: 'stableService', active: 'activeService', preview: 'previewService' };
 
@@ -206,12 +213,12 @@ function remediationFor(rollout: Rollout, reports: ServiceReport[]): string[] {
   return [...steps];
 }
 
-function evaluate(ctx: CheckContext, rollout: Rollout): CheckResult {
+function evaluate(ctx: CheckContext, rollout: Rollout): CheckResult<ServicesDetails> {
   const target = rolloutTarget(rollout);
   const namespace = rolloutNamespace(rollout);
   const refs = referencedServices(rollout);
-  const base = { namespace, rollout: rolloutName(rollout), strategy: strategyOf(rollout) };
-  if (refs.length === 0) return result(target, 'ok', `Rollout ${target} names no canary, stable, active or preview Service`, { ...base, services: [] });
+  const base: ServicesDetails = { namespace, rollout: rolloutName(rollout), strategy: strategyOf(rollout), services: [] };
+  if (refs.length === 0) return result(target, 'ok', `Rollout ${target} names no canary, stable, active or preview Service`, base);
   const reports = refs.map((ref) => inspect(ctx, rollout, ref.role, ref.name));
   const details = { ...base, services: reports };
   const broken = reports.filter((r) => r.problem);
@@ -224,44 +231,42 @@ function evaluate(ctx: CheckContext, rollout: Rollout): CheckResult {
   return result(target, 'ok', `Rollout ${target}: every Service selects the right ReplicaSet (ready endpoints: ${serving})${notes.length ? `; ${notes.join('; ')}` : ''}`, details);
 }
 
-function serviceSamples(r: CheckResult, value: (s: ServiceReport) => number | undefined) {
-  const services = r.details.services;
-  if (!Array.isArray(services)) return [];
-  return (services as ServiceReport[]).flatMap((s) => {
+function serviceSamples(d: Details, value: (s: ServiceReport) => number | undefined): Sample[] {
+  if (!('services' in d)) return [];
+  return d.services.flatMap((s) => {
     const v = value(s);
-    return v === undefined ? [] : [{ labels: { ...rolloutLabels(r), service: s.name, role: s.role }, value: v }];
+    return v === undefined ? [] : [{ labels: { ...rolloutLabels(d), service: s.name, role: s.role }, value: v }];
   });
 }
 
-export const metrics: MetricFamily[] = [
+export const metrics: MetricFamily<Details>[] = [
   {
     name: 'rollout_doctor_rollout_service_ready_endpoints',
     help: 'Ready endpoints of a Service a Rollout strategy names (EndpointSlices, or Endpoints where slices are not served).',
     labelNames: ['namespace', 'rollout', 'service', 'role'],
-    collect: (r) => serviceSamples(r, (s) => s.readyEndpoints),
+    collect: (d) => serviceSamples(d, (s) => s.readyEndpoints),
   },
   {
     name: 'rollout_doctor_rollout_service_ready_pods',
     help: 'Ready pods the Service selector matches.',
     labelNames: ['namespace', 'rollout', 'service', 'role'],
-    collect: (r) => serviceSamples(r, (s) => s.readyPods),
+    collect: (d) => serviceSamples(d, (s) => s.readyPods),
   },
   {
     name: 'rollout_doctor_rollout_service_selector_hash_ok',
     help: '1 when the Service selects the rollouts-pod-template-hash the controller should have set, 0 when it selects another; absent when there is nothing to compare.',
     labelNames: ['namespace', 'rollout', 'service', 'role'],
-    collect: (r) => serviceSamples(r, (s) => (s.hashOk === undefined ? undefined : s.hashOk ? 1 : 0)),
+    collect: (d) => serviceSamples(d, (s) => (s.hashOk === undefined ? undefined : s.hashOk ? 1 : 0)),
   },
 ];
 
-export const rolloutServicesCheck: Check = {
+export const rolloutServicesCheck: Check<Details> = {
   id: 'rollout-services',
   description: "Each strategy Service selects the ReplicaSet the controller points it at, and has Ready pods and ready endpoints.",
   needs: ['rollouts', 'services', 'endpointslices', 'pods', 'replicasets'],
-  rolloutOf: targetIsRollout,
   metrics,
   async run(ctx) {
     const rollouts = ctx.snapshot.list('rollouts');
-    return evaluateEach(rollouts, rolloutTarget, (rollout) => evaluate(ctx, rollout));
+    return evaluateRollouts(rollouts, (rollout) => evaluate(ctx, rollout));
   },
 };

@@ -17,7 +17,7 @@ import { type Check, type CheckResult, STATUSES } from './types.js';
 
 export interface CheckRun {
   check: Check;
-  results: CheckResult[];
+  results: ValidatedResult[];
   durationMs: number;
   /** Set when the check could not produce results (throw, timeout, discovery list failed). */
   error?: string;
@@ -104,23 +104,32 @@ function untilAborted(signal: AbortSignal): { promise: Promise<never>; dispose()
   return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
 }
 
-function validate(check: Check, output: unknown, context: string | undefined): CheckResult[] {
+/** What the runner keeps of a check's result: its own output, checked at runtime. */
+export type ValidatedResult = CheckResult<Record<string, unknown>>;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A check is code we run, not code we trust: its output is checked as data. */
+function validate(check: Check, output: unknown, context: string | undefined): ValidatedResult[] {
   if (!Array.isArray(output)) throw new Error(`${check.id} returned ${typeof output}, not a list of results`);
   const seen = new Set<string>();
-  const results: CheckResult[] = [];
-  for (const item of output as CheckResult[]) {
-    if (!item || typeof item.target !== 'string' || !STATUSES.includes(item.status)) {
-      throw new Error(`${check.id} returned a malformed result`);
-    }
+  const results: ValidatedResult[] = [];
+  for (const item of output as unknown[]) {
+    const status = isRecord(item) ? STATUSES.find((s) => s === item.status) : undefined;
+    if (!isRecord(item) || typeof item.target !== 'string' || !status) throw new Error(`${check.id} returned a malformed result`);
     if (seen.has(item.target)) continue;
     seen.add(item.target);
-    results.push({
+    const result: ValidatedResult = {
       target: item.target,
-      status: item.status,
+      status,
       summary: String(item.summary ?? ''),
-      remediation: (item.remediation ?? []).map((line) => withKubectlContext(line, context)),
-      details: item.details ?? {},
-    });
+      remediation: (Array.isArray(item.remediation) ? item.remediation : []).map((line) => withKubectlContext(String(line), context)),
+      details: isRecord(item.details) ? item.details : {},
+    };
+    if (typeof item.rollout === 'string') result.rollout = item.rollout;
+    results.push(result);
   }
   return results;
 }

@@ -5,32 +5,11 @@
 import { formatDuration } from '../config/duration.js';
 import { BodyBuilder, type EncodedBody } from '../encoded-body.js';
 import { STATUS_RANK, type Status, type StoredResult } from '../engine/types.js';
+import type { HealthBody, HealthEntry } from './health-schema.js';
+
+export type { HealthBody, HealthEntry } from './health-schema.js';
 import type { DaemonEvent } from '../engine/daemon.js';
 import type { CycleInfo } from '../engine/store.js';
-
-export interface HealthEntry {
-  check: string;
-  target: string;
-  status: Status;
-  summary: string;
-  remediation: string[];
-  details: Record<string, unknown>;
-  since: string;
-  durationMs: number;
-  /** The Rollout (namespace/name) the result is about, when it is about one. */
-  rollout?: string;
-  muted?: boolean;
-  muteReason?: string;
-}
-
-export interface HealthBody {
-  schemaVersion: 1;
-  status: Status;
-  /** When the last completed cycle started; null before the first one. */
-  checkedAt: string | null;
-  cycle: { durationMs: number; apiRequests: number } | null;
-  checks: HealthEntry[];
-}
 
 export interface HealthFilter {
   check?: string;

@@ -18,7 +18,7 @@ import { metrics } from '../../src/checks/analysis-preflight.js';
 import type { CheckResult } from '../../src/engine/types.js';
 import { HOMELAB_SCENARIO_DIR } from '../../src/simulator/index.js';
 import { requireBinary } from '../helpers/binaries.js';
-import { assertResults, type CaseFile, fixtureCases, runCase } from '../helpers/cases.js';
+import { assertResults, type CaseFile, fixtureCases, runCase, collectSeries } from '../helpers/cases.js';
 import { expectGolden } from '../helpers/golden.js';
 import { listenOnLoopback, type LoopbackServer } from '../helpers/loopback.js';
 import { type Exposition, exposition, freePort, type RunningPrometheus, startPrometheus } from '../helpers/prometheus.js';
@@ -222,7 +222,7 @@ describe('analysis-preflight deadline', () => {
 
 describe('analysis-preflight metrics', () => {
   const family = (name: string) => metrics.find((m) => m.name === name)!;
-  const resultWith = (metricsDetail: unknown[]): CheckResult => ({
+  const resultWith = (metricsDetail: unknown[]): CheckResult<Record<string, unknown>> => ({
     target: 'shop/error-rate',
     status: 'fail',
     summary: '',
@@ -236,7 +236,7 @@ describe('analysis-preflight metrics', () => {
       { metric: 'latency', phase: 'Successful', number: 0.25, value: '[0.25]' },
       { metric: 'traffic', phase: 'Inconclusive', number: Number.NaN, value: '[NaN]' },
     ]);
-    const phases = family('rollout_doctor_analysis_preflight_phase').collect(result);
+    const phases = collectSeries(family('rollout_doctor_analysis_preflight_phase'), result);
     expect(phases).toHaveLength(3 * 6);
     expect(phases.filter((s) => s.value === 1).map((s) => [s.labels.metric, s.labels.phase])).toEqual([
       ['error-rate', 'Error'],
@@ -244,7 +244,7 @@ describe('analysis-preflight metrics', () => {
       ['traffic', 'Inconclusive'],
     ]);
     expect(new Set(phases.map((s) => s.labels.phase))).toEqual(new Set(['Successful', 'Failed', 'Inconclusive', 'Error', 'Skipped', 'Unknown']));
-    const values = family('rollout_doctor_analysis_preflight_value').collect(result);
+    const values = collectSeries(family('rollout_doctor_analysis_preflight_value'), result);
     expect(values.map((s) => [s.labels.metric, s.value])).toEqual([
       ['latency', 0.25],
       ['traffic', Number.NaN],
@@ -253,8 +253,8 @@ describe('analysis-preflight metrics', () => {
   });
 
   it('collects nothing from an unknown result', () => {
-    const unknown: CheckResult = { target: '*', status: 'unknown', summary: 'x', remediation: [], details: { reason: 'x' } };
-    for (const family of metrics) expect(family.collect(unknown)).toEqual([]);
+    const unknown: CheckResult<Record<string, unknown>> = { target: '*', status: 'unknown', summary: 'x', remediation: [], details: { reason: 'x' } };
+    for (const family of metrics) expect(collectSeries(family, unknown)).toEqual([]);
   });
 });
 

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/argocd-sync.js';
-import { FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase } from '../helpers/cases.js';
+import { FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase, collectSeries } from '../helpers/cases.js';
 
 const ID = 'argocd-sync';
 
@@ -24,7 +24,7 @@ describe(`${ID} metrics`, () => {
     const output = await runCase(ID, path.join(FIXTURE_ROOT, ID, caseName), { faults: fixture.expected.faults });
     return output.body.checks
       .filter((c) => c.check === ID)
-      .flatMap((result) => metrics[0]!.collect(result).map((s) => `${s.labels.namespace}/${s.labels.rollout} ${s.value}`));
+      .flatMap((result) => collectSeries(metrics[0]!, result).map((s) => `${s.labels.namespace}/${s.labels.rollout} ${s.value}`));
   };
 
   it('1 when the replicas are ignored (or need not be), 0 when Argo CD would fight the controller, nothing when unknown', async () => {

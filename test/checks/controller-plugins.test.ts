@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/controller-plugins.js';
 import { namesPlugin, pluginErrorLines, readStartup } from '../../src/checks/lib/plugin-log.js';
-import { FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase } from '../helpers/cases.js';
+import { FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase, collectSeries } from '../helpers/cases.js';
 
 const ID = 'controller-plugins';
 
@@ -24,7 +24,7 @@ describe(`${ID} metrics`, () => {
     const output = await runCase(ID, path.join(FIXTURE_ROOT, ID, caseName), { now });
     return output.body.checks
       .filter((c) => c.check === ID)
-      .flatMap((result) => metrics.flatMap((family) => family.collect(result).map((s) => `${family.name}{plugin="${s.labels.plugin}"} ${s.value}`)))
+      .flatMap((result) => metrics.flatMap((family) => collectSeries(family, result).map((s) => `${family.name}{plugin="${s.labels.plugin}"} ${s.value}`)))
       .sort();
   };
 
@@ -43,7 +43,7 @@ describe(`${ID} metrics`, () => {
     const output = await runCase(ID, path.join(FIXTURE_ROOT, ID, 'ok'), { faults: { 'pods/log': 403 } });
     const unknown = output.body.checks.find((c) => c.check === ID)!;
     expect(unknown.status).toBe('unknown');
-    expect(metrics.flatMap((family) => family.collect(unknown))).toEqual([]);
+    expect(metrics.flatMap((family) => collectSeries(family, unknown))).toEqual([]);
   });
 });
 

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/controller-pods.js';
-import { FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase } from '../helpers/cases.js';
+import { FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase, collectSeries } from '../helpers/cases.js';
 
 const ID = 'controller-pods';
 
@@ -18,8 +18,8 @@ describe(ID, () => {
 });
 
 describe(`${ID} metrics`, () => {
-  const collect = (result: Parameters<(typeof metrics)[number]['collect']>[0]) =>
-    Object.fromEntries(metrics.map((family) => [family.name, family.collect(result).map((s) => [s.labels, s.value])]));
+  const collect = (result: Parameters<typeof collectSeries>[1]) =>
+    Object.fromEntries(metrics.map((family) => [family.name, collectSeries(family, result).map((s) => [s.labels, s.value])]));
 
   it('reads replicas, restarts and the crash-looping flag from a crash-looping controller', async () => {
     const output = await runCase(ID, path.join(FIXTURE_ROOT, ID, 'crashloop-plugin-download-404'), { now: '2026-11-26T13:58:00Z' });
@@ -36,6 +36,6 @@ describe(`${ID} metrics`, () => {
     const output = await runCase(ID, path.join(FIXTURE_ROOT, ID, 'ok'), { faults: { deployments: 403 } });
     const unknown = output.body.checks.find((c) => c.check === ID)!;
     expect(unknown.status).toBe('unknown');
-    expect(metrics.flatMap((family) => family.collect(unknown))).toEqual([]);
+    expect(metrics.flatMap((family) => collectSeries(family, unknown))).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/controller-rbac.js';
-import { FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase } from '../helpers/cases.js';
+import { FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase, collectSeries } from '../helpers/cases.js';
 
 const ID = 'controller-rbac';
 
@@ -23,7 +23,7 @@ describe(`${ID} metrics`, () => {
     const output = await runCase(ID, path.join(FIXTURE_ROOT, ID, 'missing-create'));
     const samples = output.body.checks
       .filter((c) => c.check === ID)
-      .flatMap((result) => metrics[0]!.collect(result))
+      .flatMap((result) => collectSeries(metrics[0]!, result))
       .map((s) => `${s.labels.serviceaccount} ${s.labels.group} ${s.labels.resource} ${s.labels.verb} ${s.value}`)
       .sort();
     expect(samples).toEqual([

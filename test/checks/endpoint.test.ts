@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/endpoint.js';
-import { assertResults, FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase } from '../helpers/cases.js';
+import { assertResults, FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase, collectSeries } from '../helpers/cases.js';
 import { listenOnLoopback, type LoopbackServer } from '../helpers/loopback.js';
 
 const ID = 'endpoint';
@@ -134,7 +134,7 @@ describe(`${ID} metrics`, () => {
       const fixture = fixtureCases(ID).find((c) => c.name === caseName)!;
       const output = await runCase(ID, fixture.dir, { config: fixture.expected.config, faults: fixture.expected.faults });
       const result = output.body.checks.find((c) => c.check === ID)!;
-      return Object.fromEntries(metrics.map((family) => [family.name, family.collect(result).map((s) => ({ ...s, value: family.name.endsWith('_seconds') ? s.value > 0 : s.value }))]));
+      return Object.fromEntries(metrics.map((family) => [family.name, collectSeries(family, result).map((s) => ({ ...s, value: family.name.endsWith('_seconds') ? s.value > 0 : s.value }))]));
     };
     expect(await collect('unauthorized-401')).toEqual({
       rollout_doctor_endpoint_up: [{ labels: { endpoint: 'litellm' }, value: 0 }],

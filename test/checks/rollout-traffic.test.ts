@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/rollout-traffic.js';
-import { FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase } from '../helpers/cases.js';
+import { FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase, collectSeries } from '../helpers/cases.js';
 
 const ID = 'rollout-traffic';
 
@@ -23,7 +23,7 @@ describe(`${ID} metrics`, () => {
     const output = await runCase(ID, path.join(FIXTURE_ROOT, ID, caseName), { now: '2026-11-26T14:00:00Z' });
     return output.body.checks
       .filter((c) => c.check === ID)
-      .flatMap((result) => metrics.flatMap((family) => family.collect(result).map((s) => `${family.name}{${s.labels.namespace}/${s.labels.rollout},${s.labels.plugin}} ${s.value}`)));
+      .flatMap((result) => metrics.flatMap((family) => collectSeries(family, result).map((s) => `${family.name}{${s.labels.namespace}/${s.labels.rollout},${s.labels.plugin}} ${s.value}`)));
   };
 
   it('present and ok per rollout and plugin: 0 while the canary holds traffic without the object', async () => {

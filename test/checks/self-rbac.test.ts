@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import { metrics } from '../../src/checks/self-rbac.js';
 import { parseConfig } from '../../src/config/load.js';
 import { resolveConfig, runCheckOnce } from '../../src/main.js';
-import { assertResults, type CaseFile, FAST_TIMEOUTS, FIXTURE_ROOT, fixtureCases } from '../helpers/cases.js';
+import { assertResults, type CaseFile, FAST_TIMEOUTS, FIXTURE_ROOT, fixtureCases, collectSeries } from '../helpers/cases.js';
 import { expectGolden } from '../helpers/golden.js';
 
 const ID = 'self-rbac';
@@ -53,7 +53,7 @@ describe(`${ID} metrics`, () => {
     const output = await runEnforced(dir, expected);
     const samples = output.body.checks
       .filter((c) => c.check === ID)
-      .flatMap((result) => metrics[0]!.collect(result))
+      .flatMap((result) => collectSeries(metrics[0]!, result))
       .map((s) => `${s.labels.group} ${s.labels.resource} ${s.labels.verb} ${s.value}`)
       .sort();
     expect(samples).toEqual([

@@ -10,7 +10,7 @@ import { expect } from 'vitest';
 import { parse } from 'yaml';
 import { parseConfig, resolvePaths } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import type { Status, StoredResult } from '../../src/engine/types.js';
+import type { MetricFamily, Sample, Status, StoredResult } from '../../src/engine/types.js';
 import { runCheckOnce, resolveConfig, type CheckOutput } from '../../src/main.js';
 import type { Fault } from '../../src/simulator/types.js';
 import { expectGolden } from './golden.js';
@@ -118,6 +118,14 @@ export async function runFixtureCase(checkId: string, fixture: FixtureCase): Pro
   assertResults(checkId, output.body.checks, fixture.expected);
   expectGolden(checkId, fixture.name, output.body);
   return output;
+}
+
+/**
+ * A family's samples for one result read back from /health, as the metrics layer collects them: the
+ * check's own details, typed by the family's check (a result the check produced, so its shape).
+ */
+export function collectSeries(family: MetricFamily, result: { target: string; status: Status; details: Record<string, unknown> }): Sample[] {
+  return family.collect(result.details, result);
 }
 
 export type { StoredResult };

@@ -21,7 +21,7 @@ let runtime: TestRuntime;
 let app: FastifyInstance;
 let base: string;
 
-const statusCheck: Check = {
+const statusCheck: Check<{ value: number }> = {
   id: 'sample',
   description: 'one result per status, from the Rollouts',
   needs: ['rollouts'],
@@ -30,7 +30,7 @@ const statusCheck: Check = {
       name: 'rollout_doctor_sample_value',
       help: 'A sample family read from details.',
       labelNames: ['target'],
-      collect: (r) => (typeof r.details.value === 'number' ? [{ labels: { target: r.target }, value: r.details.value }] : []),
+      collect: (details, result) => [{ labels: { target: result.target }, value: details.value }],
     },
   ],
   async run(ctx) {
