@@ -25,6 +25,7 @@
  * Permissions: list rollouts, analysistemplates, clusteranalysistemplates (cluster-wide); outbound
  * HTTP to the metric providers.
  */
+import { command, kubectl, type RemediationStep, renderCommand, singleQuoted, text, uniqueSteps } from '../engine/remediation.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, Status, UnknownDetails } from '../engine/types.js';
 import { STATUS_RANK } from '../engine/types.js';
 import type { CustomObject, Rollout } from '../kube/types.js';
@@ -113,10 +114,6 @@ export function isHostAllowed(url: string, allowed: readonly string[]): boolean 
   });
 }
 
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
 function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
@@ -187,7 +184,7 @@ async function measureMetric(ctx: CheckContext, metric: MetricSpec, args: Readon
     }
     if (!isHostAllowed(address, allowedHosts)) return { ...report, message: `not queried: host ${hostOf(address)} is not in checks.analysis-preflight.allowedHosts` };
     try {
-      report.curl = `curl -s ${shellQuote(prometheusQueryUrl(address).toString())} --data-urlencode ${shellQuote(`query=${oneLine(report.query)}`)}`;
+      report.curl = renderCommand(command(['curl', '-s', singleQuoted(prometheusQueryUrl(address).toString()), '--data-urlencode', singleQuoted(`query=${oneLine(report.query)}`)]));
     } catch {
       // The measurement reports the bad address.
     }
@@ -203,7 +200,7 @@ async function measureMetric(ctx: CheckContext, metric: MetricSpec, args: Readon
     report.method = web.method || 'GET';
     if (!isHostAllowed(report.url, allowedHosts)) return { ...report, message: `not queried: host ${hostOf(report.url)} is not in checks.analysis-preflight.allowedHosts` };
     const headers = headerMap(web.headers);
-    report.curl = `curl -s -X ${report.method} ${shellQuote(report.url)}${Object.keys(headers).map((k) => ` -H ${shellQuote(`${k}: ...`)}`).join('')}`;
+    report.curl = renderCommand(command(['curl', '-s', '-X', report.method, singleQuoted(report.url), ...Object.keys(headers).flatMap((k) => ['-H', singleQuoted(`${k}: ...`)])]));
     const measured = await measureWeb(
       ctx,
       { url: report.url, method: report.method, body: web.body, jsonBody: web.jsonBody, jsonPath: web.jsonPath },
@@ -274,27 +271,36 @@ function describeMetric(report: MetricReport): string {
   }
 }
 
-function remediationFor(ctx: CheckContext, entry: TemplateEntry, reports: MetricReport[]): string[] {
-  const steps = new Set<string>();
+function remediationFor(ctx: CheckContext, entry: TemplateEntry, reports: MetricReport[]): RemediationStep[] {
+  const steps: RemediationStep[] = [];
   const name = entry.template.metadata.name ?? '';
-  const get = entry.kind === 'ClusterAnalysisTemplate' ? `kubectl get clusteranalysistemplate ${name} -o yaml` : `kubectl get analysistemplate ${name} -n ${entry.namespace} -o yaml`;
+  const get = entry.kind === 'ClusterAnalysisTemplate' ? kubectl(['get', 'clusteranalysistemplate', name, '-o', 'yaml']) : kubectl(['get', 'analysistemplate', name, '-n', entry.namespace, '-o', 'yaml']);
   for (const report of reports) {
     const status = statusOf(report);
     if (status === 'ok' || status === 'unknown') continue;
-    if (report.curl) steps.add(report.curl);
-    steps.add(get);
+    // The curl is in the details already, rendered from a command (no kubectl, so no context to add).
+    if (report.curl) steps.push(text(report.curl));
+    steps.push(get);
     if (report.phase === 'Error' && report.resultKind === 'empty' && report.query) {
-      steps.add(`The query returns no series: check the metric and label names, or guard the query so it never comes back empty: (${oneLine(report.query)}) or on() vector(0); or guard the condition with len(result) > 0`);
+      steps.push(text(`The query returns no series: check the metric and label names, or guard the query so it never comes back empty: (${oneLine(report.query)}) or on() vector(0); or guard the condition with len(result) > 0`));
     }
     if (report.phase === 'Inconclusive' || report.resultKind === 'nan') {
       const rollout = entry.references[0]!.rollout;
       const endpoint = endpointsOfRollout(ctx.config, rolloutTarget(rollout))[0];
-      steps.add(
-        `No traffic in the window makes this query NaN: during a rollout, generate some traffic${endpoint ? ` (${curlFor(endpoint)})` : ''} and then ${rolloutsCommand(rollout, 'promote')}, or ${rolloutsCommand(rollout, 'promote', '--full')} when you are confident`,
+      steps.push(
+        text(
+          'No traffic in the window makes this query NaN: during a rollout, generate some traffic',
+          ...(endpoint ? [' (', curlFor(endpoint), ')'] : []),
+          ' and then ',
+          rolloutsCommand(rollout, 'promote'),
+          ', or ',
+          rolloutsCommand(rollout, 'promote', ['--full']),
+          ' when you are confident',
+        ),
       );
     }
   }
-  return [...steps];
+  return uniqueSteps(steps);
 }
 
 async function evaluate(ctx: CheckContext, entry: TemplateEntry, startedMs: number): Promise<CheckResult<PreflightDetails>> {

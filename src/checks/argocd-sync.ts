@@ -14,6 +14,7 @@
  * Permissions: list rollouts, list deployments, list applications.argoproj.io.
  */
 import { ARGOCD_INSTANCE_LABEL, ARGOCD_RESPECT_IGNORE_DIFFERENCES, ARGOCD_TRACKING_ANNOTATION } from '../argo/names.js';
+import { kubectl, type RemediationStep, text } from '../engine/remediation.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, UnknownDetails } from '../engine/types.js';
 import type { CustomObject, Deployment, Rollout } from '../kube/types.js';
 import { result } from './lib/results.js';
@@ -132,13 +133,13 @@ export function replicasRule(application: Application, namespace: string, name: 
   );
 }
 
-function ignoreDifferencesYaml(application: Application, namespace: string, name: string, hasRule: boolean, hasRespect: boolean): string[] {
+function ignoreDifferencesYaml(application: Application, namespace: string, name: string, hasRule: boolean, hasRespect: boolean): RemediationStep[] {
   const lines = [`# Add to Application ${application.metadata.name} (namespace ${application.metadata.namespace}) spec:`];
   if (!hasRule) {
     lines.push('  ignoreDifferences:', '    - group: apps', '      kind: Deployment', `      name: ${name}`, `      namespace: ${namespace}`, '      jsonPointers:', '        - /spec/replicas');
   }
   if (!hasRespect) lines.push('  syncPolicy:', '    syncOptions:', `      - ${ARGOCD_RESPECT_IGNORE_DIFFERENCES}`);
-  return lines;
+  return lines.map((line) => text(line));
 }
 
 function evaluate(ctx: CheckContext, rollout: Rollout, applications: readonly Application[]): CheckResult<SyncDetails> {
@@ -177,7 +178,7 @@ function evaluate(ctx: CheckContext, rollout: Rollout, applications: readonly Ap
     respectIgnoreDifferences: hasRespect,
   });
   const appRef = `Application ${appName}`;
-  const show = `kubectl get application ${application.metadata.name} -n ${application.metadata.namespace} -o yaml | grep -A8 ignoreDifferences`;
+  const show = kubectl(['get', 'application', application.metadata.name ?? '', '-n', application.metadata.namespace ?? '', '-o', 'yaml'], { pipe: ['grep', '-A8', 'ignoreDifferences'] });
   if (scaleDown === 'never') {
     details.replicasIgnored = true;
     return result(target, 'ok', `Rollout ${target}: workloadRef.scaleDown is never, the controller leaves Deployment ${namespace}/${deploymentName} alone (${appRef} ${details.syncStatus})`, {

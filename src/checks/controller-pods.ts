@@ -8,7 +8,9 @@
  * Permissions: list deployments (cluster), list pods (controller namespace), get pods/log there.
  */
 import type { Config } from '../config/schema.js';
+import { kubectl, type RemediationStep, text } from '../engine/remediation.js';
 import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/types.js';
+import { configMapYaml, controllerPluginLog, listPods, podLogs, restartDeployment } from './lib/commands.js';
 import type { ContainerStatus, Pod } from '../kube/types.js';
 import { controllerPods, findControllerDeployment, PREVIOUS_LOG } from './lib/controller.js';
 import { lastFatalOrError, quote, quoteEnds } from './lib/logs.js';
@@ -91,16 +93,16 @@ function podState(pod: Pod, now: Date): PodState {
   return state;
 }
 
-function remediationFor(namespace: string, deploymentName: string, pod?: PodState, isPluginDownload = false, configMap?: string): string[] {
-  const steps = [`kubectl get pods -n ${namespace}`];
+function remediationFor(namespace: string, deploymentName: string, pod?: PodState, isPluginDownload = false, configMap?: string): RemediationStep[] {
+  const steps: RemediationStep[] = [listPods(namespace)];
   if (pod) {
-    steps.push(`kubectl describe pod ${pod.name} -n ${namespace}`);
-    if (pod.restarts > 0) steps.push(`kubectl logs -n ${namespace} ${pod.name}${pod.crashedContainer ? ` -c ${pod.crashedContainer}` : ''} --previous --tail=50`);
+    steps.push(kubectl(['describe', 'pod', pod.name, '-n', namespace]));
+    if (pod.restarts > 0) steps.push(podLogs(namespace, pod.name, pod.crashedContainer, true));
   }
-  steps.push(`kubectl logs -n ${namespace} deploy/${deploymentName} --tail=20 | grep -i plugin`);
+  steps.push(controllerPluginLog(namespace, deploymentName));
   if (isPluginDownload && configMap) {
-    steps.push(`kubectl get configmap ${configMap} -n ${namespace} -o yaml`);
-    steps.push(`Fix the plugin location in ConfigMap ${configMap} (the download failed), then restart: kubectl rollout restart deploy/${deploymentName} -n ${namespace}`);
+    steps.push(configMapYaml(namespace, configMap));
+    steps.push(text(`Fix the plugin location in ConfigMap ${configMap} (the download failed), then restart: `, restartDeployment(namespace, deploymentName)));
   }
   return steps;
 }
@@ -125,7 +127,7 @@ async function evaluate(ctx: CheckContext, config: Config): Promise<CheckResult<
       'fail',
       `Argo Rollouts controller Deployment not found in namespace ${namespace} (no Deployment ${configuredName}, none labelled ${config.controller.selector})`,
       { namespace, expected: configuredName, selector: config.controller.selector },
-      [`kubectl get deploy -n ${namespace}`, `kubectl get pods -n ${namespace}`],
+      [kubectl(['get', 'deploy', '-n', namespace]), listPods(namespace)],
     );
   }
   const name = deployment.metadata?.name ?? configuredName;
@@ -172,8 +174,8 @@ async function evaluate(ctx: CheckContext, config: Config): Promise<CheckResult<
   }
   if (desired === 0) {
     return result(target, 'fail', `Controller Deployment ${target} is scaled to 0 replicas: no controller is running`, details, [
-      `kubectl scale deploy/${name} -n ${namespace} --replicas=1`,
-      `kubectl get pods -n ${namespace}`,
+      kubectl(['scale', `deploy/${name}`, '-n', namespace, '--replicas=1']),
+      listPods(namespace),
     ]);
   }
   if (ready === 0) {

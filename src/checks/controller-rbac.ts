@@ -14,7 +14,9 @@
  * Permissions: list deployments (cluster), list configmaps (controller namespace), create
  * subjectaccessreviews.authorization.k8s.io.
  */
+import { text } from '../engine/remediation.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, UnknownDetails } from '../engine/types.js';
+import { deploymentLogs } from './lib/commands.js';
 import { type ControllerAccount, canICommand, controllerServiceAccount, findControllerDeployment } from './lib/controller.js';
 import { configuredPlugins, controllerConfigMap, isCiliumPlugin, pluginControllerRules } from './lib/plugins.js';
 import { qualifiedResource, rbacTarget, ruleYamlLines, splitSubresource } from './lib/rbac.js';
@@ -89,9 +91,9 @@ async function evaluate(ctx: CheckContext, account: ControllerAccount, deploymen
     details,
     [
       canICommand(denied[0]!, need.resource, account),
-      `# Add this rule to the ClusterRole bound to ServiceAccount ${serviceAccount} (argo-rollouts Helm chart: providerRBAC.additionalRules):`,
+      text(`# Add this rule to the ClusterRole bound to ServiceAccount ${serviceAccount} (argo-rollouts Helm chart: providerRBAC.additionalRules):`),
       ...ruleYamlLines([{ group: need.group, resource: need.resource, verbs: denied }]),
-      `kubectl logs -n ${account.namespace} deploy/${deploymentName} | grep -i ${plugins.some(isCiliumPlugin) ? 'cilium' : 'plugin'}`,
+      deploymentLogs(account.namespace, deploymentName, [], plugins.some(isCiliumPlugin) ? 'cilium' : 'plugin'),
     ],
   );
 }

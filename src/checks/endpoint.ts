@@ -10,7 +10,10 @@
 import { readFile } from 'node:fs/promises';
 import { POD_TEMPLATE_HASH_LABEL } from '../argo/names.js';
 import type { EndpointConfig } from '../config/schema.js';
+import { kubectl, type RemediationStep } from '../engine/remediation.js';
 import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/types.js';
+import { argoRollouts } from './lib/commands.js';
+import { curlFor } from './lib/endpoints.js';
 import { redactUrl } from '../log.js';
 import { quote } from './lib/logs.js';
 import { result } from './lib/results.js';
@@ -34,7 +37,7 @@ interface EndpointDetails {
   jsonValue?: unknown;
 }
 
-type Token = { ok: true; value?: string; source?: string } | { ok: false; reason: string };
+type Token = { ok: true; value?: string } | { ok: false; reason: string };
 
 async function resolveToken(endpoint: EndpointConfig): Promise<Token> {
   const source = endpoint.bearerToken;
@@ -42,12 +45,12 @@ async function resolveToken(endpoint: EndpointConfig): Promise<Token> {
   if (source.env) {
     const value = process.env[source.env];
     if (!value) return { ok: false, reason: `bearer token env var ${source.env} is not set` };
-    return { ok: true, value: value.trim(), source: `$${source.env}` };
+    return { ok: true, value: value.trim() };
   }
   try {
     const value = (await readFile(source.file!, 'utf8')).trim();
     if (!value) return { ok: false, reason: `bearer token file ${source.file} is empty` };
-    return { ok: true, value, source: `$(cat ${source.file})` };
+    return { ok: true, value };
   } catch (error) {
     return { ok: false, reason: `bearer token file ${source.file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
   }
@@ -72,22 +75,10 @@ export function readJsonPath(value: unknown, path: string): { found: boolean; va
   return { found: true, value: current };
 }
 
-function curlCommand(endpoint: EndpointConfig, token: Token): string {
-  const parts = ['curl', '-sS'];
-  if (endpoint.method !== 'GET') parts.push('-X', endpoint.method);
-  parts.push(redactUrl(endpoint.url));
-  if (endpoint.bearerToken) {
-    const shown = endpoint.bearerToken.env ? `$${endpoint.bearerToken.env}` : token.ok && token.source ? token.source : '$TOKEN';
-    parts.push('-H', `"Authorization: Bearer ${shown}"`);
-  }
-  if (!endpoint.tlsVerify) parts.push('-k');
-  return parts.join(' ');
-}
-
-function rolloutSteps(endpoint: EndpointConfig): string[] {
+function rolloutSteps(endpoint: EndpointConfig): RemediationStep[] {
   if (!endpoint.rollout) return [];
   const [namespace, name] = endpoint.rollout.split('/') as [string, string];
-  return [`kubectl argo rollouts get rollout ${name} -n ${namespace}`, `kubectl get pods -n ${namespace} -l ${POD_TEMPLATE_HASH_LABEL}`];
+  return [argoRollouts('get rollout', namespace, name), kubectl(['get', 'pods', '-n', namespace, '-l', POD_TEMPLATE_HASH_LABEL])];
 }
 
 function statusMatches(endpoint: EndpointConfig, status: number): boolean {
@@ -106,7 +97,7 @@ async function probe(ctx: CheckContext, endpoint: EndpointConfig): Promise<Check
   };
   if (endpoint.rollout) base.rollout = endpoint.rollout;
   const token = await resolveToken(endpoint);
-  const remediation = [curlCommand(endpoint, token), ...rolloutSteps(endpoint)];
+  const remediation = [curlFor(endpoint, { flags: ['-sS'], isTokenFileReadable: token.ok }), ...rolloutSteps(endpoint)];
   if (!token.ok) return result(target, 'unknown', `${endpoint.method} ${url} not probed: ${token.reason}`, { ...base, reason: token.reason });
 
   const headers: Record<string, string> = { ...endpoint.headers };

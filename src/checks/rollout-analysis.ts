@@ -11,7 +11,7 @@
  * "Aborting a canary".
  * Permissions: list rollouts.argoproj.io and analysisruns.argoproj.io (cluster-wide).
  */
-import { POD_TEMPLATE_HASH_LABEL } from '../argo/names.js';
+import { doubleQuoted, kubectl, type RemediationStep, text } from '../engine/remediation.js';
 import { formatDuration } from '../config/duration.js';
 import { type Check, type CheckContext, type CheckResult, type MetricFamily, type Sample, type Status, STATUS_RANK, type UnknownDetails } from '../engine/types.js';
 import type { Rollout } from '../kube/types.js';
@@ -26,6 +26,7 @@ import {
   RUN_TYPE_TEXT,
   type RunState,
 } from './lib/analysis.js';
+import { recentAnalysisRuns } from './lib/commands.js';
 import { curlFor, endpointsOfRollout } from './lib/endpoints.js';
 import { quote } from './lib/logs.js';
 import { result } from './lib/results.js';
@@ -161,14 +162,16 @@ function templatesOf(rollout: Rollout, run: RunState): string[] {
     .map((t) => (t.clusterScope ? `ClusterAnalysisTemplate ${t.name}` : `AnalysisTemplate ${t.name}`));
 }
 
-function remediationFor(rollout: Rollout, findings: Finding[], ctx: CheckContext): string[] {
+function remediationFor(rollout: Rollout, findings: Finding[], ctx: CheckContext): RemediationStep[] {
   const namespace = rolloutNamespace(rollout);
-  const hash = rollout.status?.currentPodHash ?? '';
   const advice = new Set(findings.flatMap((f) => [...f.advice]));
-  const lines: string[] = [];
+  const lines: RemediationStep[] = [];
   if (advice.has('inspect') || advice.has('decide')) {
-    lines.push(`kubectl get analysisrun -n ${namespace} -l ${POD_TEMPLATE_HASH_LABEL}=${hash} --sort-by=.metadata.creationTimestamp | tail -3`);
-    for (const name of new Set(findings.map((f) => f.run.name))) lines.push(`kubectl get analysisrun -n ${namespace} ${name} -o yaml | grep -A20 "status:"`);
+    // Runs exist only for a current revision, so the hash is set here.
+    lines.push(recentAnalysisRuns(namespace, rollout.status?.currentPodHash));
+    for (const name of new Set(findings.map((f) => f.run.name))) {
+      lines.push(kubectl(['get', 'analysisrun', '-n', namespace, name, '-o', 'yaml'], { pipe: ['grep', '-A20', doubleQuoted('status:')] }));
+    }
   }
   if (advice.has('guard')) {
     for (const finding of findings.filter((f) => f.advice.has('guard'))) {
@@ -176,16 +179,17 @@ function remediationFor(rollout: Rollout, findings: Finding[], ctx: CheckContext
       if (!metric) continue;
       const where = templatesOf(rollout, finding.run);
       const query = metric.query ? quote(metric.query, 400) : 'query';
-      lines.push(`Guard metric ${metric.name}${where.length > 0 ? ` in ${where.join(', ')}` : ''} so an empty result reads 0: (${query}) or on() vector(0)`);
+      lines.push(text(`Guard metric ${metric.name}${where.length > 0 ? ` in ${where.join(', ')}` : ''} so an empty result reads 0: (${query}) or on() vector(0)`));
     }
   }
   if (advice.has('decide')) {
-    const curls = endpointsOfRollout(ctx.config, rolloutTarget(rollout)).map(curlFor);
-    lines.push(`Option 1: generate some traffic, then promote to re-trigger analysis: ${curls.length > 0 ? curls.join(' ; ') : 'send requests to the canary'}`);
+    const curls = endpointsOfRollout(ctx.config, rolloutTarget(rollout)).map((endpoint) => curlFor(endpoint));
+    const traffic = curls.length > 0 ? curls.flatMap((curl, i) => (i === 0 ? [curl] : [' ; ', curl])) : ['send requests to the canary'];
+    lines.push(text('Option 1: generate some traffic, then promote to re-trigger analysis: ', ...traffic));
     lines.push(rolloutsCommand(rollout, 'promote'));
-    lines.push(`Option 2: force promote if you are confident the release is fine: ${rolloutsCommand(rollout, 'promote', '--full')}`);
+    lines.push(text('Option 2: force promote if you are confident the release is fine: ', rolloutsCommand(rollout, 'promote', ['--full'])));
   }
-  if (advice.has('retry')) lines.push(`After fixing the cause: ${rolloutsCommand(rollout, 'retry rollout')}`);
+  if (advice.has('retry')) lines.push(text('After fixing the cause: ', rolloutsCommand(rollout, 'retry rollout')));
   return lines;
 }
 

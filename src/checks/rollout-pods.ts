@@ -10,9 +10,11 @@
  * `kubectl describe pod -n <ns> -l rollouts-pod-template-hash=<hash>`). Permissions: list rollouts,
  * replicasets and pods (rollouts-pod-template-hash) and events (Warning, of pods), cluster-wide.
  */
-import { POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION } from '../argo/names.js';
+import { REVISION_ANNOTATION } from '../argo/names.js';
+import { kubectl, type RemediationStep, text } from '../engine/remediation.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, Sample, UnknownDetails } from '../engine/types.js';
 import type { ReplicaSet, Rollout } from '../kube/types.js';
+import { describePodsByHash, podLogs, replicaSetsByHash } from './lib/commands.js';
 import { quote } from './lib/logs.js';
 import {
   describePod,
@@ -196,13 +198,14 @@ function evaluate(ctx: CheckContext, rollout: Rollout): CheckResult<PodsDetails>
 
   const focus = withProblem[0]?.pod ?? recentlyRestarted[0];
   const focusHash = focus?.hash ?? currentHash;
-  const remediation: string[] = [];
-  if (focusHash) remediation.push(`kubectl describe pod -n ${namespace} -l ${POD_TEMPLATE_HASH_LABEL}=${focusHash}`);
-  remediation.push(`kubectl get rs -n ${namespace} -l ${POD_TEMPLATE_HASH_LABEL}`);
+  const remediation: RemediationStep[] = [];
+  if (focusHash) remediation.push(describePodsByHash(namespace, focusHash));
+  remediation.push(replicaSetsByHash(namespace));
   const crashed = focus && (focus.waiting?.reason === 'CrashLoopBackOff' || focus.restarts > 0) ? focus : undefined;
-  if (crashed) remediation.push(`kubectl logs -n ${namespace} ${crashed.name}${crashed.lastTermination?.container ? ` -c ${crashed.lastTermination.container}` : ''} --previous --tail=50`);
+  if (crashed) remediation.push(podLogs(namespace, crashed.name, crashed.lastTermination?.container, true));
+  const backToStable = text(rolloutsCommand(rollout, 'abort'), '   # back to the stable ReplicaSet while the new revision is fixed');
   const isCanaryRevisionBroken = focus?.role === 'current' && currentHash !== stableHash && stableHash !== undefined;
-  if (isCanaryRevisionBroken) remediation.push(`${rolloutsCommand(rollout, 'abort')}   # back to the stable ReplicaSet while the new revision is fixed`);
+  if (isCanaryRevisionBroken) remediation.push(backToStable);
 
   const failing = withProblem.filter(({ reason }) => reason !== 'Pending' && reason !== 'NotReady');
   const replicaFailure = rsReports.find((r) => r.role !== 'old' && r.replicaFailure);
@@ -214,10 +217,8 @@ function evaluate(ctx: CheckContext, rollout: Rollout): CheckResult<PodsDetails>
     return result(target, 'fail', `Rollout ${target}: ${describeProblem(pod, reason)}${more}`, details, remediation);
   }
   if (replicaFailure) {
-    remediation.unshift(`kubectl describe rs ${replicaFailure.name} -n ${namespace}`);
-    if (replicaFailure.role === 'current' && currentHash !== stableHash && stableHash !== undefined && !isCanaryRevisionBroken) {
-      remediation.push(`${rolloutsCommand(rollout, 'abort')}   # back to the stable ReplicaSet while the new revision is fixed`);
-    }
+    remediation.unshift(kubectl(['describe', 'rs', replicaFailure.name, '-n', namespace]));
+    if (replicaFailure.role === 'current' && currentHash !== stableHash && stableHash !== undefined && !isCanaryRevisionBroken) remediation.push(backToStable);
     return result(target, 'fail', `Rollout ${target}: ${replicaFailure.role} ReplicaSet ${replicaFailure.name} cannot create pods: ${replicaFailure.replicaFailure}`, details, remediation);
   }
   if (withProblem.length > 0) {

@@ -11,7 +11,9 @@
  * Permissions: list rollouts, analysistemplates, clusteranalysistemplates (argoproj.io), services,
  * deployments.apps (cluster-wide), configmaps (controller namespace).
  */
+import { kubectl, type RemediationStep, text } from '../engine/remediation.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, UnknownDetails } from '../engine/types.js';
+import { configMapYaml, restartDeployment, rolloutPhaseYaml } from './lib/commands.js';
 import type { Condition, Rollout } from '../kube/types.js';
 import { quote } from './lib/logs.js';
 import { configuredPlugins, controllerConfigMap } from './lib/plugins.js';
@@ -125,22 +127,22 @@ function describe(reference: Reference): string {
   return `${KIND_TEXT[reference.kind]} ${reference.name} (${reference.usedBy.join(', ')})`;
 }
 
-function remediationFor(rollout: Rollout, missing: Reference[], ctx: CheckContext): string[] {
+function remediationFor(rollout: Rollout, missing: Reference[], ctx: CheckContext): RemediationStep[] {
   const namespace = rolloutNamespace(rollout);
   const { namespace: controllerNamespace, configMap, deployment } = ctx.config.controller;
-  const lines = [`kubectl get rollout ${rolloutName(rollout)} -n ${namespace} -o yaml | grep -A5 "phase:"`];
+  const steps: RemediationStep[] = [rolloutPhaseYaml(namespace, rolloutName(rollout))];
   const kinds = new Set(missing.map((r) => r.kind));
-  if (kinds.has('AnalysisTemplate')) lines.push(`kubectl get analysistemplate -n ${namespace}  # AnalysisTemplate not found: has Argo CD synced it yet?`);
-  if (kinds.has('ClusterAnalysisTemplate')) lines.push('kubectl get clusteranalysistemplate');
-  for (const service of missing.filter((r) => r.kind === 'Service')) lines.push(`kubectl get svc ${service.name} -n ${namespace}`);
-  for (const workload of missing.filter((r) => r.kind === 'Workload')) lines.push(`kubectl get deploy ${workload.name} -n ${namespace}`);
+  if (kinds.has('AnalysisTemplate')) steps.push(kubectl(['get', 'analysistemplate', '-n', namespace], { comment: 'AnalysisTemplate not found: has Argo CD synced it yet?' }));
+  if (kinds.has('ClusterAnalysisTemplate')) steps.push(kubectl(['get', 'clusteranalysistemplate']));
+  for (const service of missing.filter((r) => r.kind === 'Service')) steps.push(kubectl(['get', 'svc', service.name, '-n', namespace]));
+  for (const workload of missing.filter((r) => r.kind === 'Workload')) steps.push(kubectl(['get', 'deploy', workload.name, '-n', namespace]));
   if (kinds.has('TrafficRouterPlugin')) {
-    lines.push(`kubectl get configmap ${configMap} -n ${controllerNamespace} -o yaml`);
+    steps.push(configMapYaml(controllerNamespace, configMap));
     const names = missing.filter((r) => r.kind === 'TrafficRouterPlugin').map((r) => r.name);
-    lines.push(`Add ${names.join(', ')} to trafficRouterPlugins in ConfigMap ${configMap}, then: kubectl rollout restart deploy/${deployment} -n ${controllerNamespace}`);
+    steps.push(text(`Add ${names.join(', ')} to trafficRouterPlugins in ConfigMap ${configMap}, then: `, restartDeployment(controllerNamespace, deployment)));
   }
-  lines.push('Make every referenced object exist (usually: let Argo CD sync it); the controller then heals the Rollout itself');
-  return lines;
+  steps.push(text('Make every referenced object exist (usually: let Argo CD sync it); the controller then heals the Rollout itself'));
+  return steps;
 }
 
 function evaluate(rollout: Rollout, ctx: CheckContext): CheckResult<ReferencesDetails> {

@@ -16,11 +16,13 @@
  * replicasets (rollouts-pod-template-hash), cluster-wide.
  */
 import { POD_TEMPLATE_HASH_LABEL, SERVICE_NAME_LABEL } from '../argo/names.js';
+import { kubectl, type RemediationStep, text, uniqueSteps } from '../engine/remediation.js';
+import { describePodsByHash, replicaSetsByHash, rolloutPhaseYaml } from './lib/commands.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, Sample, UnknownDetails } from '../engine/types.js';
 import type { Rollout, Service } from '../kube/types.js';
 import { isPodReady, podsWithHash, replicaSetHash, rolloutReplicaSets, serviceEndpoints } from './lib/pods.js';
 import { result } from './lib/results.js';
-import { evaluateRollouts, referencedServices, rolloutLabels, type RolloutRef, rolloutName, rolloutNamespace, rolloutTarget, type ServiceRole, type Strategy, strategyOf } from './lib/rollout.js';
+import { evaluateRollouts, referencedServices, rolloutLabels, type RolloutRef, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, type ServiceRole, type Strategy, strategyOf } from './lib/rollout.js';
 import { formatLabelSelector, matchesLabelSelector } from '../kube/label-selector.js';
 
 type Problem = 'missing' | 'wrongHash' | 'noPods' | 'noReadyPods' | 'noEndpoints';
@@ -185,32 +187,32 @@ function describeProblem(report: ServiceReport, namespace: string): string {
   }
 }
 
-function remediationFor(rollout: Rollout, reports: ServiceReport[]): string[] {
+function remediationFor(rollout: Rollout, reports: ServiceReport[]): RemediationStep[] {
   const namespace = rolloutNamespace(rollout);
-  const steps = new Set<string>();
+  const steps: RemediationStep[] = [];
   for (const report of reports.filter((r) => r.problem)) {
     if (report.problem === 'missing') {
-      steps.add(`kubectl get svc -n ${namespace}`);
-      steps.add(`kubectl get rollout ${rolloutName(rollout)} -n ${namespace} -o yaml | grep -A5 "phase:"`);
-      steps.add(`Create Service ${namespace}/${report.name} (the Rollout's ${ROLE_FIELD[report.role]}); the controller then heals itself`);
+      steps.push(kubectl(['get', 'svc', '-n', namespace]));
+      steps.push(rolloutPhaseYaml(namespace, rolloutName(rollout)));
+      steps.push(text(`Create Service ${namespace}/${report.name} (the Rollout's ${ROLE_FIELD[report.role]}); the controller then heals itself`));
       continue;
     }
-    steps.add(`kubectl get svc ${report.name} -n ${namespace} -o yaml | grep -A5 selector`);
+    steps.push(kubectl(['get', 'svc', report.name, '-n', namespace, '-o', 'yaml'], { pipe: ['grep', '-A5', 'selector'] }));
     const hash = report.selectorHash ?? report.expectedHash;
     if (report.problem === 'wrongHash') {
-      steps.add(`kubectl argo rollouts get rollout ${rolloutName(rollout)} -n ${namespace}`);
-      steps.add(`kubectl get rs -n ${namespace} -l ${POD_TEMPLATE_HASH_LABEL}`);
+      steps.push(rolloutsCommand(rollout, 'get rollout'));
+      steps.push(replicaSetsByHash(namespace));
     } else {
-      if (hash) steps.add(`kubectl describe pod -n ${namespace} -l ${POD_TEMPLATE_HASH_LABEL}=${hash}`);
-      steps.add(`kubectl get rs -n ${namespace} -l ${POD_TEMPLATE_HASH_LABEL}`);
-      steps.add(
+      if (hash) steps.push(describePodsByHash(namespace, hash));
+      steps.push(replicaSetsByHash(namespace));
+      steps.push(
         report.endpointSource === 'Endpoints'
-          ? `kubectl get endpoints ${report.name} -n ${namespace}`
-          : `kubectl get endpointslices -n ${namespace} -l ${SERVICE_NAME_LABEL}=${report.name}`,
+          ? kubectl(['get', 'endpoints', report.name, '-n', namespace])
+          : kubectl(['get', 'endpointslices', '-n', namespace, '-l', `${SERVICE_NAME_LABEL}=${report.name}`]),
       );
     }
   }
-  return [...steps];
+  return uniqueSteps(steps);
 }
 
 function evaluate(ctx: CheckContext, rollout: Rollout): CheckResult<ServicesDetails> {

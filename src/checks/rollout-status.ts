@@ -13,10 +13,12 @@
  * Permissions: list rollouts.argoproj.io and replicasets.apps (cluster-wide; ReplicaSets only for
  * ActualWeight of canaries without traffic routing).
  */
-import { POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION } from '../argo/names.js';
+import { REVISION_ANNOTATION } from '../argo/names.js';
 import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/schema.js';
+import { kubectl, type RemediationStep, text } from '../engine/remediation.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, Sample } from '../engine/types.js';
+import { controllerPluginLog, describePodsByHash, listPods, recentAnalysisRuns, replicaSetsByHash, rolloutPhaseYaml } from './lib/commands.js';
 import { isKubeError } from '../kube/errors.js';
 import { namespaceFilter } from '../kube/snapshot.js';
 import type { Condition, ReplicaSet, Rollout } from '../kube/types.js';
@@ -180,20 +182,18 @@ function since(seconds: number | undefined): string {
   return seconds === undefined ? '' : ` for ${formatDuration(seconds)}`;
 }
 
-function controllerCommands(config: Config): string[] {
+function controllerCommands(config: Config): RemediationStep[] {
   const { namespace, deployment } = config.controller;
-  return [`kubectl get pods -n ${namespace}`, `kubectl logs -n ${namespace} deploy/${deployment} --tail=20 | grep -i plugin`];
+  return [listPods(namespace), controllerPluginLog(namespace, deployment)];
 }
 
-function podCommands(rollout: Rollout): string[] {
+function podCommands(rollout: Rollout): RemediationStep[] {
   const namespace = rolloutNamespace(rollout);
-  const hash = rollout.status?.currentPodHash;
-  return [`kubectl get rs -n ${namespace} -l ${POD_TEMPLATE_HASH_LABEL}`, `kubectl describe pod -n ${namespace} -l ${POD_TEMPLATE_HASH_LABEL}${hash ? `=${hash}` : ''}`];
+  return [replicaSetsByHash(namespace), describePodsByHash(namespace, rollout.status?.currentPodHash)];
 }
 
-function analysisRunsCommand(rollout: Rollout): string {
-  const hash = rollout.status?.currentPodHash;
-  return `kubectl get analysisrun -n ${rolloutNamespace(rollout)} -l ${POD_TEMPLATE_HASH_LABEL}${hash ? `=${hash}` : ''} --sort-by=.metadata.creationTimestamp | tail -3`;
+function analysisRunsCommand(rollout: Rollout): RemediationStep {
+  return recentAnalysisRuns(rolloutNamespace(rollout), rollout.status?.currentPodHash);
 }
 
 function degradedResult(rollout: Rollout, info: RolloutInfo, details: StatusDetails): CheckResult<StatusDetails> {
@@ -207,19 +207,19 @@ function degradedResult(rollout: Rollout, info: RolloutInfo, details: StatusDeta
       return result(target, 'fail', summary, details, [
         get,
         analysisRunsCommand(rollout),
-        `Fix what made it abort (see rollout-analysis and rollout-pods), then: ${rolloutsCommand(rollout, 'retry rollout')}`,
+        text('Fix what made it abort (see rollout-analysis and rollout-pods), then: ', rolloutsCommand(rollout, 'retry rollout')),
       ]);
     case 'InvalidSpec':
       return result(target, 'fail', summary, details, [
-        `kubectl get rollout ${rolloutName(rollout)} -n ${rolloutNamespace(rollout)} -o yaml | grep -A5 "phase:"`,
-        'Usually the spec references something that does not exist (AnalysisTemplate, Service, workloadRef target; see rollout-references): make it exist and the controller heals itself',
+        rolloutPhaseYaml(rolloutNamespace(rollout), rolloutName(rollout)),
+        text('Usually the spec references something that does not exist (AnalysisTemplate, Service, workloadRef target; see rollout-references): make it exist and the controller heals itself'),
         get,
       ]);
     case 'ProgressDeadlineExceeded':
       return result(target, 'fail', summary, details, [
         get,
         ...podCommands(rollout),
-        `The new pods did not become available within progressDeadlineSeconds: fix them (image, config, resources) and push the fix, or go back to stable: ${rolloutsCommand(rollout, 'abort')}`,
+        text('The new pods did not become available within progressDeadlineSeconds: fix them (image, config, resources) and push the fix, or go back to stable: ', rolloutsCommand(rollout, 'abort')),
       ]);
     default:
       return result(target, 'fail', summary, details, [get, ...podCommands(rollout)]);
@@ -234,12 +234,12 @@ function pausedResult(rollout: Rollout, info: RolloutInfo, details: StatusDetail
   if (pausedSeconds === undefined || pausedSeconds < options.pausedWarnAfter) {
     return result(target, 'ok', `Rollout ${target} is Paused${since(pausedSeconds)} on ${why}${position ? ` at ${position}` : ''}`, details);
   }
-  const remediation = [rolloutsCommand(rollout, 'get rollout')];
+  const remediation: RemediationStep[] = [rolloutsCommand(rollout, 'get rollout')];
   if (reasons.includes('InconclusiveAnalysisRun')) remediation.push(analysisRunsCommand(rollout));
   remediation.push(
-    `${rolloutsCommand(rollout, 'promote')}  # advance past the current pause`,
-    `${rolloutsCommand(rollout, 'promote', '--full')}  # skip all remaining steps`,
-    `${rolloutsCommand(rollout, 'abort')}  # traffic back to stable, canary scaled down`,
+    rolloutsCommand(rollout, 'promote', [], { comment: 'advance past the current pause' }),
+    rolloutsCommand(rollout, 'promote', ['--full'], { comment: 'skip all remaining steps' }),
+    rolloutsCommand(rollout, 'abort', [], { comment: 'traffic back to stable, canary scaled down' }),
   );
   return result(
     target,
@@ -341,9 +341,9 @@ function missingExpected(target: string, config: Config): CheckResult<MissingDet
     return result(target, 'unknown', reason, { ...details, reason });
   }
   return result(target, 'fail', `Rollout ${target} does not exist (it is listed in expectedRollouts)`, details, [
-    `kubectl get rollout -n ${namespace}`,
-    'kubectl get rollout -A',
-    `Check that Argo CD synced the app that owns it: kubectl get applications -A | grep ${name}`,
+    kubectl(['get', 'rollout', '-n', namespace]),
+    kubectl(['get', 'rollout', '-A']),
+    text('Check that Argo CD synced the app that owns it: ', kubectl(['get', 'applications', '-A'], { pipe: ['grep', name] })),
   ]);
 }
 

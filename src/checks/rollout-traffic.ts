@@ -19,7 +19,9 @@
 import type { Config } from '../config/schema.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, Sample, Status, UnknownDetails } from '../engine/types.js';
 import { STATUS_RANK } from '../engine/types.js';
+import { kubectl, type RemediationStep, text, uniqueSteps } from '../engine/remediation.js';
 import type { CustomKindRef } from '../kube/snapshot.js';
+import { deploymentLogs } from './lib/commands.js';
 import type { CustomObject, Rollout } from '../kube/types.js';
 import { canICommand, controllerServiceAccountOrDefault } from './lib/controller.js';
 import { CILIUM_TRAFFIC_OBJECT, type TrafficObjectExpectation, trafficObjectFor } from './lib/plugins.js';
@@ -131,7 +133,7 @@ type Details = TrafficDetails | UnknownDetails;
 interface RouterOutcome {
   status: Status;
   summary: string;
-  remediation: string[];
+  remediation: RemediationStep[];
   detail: RouterDetail;
 }
 
@@ -163,9 +165,9 @@ function evaluateRouter(ctx: CheckContext, rollout: Rollout, plugin: string, tra
       status: 'fail',
       summary: `${expectation.kind} CRD not installed (${crd}): traffic router ${plugin} has nowhere to put ${target}'s traffic split`,
       remediation: [
-        `kubectl get crd ${crd}`,
-        ...(expectation === CILIUM_TRAFFIC_OBJECT ? ['# Enable Envoy config support in Cilium (Helm value envoyConfig.enabled=true), which installs the CiliumEnvoyConfig CRD'] : []),
-        `kubectl logs -n ${controller.namespace} deploy/${controller.deployment} | grep -i ${shortPluginName(plugin)}`,
+        kubectl(['get', 'crd', crd]),
+        ...(expectation === CILIUM_TRAFFIC_OBJECT ? [text('# Enable Envoy config support in Cilium (Helm value envoyConfig.enabled=true), which installs the CiliumEnvoyConfig CRD')] : []),
+        deploymentLogs(controller.namespace, controller.deployment, [], shortPluginName(plugin)),
       ],
       detail,
     };
@@ -196,8 +198,8 @@ function evaluateRouter(ctx: CheckContext, rollout: Rollout, plugin: string, tra
     status: 'fail',
     summary: `canary holds ${weightText} of traffic but no ${expectation.kind} in namespace ${namespace} names service ${servicesText || '(none set)'}: traffic router ${plugin} did not create it`,
     remediation: [
-      `kubectl logs -n ${controller.namespace} deploy/${controller.deployment} | grep -i ${shortPluginName(plugin)}`,
-      `kubectl get ${kindLower} -A`,
+      deploymentLogs(controller.namespace, controller.deployment, [], shortPluginName(plugin)),
+      kubectl(['get', kindLower, '-A']),
       canICommand('create', expectation.plural, account),
       rolloutsCommand(rollout, 'get rollout'),
     ],
@@ -222,7 +224,7 @@ function evaluate(ctx: CheckContext, rollout: Rollout): CheckResult<TrafficDetai
   };
   if (traffic.desiredWeight !== undefined) details.stepWeight = traffic.desiredWeight;
   if (traffic.currentStepIndex !== undefined) details.step = `${traffic.currentStepIndex}/${traffic.steps}`;
-  return result(target, worst.status, `Rollout ${target}: ${worst.summary}`, details, [...new Set(outcomes.flatMap((o) => o.remediation))]);
+  return result(target, worst.status, `Rollout ${target}: ${worst.summary}`, details, uniqueSteps(outcomes.flatMap((o) => o.remediation)));
 }
 
 function routerSamples(d: Details, field: 'present' | 'ok'): Sample[] {

@@ -10,6 +10,7 @@
  * through system:basic-user).
  */
 import { checkNeeds } from '../engine/runner.js';
+import { type RemediationStep, text } from '../engine/remediation.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, UnknownDetails } from '../engine/types.js';
 import { type Permission, permissionTarget, requiredPermissions } from '../kube/permissions.js';
 import { qualifiedResource, ruleYamlLines } from './lib/rbac.js';
@@ -97,14 +98,14 @@ async function evaluate(ctx: CheckContext, entry: TargetPermissions, affects: Ma
   const affected = [...new Set(missing.flatMap(checksOf))].sort();
   details.missing = missing.map((p) => ({ verb: p.verb, scope: p.namespace ?? 'cluster' }));
   details.affectedChecks = affected;
-  const remediation: string[] = [];
+  const remediation: RemediationStep[] = [];
   const clusterWide = missing.filter((p) => !p.namespace);
   const namespaced = missing.filter((p) => p.namespace);
   const rule = (permissions: Permission[]) =>
     ruleYamlLines([{ group: entry.group, resource: entry.subresource ? `${entry.resource}/${entry.subresource}` : entry.resource, verbs: [...new Set(permissions.map((p) => p.verb))] }]);
-  if (clusterWide.length > 0) remediation.push("# Add this rule to rollout-doctor's ClusterRole (deploy/ grants the full list):", ...rule(clusterWide));
+  if (clusterWide.length > 0) remediation.push(text("# Add this rule to rollout-doctor's ClusterRole (deploy/ grants the full list):"), ...rule(clusterWide));
   for (const namespace of [...new Set(namespaced.map((p) => p.namespace!))]) {
-    remediation.push(`# Add this rule to rollout-doctor's Role in namespace ${namespace}:`, ...rule(namespaced.filter((p) => p.namespace === namespace)));
+    remediation.push(text(`# Add this rule to rollout-doctor's Role in namespace ${namespace}:`), ...rule(namespaced.filter((p) => p.namespace === namespace)));
   }
   const missingText = missing.map((p) => `${p.verb} ${resourceText} ${scopeOf(p)}`).join(', ');
   return result(

@@ -12,7 +12,7 @@ import type { TargetedRead } from '../kube/permissions.js';
 import { CycleReads } from '../kube/reads.js';
 import { type CustomKindRef, customKindKey, type KindName, ListSnapshot, type Snapshot, takeSnapshot } from '../kube/snapshot.js';
 import type { Prober } from '../probe/http.js';
-import { withKubectlContext } from './remediation.js';
+import { type RemediationStep, renderStep } from './remediation.js';
 import { type Check, type CheckResult, STATUSES } from './types.js';
 
 export interface CheckRun {
@@ -104,11 +104,30 @@ function untilAborted(signal: AbortSignal): { promise: Promise<never>; dispose()
   return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
 }
 
-/** What the runner keeps of a check's result: its own output, checked at runtime. */
-export type ValidatedResult = CheckResult<Record<string, unknown>>;
+/** What the runner keeps of a check's result: its own output, checked at runtime, the remediation rendered. */
+export type ValidatedResult = Omit<CheckResult<Record<string, unknown>>, 'remediation'> & { remediation: string[] };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isWords(value: unknown): boolean {
+  return Array.isArray(value) && value.every((w) => typeof w === 'string' || (isRecord(w) && typeof w.shell === 'string'));
+}
+
+function isCommand(value: unknown): boolean {
+  return isRecord(value) && value.kind === 'command' && isWords(value.argv) && (value.pipe === undefined || isWords(value.pipe)) && (value.comment === undefined || typeof value.comment === 'string');
+}
+
+function isStep(value: unknown): value is RemediationStep {
+  if (isCommand(value)) return true;
+  return isRecord(value) && value.kind === 'text' && Array.isArray(value.parts) && value.parts.every((p) => typeof p === 'string' || isCommand(p));
+}
+
+function renderRemediation(check: Check, steps: unknown, context: string | undefined): string[] {
+  if (steps === undefined) return [];
+  if (!Array.isArray(steps) || !steps.every(isStep)) throw new Error(`${check.id} returned a malformed remediation`);
+  return steps.map((step) => renderStep(step, { kubectlContext: context }));
 }
 
 /** A check is code we run, not code we trust: its output is checked as data. */
@@ -125,7 +144,7 @@ function validate(check: Check, output: unknown, context: string | undefined): V
       target: item.target,
       status,
       summary: String(item.summary ?? ''),
-      remediation: (Array.isArray(item.remediation) ? item.remediation : []).map((line) => withKubectlContext(String(line), context)),
+      remediation: renderRemediation(check, item.remediation, context),
       details: isRecord(item.details) ? item.details : {},
     };
     if (typeof item.rollout === 'string') result.rollout = item.rollout;

@@ -5,8 +5,8 @@
  */
 import type { Config } from '../config/schema.js';
 import { globToRegExp } from '../config/glob.js';
-import type { CycleOutcome } from './runner.js';
-import { type CheckResult, type Status, STATUSES, type StoredResult } from './types.js';
+import type { CycleOutcome, ValidatedResult } from './runner.js';
+import { type Status, STATUSES, type StoredResult } from './types.js';
 
 export interface StatusChange {
   check: string;
@@ -79,7 +79,7 @@ export class ResultStore {
     const next = new Map<string, StoredResult>();
     const previousOf = (check: string) => [...this.byKey.values()].filter((r) => r.check === check);
 
-    const put = (check: string, result: CheckResult<Record<string, unknown>>, durationMs: number, origin: StoredResult['origin']) => {
+    const put = (check: string, result: ValidatedResult, durationMs: number, origin: StoredResult['origin']) => {
       const key = `${check}\u0000${result.target}`;
       const previous = this.byKey.get(key);
       const changed = !previous || previous.status !== result.status;

@@ -7,6 +7,7 @@ import type { TargetedRead } from '../kube/permissions.js';
 import type { KubeReads } from '../kube/reads.js';
 import type { CustomKindRef, KindName, Snapshot } from '../kube/snapshot.js';
 import type { Prober } from '../probe/http.js';
+import type { RemediationStep } from './remediation.js';
 import type { HealthEntry } from './result-schema.js';
 import type { Status } from './status.js';
 
@@ -26,8 +27,8 @@ export interface CheckResult<D extends object = object> {
   status: Status;
   /** One line naming the object and its state. */
   summary: string;
-  /** The runbook's commands with real names filled in; empty on ok. */
-  remediation: string[];
+  /** The runbook's commands with real names filled in, as data (./remediation.ts); empty on ok. */
+  remediation: RemediationStep[];
   /** Evidence: observed and expected values. */
   details: D;
   /** The Rollout (`namespace/name`) the result is about, if any: /health says it and the text view groups by it. */

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
+import { kubectl } from '../../src/engine/remediation.js';
 import type { Check, CheckResult } from '../../src/engine/types.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
 
@@ -41,7 +42,7 @@ function rolloutCheck(failing: Set<string> = new Set(), id = 'test-rollouts'): C
       return ctx.snapshot.list('rollouts').map((r): CheckResult => {
         const target = `${r.metadata.namespace}/${r.metadata.name}`;
         const status = failing.has(target) ? 'fail' : 'ok';
-        return { target, status, summary: `${target} is ${status}`, remediation: status === 'ok' ? [] : [`kubectl argo rollouts get rollout ${r.metadata.name} -n ${r.metadata.namespace}`], details: {} };
+        return { target, status, summary: `${target} is ${status}`, remediation: status === 'ok' ? [] : [kubectl(['argo', 'rollouts', 'get', 'rollout', r.metadata.name ?? '', '-n', r.metadata.namespace ?? ''])], details: {} };
       });
     },
   };

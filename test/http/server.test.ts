@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { gunzipSync } from 'node:zlib';
 import { fetch, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubectl, text } from '../../src/engine/remediation.js';
 import type { Check } from '../../src/engine/types.js';
 import { healthSchema } from '../../src/http/health-schema.js';
 import { buildServer } from '../../src/http/server.js';
@@ -41,7 +42,7 @@ const statusCheck: Check<{ value: number }> = {
         target,
         status,
         summary: `${target} is ${status}`,
-        remediation: status === 'ok' ? [] : [`kubectl argo rollouts get rollout ${r.metadata.name} -n ${r.metadata.namespace}`, 'Fix the thing.'],
+        remediation: status === 'ok' ? [] : [kubectl(['argo', 'rollouts', 'get', 'rollout', r.metadata.name ?? '', '-n', r.metadata.namespace ?? '']), text('Fix the thing.')],
         details: { value: status === 'ok' ? 1 : 0 },
       };
     });

@@ -3,6 +3,7 @@
  * name, else the configured label selector), its pods through the Deployment's own selector (the
  * chart's dashboard shares the name label), its container and its service account.
  */
+import { type Command, kubectl } from '../../engine/remediation.js';
 import type { CheckContext } from '../../engine/types.js';
 import type { ContainerStatus, Deployment, Pod } from '../../kube/types.js';
 import { matchesLabelSelector, matchesRequirements, parseLabelSelector } from '../../kube/label-selector.js';
@@ -67,6 +68,6 @@ export function controllerContainer(pod: Pod, deployment: Deployment): Container
 }
 
 /** `kubectl auth can-i <verb> <resource> --as=system:serviceaccount:<ns>:<sa>`, as the runbook writes it. */
-export function canICommand(verb: string, resource: string, account: Pick<ControllerAccount, 'user'>, namespace?: string): string {
-  return `kubectl auth can-i ${verb} ${resource}${namespace ? ` -n ${namespace}` : ''} --as=${account.user}`;
+export function canICommand(verb: string, resource: string, account: Pick<ControllerAccount, 'user'>): Command {
+  return kubectl(['auth', 'can-i', verb, resource, `--as=${account.user}`]);
 }

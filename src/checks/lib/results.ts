@@ -1,8 +1,9 @@
 /** Small builders that keep every check's results in the contract's shape. */
 import { isKubeError } from '../../kube/errors.js';
+import type { RemediationStep } from '../../engine/remediation.js';
 import type { CheckResult, Status, UnknownDetails } from '../../engine/types.js';
 
-export function result<D extends object>(target: string, status: Status, summary: string, details: D, remediation: string[] = []): CheckResult<D> {
+export function result<D extends object>(target: string, status: Status, summary: string, details: D, remediation: RemediationStep[] = []): CheckResult<D> {
   return { target, status, summary, remediation: status === 'ok' ? [] : remediation, details };
 }
 

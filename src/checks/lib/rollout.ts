@@ -2,7 +2,9 @@
  * What a Rollout spec says, read the same way by every rollout-side check: its target name, its
  * strategy, the services, templates and plugins it references.
  */
+import type { Command, CommandOptions, Word } from '../../engine/remediation.js';
 import type { CheckResult, UnknownDetails } from '../../engine/types.js';
+import { argoRollouts } from './commands.js';
 import type { Rollout, RolloutAnalysis, RolloutStep } from '../../kube/types.js';
 import { evaluateEach } from './results.js';
 
@@ -115,7 +117,7 @@ export function stepPlugins(rollout: Rollout): string[] {
     .filter((name): name is string => Boolean(name));
 }
 
-/** `kubectl argo rollouts <verb> <name> -n <ns>` with the real names. */
-export function rolloutsCommand(rollout: Rollout, verb: string, extra = ''): string {
-  return `kubectl argo rollouts ${verb} ${rolloutName(rollout)} -n ${rolloutNamespace(rollout)}${extra ? ` ${extra}` : ''}`;
+/** `kubectl argo rollouts <verb> <name> -n <ns> [extra...]` with the real names. */
+export function rolloutsCommand(rollout: Rollout, verb: string, extra: readonly Word[] = [], options: CommandOptions = {}): Command {
+  return argoRollouts(verb, rolloutNamespace(rollout), rolloutName(rollout), extra, options);
 }
