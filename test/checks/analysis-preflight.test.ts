@@ -18,8 +18,7 @@ import { metrics } from '../../src/checks/analysis-preflight.js';
 import type { CheckResult } from '../../src/engine/types.js';
 import { HOMELAB_SCENARIO_DIR } from '../../src/simulator/index.js';
 import { requireBinary } from '../helpers/binaries.js';
-import { assertResults, type CaseFile, fixtureCases, runCase, collectSeries } from '../helpers/cases.js';
-import { expectGolden } from '../helpers/golden.js';
+import { assertResults, type CaseFile, collectSeries, describeFixtureCases, fixtureCases, runCase } from '../helpers/cases.js';
 import { listenOnLoopback, type LoopbackServer } from '../helpers/loopback.js';
 import { type Exposition, exposition, freePort, type RunningPrometheus, startPrometheus } from '../helpers/prometheus.js';
 
@@ -125,11 +124,13 @@ function fill(text: string): string {
   return text.replace(/\$\{(PROMETHEUS|WEB|VM|DOWN)\}/g, (match, name: string) => vars[name] ?? match);
 }
 
-/** The case folder with the loopback addresses filled in, and its expectations. */
+/** The case folder (and the _base it overlays) with the loopback addresses filled in, and its expectations. */
 function materialize(dir: string): { dir: string; expected: CaseFile } {
-  const target = mkdtempSync(path.join(os.tmpdir(), 'rd-preflight-'));
-  temporary.push(target);
+  const root = mkdtempSync(path.join(os.tmpdir(), 'rd-preflight-'));
+  temporary.push(root);
+  const target = path.join(root, path.basename(dir));
   cpSync(dir, target, { recursive: true });
+  cpSync(path.join(dir, '..', '_base'), path.join(root, '_base'), { recursive: true });
   const walk = (folder: string) => {
     for (const name of readdirSync(folder)) {
       const file = path.join(folder, name);
@@ -137,11 +138,12 @@ function materialize(dir: string): { dir: string; expected: CaseFile } {
       else if (/\.(ya?ml|json)$/.test(name)) writeFileSync(file, fill(readFileSync(file, 'utf8')));
     }
   };
-  walk(target);
+  walk(root);
   return { dir: target, expected: parse(readFileSync(path.join(target, 'expected.yaml'), 'utf8')) as CaseFile };
 }
 
-const needsPrometheus = (dir: string) => readdirSync(dir).some((name) => name !== 'expected.yaml' && readFileSync(path.join(dir, name), 'utf8').includes('${PROMETHEUS}'));
+const needsPrometheus = (dir: string) =>
+  [dir, path.join(dir, '..', '_base')].some((folder) => readdirSync(folder).some((name) => name !== 'expected.yaml' && readFileSync(path.join(folder, name), 'utf8').includes('${PROMETHEUS}')));
 
 async function runPreflightCase(dir: string) {
   const { dir: filled, expected } = materialize(dir);
@@ -150,13 +152,9 @@ async function runPreflightCase(dir: string) {
   return output;
 }
 
-describe('analysis-preflight fixtures', () => {
-  for (const fixture of fixtureCases(CHECK)) {
-    it.skipIf(!prometheusBinary && needsPrometheus(fixture.dir))(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
-      const output = await runPreflightCase(fixture.dir);
-      expectGolden(CHECK, fixture.name, output.body);
-    });
-  }
+describeFixtureCases(CHECK, {
+  run: (fixture) => runPreflightCase(fixture.dir),
+  skipIf: (fixture) => !prometheusBinary && needsPrometheus(fixture.dir),
 });
 
 describe('analysis-preflight requests', () => {

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/endpoint.js';
-import { assertResults, FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase, collectSeries } from '../helpers/cases.js';
+import { assertResults, collectSeries, describeFixtureCases, FIXTURE_ROOT, fixtureCases, runCase } from '../helpers/cases.js';
 import { listenOnLoopback, type LoopbackServer } from '../helpers/loopback.js';
 
 const ID = 'endpoint';
@@ -27,13 +27,7 @@ beforeAll(() => {
   };
 });
 
-describe(ID, () => {
-  for (const fixture of fixtureCases(ID)) {
-    it(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
-      await runFixtureCase(ID, fixture);
-    });
-  }
-});
+describeFixtureCases(ID);
 
 /** A TCP server on 127.0.0.1 that does `onConnection` with every socket, closed with all its sockets. */
 function tcpServer(onConnection: (socket: Socket) => void): Promise<LoopbackServer> {

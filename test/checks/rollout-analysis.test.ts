@@ -20,18 +20,12 @@ import {
 import { metrics } from '../../src/checks/rollout-analysis.js';
 import type { CheckResult } from '../../src/engine/types.js';
 import type { CustomObject } from '../../src/kube/types.js';
-import { fixtureCases, runFixtureCase, collectSeries } from '../helpers/cases.js';
+import { collectSeries, describeFixtureCases } from '../helpers/cases.js';
 
 const CHECK = 'rollout-analysis';
 const SHARED = path.resolve(import.meta.dirname, '..', 'fixtures', 'upstream');
 
-describe('rollout-analysis fixtures', () => {
-  for (const fixture of fixtureCases(CHECK)) {
-    it(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
-      await runFixtureCase(CHECK, fixture);
-    });
-  }
-});
+describeFixtureCases(CHECK);
 
 function load(relative: string): CustomObject {
   return parse(readFileSync(path.join(SHARED, relative), 'utf8')) as CustomObject;

@@ -5,17 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { metrics, PROBLEM_REASONS } from '../../src/checks/rollout-pods.js';
 import type { CheckResult } from '../../src/engine/types.js';
-import { FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase, collectSeries } from '../helpers/cases.js';
+import { collectSeries, describeFixtureCases, FIXTURE_ROOT, runCase } from '../helpers/cases.js';
 
 const CHECK = 'rollout-pods';
 
-describe('rollout-pods fixtures', () => {
-  for (const fixture of fixtureCases(CHECK)) {
-    it(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
-      await runFixtureCase(CHECK, fixture);
-    });
-  }
-});
+describeFixtureCases(CHECK);
 
 describe('rollout-pods metrics', () => {
   const family = (name: string) => metrics.find((m) => m.name === name)!;

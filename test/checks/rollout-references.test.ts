@@ -5,17 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { metrics, REFERENCE_KINDS } from '../../src/checks/rollout-references.js';
 import type { CheckResult } from '../../src/engine/types.js';
-import { fixtureCases, runFixtureCase, collectSeries } from '../helpers/cases.js';
+import { collectSeries, describeFixtureCases } from '../helpers/cases.js';
 
 const CHECK = 'rollout-references';
 
-describe('rollout-references fixtures', () => {
-  for (const fixture of fixtureCases(CHECK)) {
-    it(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
-      await runFixtureCase(CHECK, fixture);
-    });
-  }
-});
+describeFixtureCases(CHECK);
 
 describe('rollout-references metrics', () => {
   const [family] = metrics;

@@ -5,17 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/rollout-services.js';
 import type { CheckResult } from '../../src/engine/types.js';
-import { FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase, collectSeries } from '../helpers/cases.js';
+import { collectSeries, describeFixtureCases, FIXTURE_ROOT, runCase } from '../helpers/cases.js';
 
 const CHECK = 'rollout-services';
 
-describe('rollout-services fixtures', () => {
-  for (const fixture of fixtureCases(CHECK)) {
-    it(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
-      await runFixtureCase(CHECK, fixture);
-    });
-  }
-});
+describeFixtureCases(CHECK);
 
 describe('rollout-services metrics', () => {
   const family = (name: string) => metrics.find((m) => m.name === name)!;

@@ -19,20 +19,14 @@ import { rolloutInfo, type RolloutInfo } from '../../src/checks/lib/rollout-phas
 import { metrics } from '../../src/checks/rollout-status.js';
 import type { CheckResult } from '../../src/engine/types.js';
 import type { ReplicaSet, Rollout } from '../../src/kube/types.js';
-import { fixtureCases, runCase, runFixtureCase, collectSeries } from '../helpers/cases.js';
+import { collectSeries, describeFixtureCases, runCase } from '../helpers/cases.js';
 
 const CHECK = 'rollout-status';
 const SHARED = path.resolve(import.meta.dirname, '..', 'fixtures', 'upstream');
 const INFO = path.join(SHARED, 'argo-rollouts-info');
 const ARGOCD = path.join(SHARED, 'argocd-health', 'rollout');
 
-describe('rollout-status fixtures', () => {
-  for (const fixture of fixtureCases(CHECK)) {
-    it(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
-      await runFixtureCase(CHECK, fixture);
-    });
-  }
-});
+describeFixtureCases(CHECK);
 
 interface Expectation {
   /** Folder (argo-rollouts-info) or file (argocd-health/rollout, relative). */

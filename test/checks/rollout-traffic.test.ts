@@ -6,17 +6,11 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/rollout-traffic.js';
-import { FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase, collectSeries } from '../helpers/cases.js';
+import { collectSeries, describeFixtureCases, FIXTURE_ROOT, runCase } from '../helpers/cases.js';
 
 const ID = 'rollout-traffic';
 
-describe(ID, () => {
-  for (const fixture of fixtureCases(ID)) {
-    it(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
-      await runFixtureCase(ID, fixture);
-    });
-  }
-});
+describeFixtureCases(ID);
 
 describe(`${ID} metrics`, () => {
   const series = async (caseName: string) => {

@@ -11,8 +11,7 @@ import { parse } from 'yaml';
 import { metrics } from '../../src/checks/self-rbac.js';
 import { parseConfig } from '../../src/config/load.js';
 import { resolveConfig, runCheckOnce } from '../../src/main.js';
-import { assertResults, type CaseFile, FAST_TIMEOUTS, FIXTURE_ROOT, fixtureCases, collectSeries } from '../helpers/cases.js';
-import { expectGolden } from '../helpers/golden.js';
+import { assertResults, type CaseFile, collectSeries, describeFixtureCases, FAST_TIMEOUTS, FIXTURE_ROOT, fixtureCases } from '../helpers/cases.js';
 
 const ID = 'self-rbac';
 
@@ -34,16 +33,11 @@ async function runEnforced(dir: string, expected: SelfRbacCase) {
   });
 }
 
-describe(ID, () => {
-  for (const fixture of fixtureCases(ID)) {
-    it(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
-      const expected = fixture.expected as SelfRbacCase;
-      const output = await runEnforced(fixture.dir, expected);
-      assertResults(ID, output.body.checks, expected);
-      for (const [check, results] of Object.entries(expected.also ?? {})) assertResults(check, output.body.checks, { results });
-      expectGolden(ID, fixture.name, output.body);
-    });
-  }
+describeFixtureCases(ID, {
+  run: (fixture) => runEnforced(fixture.dir, fixture.expected as SelfRbacCase),
+  alsoAssert: (fixture, output) => {
+    for (const [check, results] of Object.entries((fixture.expected as SelfRbacCase).also ?? {})) assertResults(check, output.body.checks, { results });
+  },
 });
 
 describe(`${ID} metrics`, () => {

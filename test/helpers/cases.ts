@@ -1,12 +1,14 @@
 /**
  * Table-driven check tests over fixture folders (kube-state-metrics' input object -> expected
  * output): each case is a folder of Kubernetes YAML (+ logs/) and an expected.yaml with the status
- * and details expected for each (check, target). The folder runs through the real simulator and the
- * real client-node, exactly as `rollout-doctor check --simulate DIR` runs it.
+ * and details expected for each (check, target). A case holds only what differs from the check's
+ * `_base/` (objects that replace or add to it, `$delete` documents that remove from it; see
+ * src/simulator/load.ts). The folder runs through the real simulator and the real client-node,
+ * exactly as `rollout-doctor check --simulate DIR` runs it.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseConfig, resolvePaths } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
@@ -113,11 +115,31 @@ export function assertResults(checkId: string, results: readonly { check: string
   if (expected.exact) expect(mine.map((r) => r.target).sort()).toEqual(expected.results.map((r) => r.target).sort());
 }
 
-export async function runFixtureCase(checkId: string, fixture: FixtureCase): Promise<CheckOutput> {
-  const output = await runCase(checkId, fixture.dir, { faults: fixture.expected.faults, now: fixture.expected.now, config: fixture.expected.config });
-  assertResults(checkId, output.body.checks, fixture.expected);
-  expectGolden(checkId, fixture.name, output.body);
-  return output;
+export interface FixtureCaseOptions {
+  /** How a case runs (default: one cycle of the check with the case's faults, clock and config). */
+  run?: (fixture: FixtureCase) => Promise<CheckOutput>;
+  /** Cases that cannot run here (vitest lists them as skipped). */
+  skipIf?: (fixture: FixtureCase) => boolean;
+  /** Assertions beyond the case's expected results. */
+  alsoAssert?: (fixture: FixtureCase, output: CheckOutput) => void;
+}
+
+/**
+ * One test per case folder of test/fixtures/<checkId>/: the case's expected results, then its
+ * whole /health document against the recording in test/golden (the behaviour gate).
+ */
+export function describeFixtureCases(checkId: string, options: FixtureCaseOptions = {}): void {
+  const run = options.run ?? ((fixture: FixtureCase) => runCase(checkId, fixture.dir, { faults: fixture.expected.faults, now: fixture.expected.now, config: fixture.expected.config }));
+  describe(`${checkId} fixtures`, () => {
+    for (const fixture of fixtureCases(checkId)) {
+      it.skipIf(options.skipIf?.(fixture) ?? false)(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
+        const output = await run(fixture);
+        assertResults(checkId, output.body.checks, fixture.expected);
+        options.alsoAssert?.(fixture, output);
+        expectGolden(checkId, fixture.name, output.body);
+      });
+    }
+  });
 }
 
 /**
