@@ -34,7 +34,7 @@ async function runEnforced(dir: string, expected: SelfRbacCase) {
 }
 
 describeFixtureCases(ID, {
-  run: (fixture) => runEnforced(fixture.dir, fixture.expected as SelfRbacCase),
+  run: async (fixture) => ({ output: await runEnforced(fixture.dir, fixture.expected as SelfRbacCase), expected: fixture.expected }),
   alsoAssert: (fixture, output) => {
     for (const [check, results] of Object.entries((fixture.expected as SelfRbacCase).also ?? {})) assertResults(check, output.body.checks, { results });
   },

@@ -115,9 +115,15 @@ export function assertResults(checkId: string, results: readonly { check: string
   if (expected.exact) expect(mine.map((r) => r.target).sort()).toEqual(expected.results.map((r) => r.target).sort());
 }
 
+/** A case's output and the expectations it is held to (a test may fill in what the case leaves open). */
+export interface FixtureRun {
+  output: CheckOutput;
+  expected: CaseFile;
+}
+
 export interface FixtureCaseOptions {
   /** How a case runs (default: one cycle of the check with the case's faults, clock and config). */
-  run?: (fixture: FixtureCase) => Promise<CheckOutput>;
+  run?: (fixture: FixtureCase) => Promise<FixtureRun>;
   /** Cases that cannot run here (vitest lists them as skipped). */
   skipIf?: (fixture: FixtureCase) => boolean;
   /** Assertions beyond the case's expected results. */
@@ -129,12 +135,17 @@ export interface FixtureCaseOptions {
  * whole /health document against the recording in test/golden (the behaviour gate).
  */
 export function describeFixtureCases(checkId: string, options: FixtureCaseOptions = {}): void {
-  const run = options.run ?? ((fixture: FixtureCase) => runCase(checkId, fixture.dir, { faults: fixture.expected.faults, now: fixture.expected.now, config: fixture.expected.config }));
+  const run =
+    options.run ??
+    (async (fixture: FixtureCase) => ({
+      output: await runCase(checkId, fixture.dir, { faults: fixture.expected.faults, now: fixture.expected.now, config: fixture.expected.config }),
+      expected: fixture.expected,
+    }));
   describe(`${checkId} fixtures`, () => {
     for (const fixture of fixtureCases(checkId)) {
       it.skipIf(options.skipIf?.(fixture) ?? false)(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
-        const output = await run(fixture);
-        assertResults(checkId, output.body.checks, fixture.expected);
+        const { output, expected } = await run(fixture);
+        assertResults(checkId, output.body.checks, expected);
         options.alsoAssert?.(fixture, output);
         expectGolden(checkId, fixture.name, output.body);
       });
