@@ -1,16 +1,14 @@
 /**
- * argocd-sync over fixture folders (test/fixtures/argocd-sync/<case>/): a Rollout with a workloadRef,
- * its Deployment and Argo CD Applications, run through the simulator and the real client; plus its
- * metric family.
+ * argocd-sync's metric family, read from fixture cases (test/fixtures/argocd-sync/<case>/: a Rollout
+ * with a workloadRef, its Deployment and Argo CD Applications; the cases run in fixtures.test.ts).
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/argocd-sync.js';
-import { collectSeries, describeFixtureCases, FIXTURE_ROOT, fixtureCases, runCase } from '../helpers/cases.js';
+import { collectSeries, FIXTURE_ROOT, fixtureCases, runCase } from '../helpers/cases.js';
 
 const ID = 'argocd-sync';
 
-describeFixtureCases(ID);
 
 describe(`${ID} metrics`, () => {
   const series = async (caseName: string) => {

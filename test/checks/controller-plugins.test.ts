@@ -1,17 +1,16 @@
 /**
- * controller-plugins over fixture folders (test/fixtures/controller-plugins/<case>/): ConfigMap,
- * controller pods, Rollouts and templates, and the controller's logs, run through the simulator and
- * the real client; plus its metric families and the bounds of its log reads.
+ * controller-plugins' metric families, read from fixture cases (test/fixtures/controller-plugins/<case>/:
+ * ConfigMap, controller pods, Rollouts and templates, the controller's logs; the cases run in
+ * fixtures.test.ts), and the reading of controller log lines.
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/controller-plugins.js';
 import { namesPlugin, pluginErrorLines, readStartup } from '../../src/checks/lib/plugin-log.js';
-import { collectSeries, describeFixtureCases, FIXTURE_ROOT, runCase } from '../helpers/cases.js';
+import { collectSeries, FIXTURE_ROOT, runCase } from '../helpers/cases.js';
 
 const ID = 'controller-plugins';
 
-describeFixtureCases(ID);
 
 describe(`${ID} metrics`, () => {
   const series = async (caseName: string, now: string) => {

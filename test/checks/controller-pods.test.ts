@@ -1,15 +1,14 @@
 /**
- * controller-pods over fixture folders (test/fixtures/controller-pods/<case>/) run through the
- * simulator and the real client, plus its metric families read from real results.
+ * controller-pods' metric families read from real results of its fixture cases
+ * (test/fixtures/controller-pods/<case>/; the cases run in fixtures.test.ts).
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/controller-pods.js';
-import { collectSeries, describeFixtureCases, FIXTURE_ROOT, runCase } from '../helpers/cases.js';
+import { collectSeries, FIXTURE_ROOT, runCase } from '../helpers/cases.js';
 
 const ID = 'controller-pods';
 
-describeFixtureCases(ID);
 
 describe(`${ID} metrics`, () => {
   const collect = (result: Parameters<typeof collectSeries>[1]) =>

@@ -1,16 +1,15 @@
 /**
- * controller-rbac over fixture folders (test/fixtures/controller-rbac/<case>/): the controller's
- * Deployment, ConfigMap and RBAC objects, decided by the simulator's RBAC authorizer through real
- * SubjectAccessReviews; plus its metric family.
+ * controller-rbac's metric family, read from fixture cases (test/fixtures/controller-rbac/<case>/: the
+ * controller's Deployment, ConfigMap and RBAC objects, decided by the simulator's RBAC authorizer
+ * through real SubjectAccessReviews; the cases run in fixtures.test.ts).
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/controller-rbac.js';
-import { collectSeries, describeFixtureCases, FIXTURE_ROOT, runCase } from '../helpers/cases.js';
+import { collectSeries, FIXTURE_ROOT, runCase } from '../helpers/cases.js';
 
 const ID = 'controller-rbac';
 
-describeFixtureCases(ID);
 
 describe(`${ID} metrics`, () => {
   it('reports 0/1 allowed per service account, group, resource and verb', async () => {

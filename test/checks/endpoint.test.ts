@@ -1,7 +1,7 @@
 /**
- * endpoint over fixture folders (test/fixtures/endpoint/<case>/: FakeApps the simulator serves on
- * loopback, the endpoint config in expected.yaml) and over real loopback servers this file starts on
- * 127.0.0.1 ephemeral ports for what a FakeApp cannot do: refuse, hang without answering, reset.
+ * endpoint beyond its fixture cases (test/fixtures/endpoint/<case>/: FakeApps the simulator serves on
+ * loopback; they run in fixtures.test.ts): real loopback servers this file starts on 127.0.0.1
+ * ephemeral ports for what a FakeApp cannot do (refuse, hang without answering, reset), and its metrics.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/endpoint.js';
-import { assertResults, collectSeries, describeFixtureCases, FIXTURE_ROOT, fixtureCases, runCase } from '../helpers/cases.js';
+import { assertResults, collectSeries, FIXTURE_ROOT, fixtureCases, runCase } from '../helpers/cases.js';
 import { listenOnLoopback, type LoopbackServer } from '../helpers/loopback.js';
 
 const ID = 'endpoint';
@@ -27,7 +27,6 @@ beforeAll(() => {
   };
 });
 
-describeFixtureCases(ID);
 
 /** A TCP server on 127.0.0.1 that does `onConnection` with every socket, closed with all its sockets. */
 function tcpServer(onConnection: (socket: Socket) => void): Promise<LoopbackServer> {

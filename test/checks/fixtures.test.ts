@@ -1,18 +1,25 @@
 /**
- * One fixture convention for every check (test/fixtures/<check>/): a `_base/` scenario and per-case
- * overlays the simulator's loader applies (src/simulator/load.ts), no symlinks, no copies of base
- * objects in a case, and any case folder runs as `rollout-doctor check --simulate <folder>`.
+ * Every check's fixture cases (test/fixtures/<check>/<case>/), each against its expectations and its
+ * golden /health document; and the one fixture convention they follow: a `_base/` scenario and
+ * per-case overlays the simulator's loader applies (src/simulator/load.ts), no symlinks, no copies
+ * of base objects in a case, and any case folder runs as `rollout-doctor check --simulate <folder>`.
  */
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { fixtureCases, FIXTURE_ROOT } from '../helpers/cases.js';
+import { ALL_CHECKS } from '../../src/checks/index.js';
+import { describeFixtureCases, fixtureCases, FIXTURE_ROOT } from '../helpers/cases.js';
 import { REPO, runCli } from '../helpers/cli.js';
 
 /** The folders of test/fixtures that hold check cases (config/, tls/ and upstream/ hold none). */
 const CHECKS = readdirSync(FIXTURE_ROOT).filter((name) => fixtureCases(name).length > 0);
+
+/** Checks whose test file runs their cases itself (analysis-preflight fills in live metric providers). */
+const OWN_RUNNER = new Set(['analysis-preflight']);
+
+for (const check of ALL_CHECKS) if (!OWN_RUNNER.has(check.id)) describeFixtureCases(check.id);
 
 function walk(dir: string, visit: (file: string) => void): void {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -44,6 +51,10 @@ describe('fixture convention', () => {
       if (lstatSync(file).isSymbolicLink()) links.push(path.relative(REPO, file));
     });
     expect(links).toEqual([]);
+  });
+
+  it('every check has fixture cases', () => {
+    expect(ALL_CHECKS.map((c) => c.id).filter((id) => !CHECKS.includes(id))).toEqual([]);
   });
 
   it.each(CHECKS)('%s: a case holds only what differs from its _base', (check) => {

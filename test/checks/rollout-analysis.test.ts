@@ -1,6 +1,5 @@
 /**
- * rollout-analysis: the fixture cases of test/fixtures/rollout-analysis through the simulator, the
- * AnalysisRun reader over upstream's own AnalysisRuns (Argo CD's health testdata, the kubectl
+ * rollout-analysis (its fixture cases run in fixtures.test.ts): its metric families, the AnalysisRun reader over upstream's own AnalysisRuns (Argo CD's health testdata, the kubectl
  * plugin's scenarios), and the limit arithmetic as analysis/analysis.go defines it.
  */
 import { readFileSync } from 'node:fs';
@@ -20,12 +19,10 @@ import {
 import { metrics } from '../../src/checks/rollout-analysis.js';
 import type { CheckResult } from '../../src/engine/types.js';
 import type { CustomObject } from '../../src/kube/types.js';
-import { collectSeries, describeFixtureCases } from '../helpers/cases.js';
+import { collectSeries } from '../helpers/cases.js';
 
-const CHECK = 'rollout-analysis';
 const SHARED = path.resolve(import.meta.dirname, '..', 'fixtures', 'upstream');
 
-describeFixtureCases(CHECK);
 
 function load(relative: string): CustomObject {
   return parse(readFileSync(path.join(SHARED, relative), 'utf8')) as CustomObject;

@@ -1,15 +1,14 @@
 /**
- * rollout-pods: the fixture cases of test/fixtures/rollout-pods through the simulator and the real
- * client-node, and the metric families read from their results.
+ * rollout-pods: the metric families read from the results of its fixture cases (the cases run in
+ * fixtures.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { metrics, PROBLEM_REASONS } from '../../src/checks/rollout-pods.js';
 import type { CheckResult } from '../../src/engine/types.js';
-import { collectSeries, describeFixtureCases, FIXTURE_ROOT, runCase } from '../helpers/cases.js';
+import { collectSeries, FIXTURE_ROOT, runCase } from '../helpers/cases.js';
 
 const CHECK = 'rollout-pods';
 
-describeFixtureCases(CHECK);
 
 describe('rollout-pods metrics', () => {
   const family = (name: string) => metrics.find((m) => m.name === name)!;

@@ -1,15 +1,10 @@
 /**
- * rollout-references: the fixture cases of test/fixtures/rollout-references through the simulator,
- * and its metric family.
+ * rollout-references' metric family (its fixture cases run in fixtures.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { metrics, REFERENCE_KINDS } from '../../src/checks/rollout-references.js';
 import type { CheckResult } from '../../src/engine/types.js';
-import { collectSeries, describeFixtureCases } from '../helpers/cases.js';
-
-const CHECK = 'rollout-references';
-
-describeFixtureCases(CHECK);
+import { collectSeries } from '../helpers/cases.js';
 
 describe('rollout-references metrics', () => {
   const [family] = metrics;

@@ -1,15 +1,14 @@
 /**
- * rollout-services: the fixture cases of test/fixtures/rollout-services through the simulator and
- * the real client-node, and the metric families read from their results.
+ * rollout-services: the metric families read from the results of its fixture cases (the cases run
+ * in fixtures.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/rollout-services.js';
 import type { CheckResult } from '../../src/engine/types.js';
-import { collectSeries, describeFixtureCases, FIXTURE_ROOT, runCase } from '../helpers/cases.js';
+import { collectSeries, FIXTURE_ROOT, runCase } from '../helpers/cases.js';
 
 const CHECK = 'rollout-services';
 
-describeFixtureCases(CHECK);
 
 describe('rollout-services metrics', () => {
   const family = (name: string) => metrics.find((m) => m.name === name)!;

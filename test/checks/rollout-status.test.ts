@@ -1,5 +1,5 @@
 /**
- * rollout-status: the fixture cases of test/fixtures/rollout-status, and kubectl-plugin parity over
+ * rollout-status (its fixture cases run in fixtures.test.ts): kubectl-plugin parity over
  * every upstream test object in test/fixtures/upstream (a copy of ../shared/fixtures) (argo-rollouts-info: one scenario per folder;
  * argocd-health/rollout: one object per file), first through the pure function, then end to end
  * through the simulator and the real client-node.
@@ -19,14 +19,13 @@ import { rolloutInfo, type RolloutInfo } from '../../src/checks/lib/rollout-phas
 import { metrics } from '../../src/checks/rollout-status.js';
 import type { CheckResult } from '../../src/engine/types.js';
 import type { ReplicaSet, Rollout } from '../../src/kube/types.js';
-import { collectSeries, describeFixtureCases, runCase } from '../helpers/cases.js';
+import { collectSeries, runCase } from '../helpers/cases.js';
 
 const CHECK = 'rollout-status';
 const SHARED = path.resolve(import.meta.dirname, '..', 'fixtures', 'upstream');
 const INFO = path.join(SHARED, 'argo-rollouts-info');
 const ARGOCD = path.join(SHARED, 'argocd-health', 'rollout');
 
-describeFixtureCases(CHECK);
 
 interface Expectation {
   /** Folder (argo-rollouts-info) or file (argocd-health/rollout, relative). */

@@ -1,16 +1,15 @@
 /**
- * rollout-traffic over fixture folders (test/fixtures/rollout-traffic/<case>/): Rollouts routed by a
- * traffic-router plugin, the Cilium CRD and CiliumEnvoyConfigs (or a configured object kind), run
- * through the simulator and the real client; plus its metric families.
+ * rollout-traffic's metric families, read from fixture cases (test/fixtures/rollout-traffic/<case>/:
+ * Rollouts routed by a traffic-router plugin, the Cilium CRD and CiliumEnvoyConfigs or a configured
+ * object kind; the cases run in fixtures.test.ts).
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/rollout-traffic.js';
-import { collectSeries, describeFixtureCases, FIXTURE_ROOT, runCase } from '../helpers/cases.js';
+import { collectSeries, FIXTURE_ROOT, runCase } from '../helpers/cases.js';
 
 const ID = 'rollout-traffic';
 
-describeFixtureCases(ID);
 
 describe(`${ID} metrics`, () => {
   const series = async (caseName: string) => {

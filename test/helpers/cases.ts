@@ -41,6 +41,14 @@ export interface CaseFile {
   absent?: string[];
   /** When true, no other target may be reported. */
   exact?: boolean;
+  /** Run as this user, authorized by the folder's RBAC objects (default: the simulator's admin). */
+  enforceRbacSubject?: string;
+  /** The checks enabled in the cycle (default: only the case's own); self-rbac derives its list from them. */
+  checks?: string[];
+  /** What other enabled checks must report. */
+  also?: Record<string, ExpectedResult[]>;
+  /** Environment variables set while the case runs (the tokens its endpoints read). */
+  env?: Record<string, string>;
 }
 
 export interface FixtureCase {
@@ -122,12 +130,25 @@ export interface FixtureRun {
 }
 
 export interface FixtureCaseOptions {
-  /** How a case runs (default: one cycle of the check with the case's faults, clock and config). */
+  /** How a case runs (default: runFixture). */
   run?: (fixture: FixtureCase) => Promise<FixtureRun>;
   /** Cases that cannot run here (vitest lists them as skipped). */
   skipIf?: (fixture: FixtureCase) => boolean;
-  /** Assertions beyond the case's expected results. */
-  alsoAssert?: (fixture: FixtureCase, output: CheckOutput) => void;
+}
+
+/** One cycle of the case as its expected.yaml sets it up: faults, clock, config, user and enabled checks. */
+export async function runFixture(checkId: string, fixture: FixtureCase): Promise<CheckOutput> {
+  const { faults, now, config, enforceRbacSubject, checks, env = {} } = fixture.expected;
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, env);
+  try {
+    return await runCase(checks ?? checkId, fixture.dir, { faults, now, config, enforceRbacSubject });
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
 }
 
 /**
@@ -135,18 +156,13 @@ export interface FixtureCaseOptions {
  * whole /health document against the recording in test/golden (the behaviour gate).
  */
 export function describeFixtureCases(checkId: string, options: FixtureCaseOptions = {}): void {
-  const run =
-    options.run ??
-    (async (fixture: FixtureCase) => ({
-      output: await runCase(checkId, fixture.dir, { faults: fixture.expected.faults, now: fixture.expected.now, config: fixture.expected.config }),
-      expected: fixture.expected,
-    }));
+  const run = options.run ?? (async (fixture: FixtureCase) => ({ output: await runFixture(checkId, fixture), expected: fixture.expected }));
   describe(`${checkId} fixtures`, () => {
     for (const fixture of fixtureCases(checkId)) {
       it.skipIf(options.skipIf?.(fixture) ?? false)(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
         const { output, expected } = await run(fixture);
         assertResults(checkId, output.body.checks, expected);
-        options.alsoAssert?.(fixture, output);
+        for (const [check, results] of Object.entries(expected.also ?? {})) assertResults(check, output.body.checks, { results });
         expectGolden(checkId, fixture.name, output.body);
       });
     }
