@@ -142,6 +142,12 @@ export function writeJson(body: HealthBody, write: (text: string) => void): void
   write(`]${tail}`);
 }
 
+function encode(body: HealthBody, write: (body: HealthBody, write: (text: string) => void) => void): EncodedBody {
+  const builder = new BodyBuilder();
+  write(body, (piece) => builder.write(piece));
+  return builder.finish();
+}
+
 /**
  * One /health document with its JSON and text forms, each serialized (and encoded) at most once and
  * kept only as bytes: the text forms are decoded from them on demand (the CLI, tests).
@@ -161,21 +167,11 @@ export class RenderedHealth {
   }
 
   encodedJson(): EncodedBody {
-    if (!this.jsonBody) {
-      const builder = new BodyBuilder();
-      writeJson(this.body, (piece) => builder.write(piece));
-      this.jsonBody = builder.finish();
-    }
-    return this.jsonBody;
+    return (this.jsonBody ??= encode(this.body, writeJson));
   }
 
   encodedText(): EncodedBody {
-    if (!this.textBody) {
-      const builder = new BodyBuilder();
-      writeText(this.body, (piece) => builder.write(piece));
-      this.textBody = builder.finish();
-    }
-    return this.textBody;
+    return (this.textBody ??= encode(this.body, writeText));
   }
 }
 
