@@ -110,10 +110,10 @@ async function readFolderDocuments(dir: string): Promise<ScenarioDocument[]> {
 }
 
 /** The folder name of the scenario a sibling folder overlays. */
-export const BASE_FOLDER = '_base';
+const BASE_FOLDER = '_base';
 
 /** The base scenario `dir` overlays, when it has one. */
-export async function scenarioBase(dir: string): Promise<string | undefined> {
+async function scenarioBase(dir: string): Promise<string | undefined> {
   const resolved = path.resolve(dir);
   if (path.basename(resolved) === BASE_FOLDER) return undefined;
   const base = path.join(path.dirname(resolved), BASE_FOLDER);
@@ -138,7 +138,7 @@ function describeObject(object: KubeObject): string {
  * The base's documents with the overlay applied: replaced objects keep the base's place, new ones
  * follow in the overlay's order, `$delete` documents remove (and must name a base object).
  */
-export function applyOverlay(base: readonly ScenarioDocument[], overlay: readonly ScenarioDocument[]): ScenarioDocument[] {
+function applyOverlay(base: readonly ScenarioDocument[], overlay: readonly ScenarioDocument[]): ScenarioDocument[] {
   const merged = new Map<string, ScenarioDocument>();
   for (const doc of base) merged.set(identity(doc.object), doc);
   for (const doc of overlay) {
