@@ -16,7 +16,6 @@ import { CredentialsError, KubeClient, loadKubeConfig } from './kube/client.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import { Metrics } from './metrics/registry.js';
 import { HttpProber, type ProberOptions } from './probe/http.js';
-import { startSimulator } from './simulator/index.js';
 import type { Fault, SimulatedCluster } from './simulator/types.js';
 import { packageRoot, VERSION } from './version.js';
 
@@ -97,6 +96,8 @@ export async function createRuntime(options: RunOptions): Promise<Runtime> {
   let simulator: SimulatedCluster | undefined;
   let kubeconfig;
   if (options.simulate) {
+    // Loaded only to simulate: `serve` against a real cluster never loads the simulator.
+    const { startSimulator } = await import('./simulator/index.js');
     simulator = await startSimulator({
       dir: options.simulate.dir,
       latencyMs: options.simulate.latencyMs,
