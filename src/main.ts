@@ -10,7 +10,7 @@ import { ALL_CHECKS } from './checks/index.js';
 import { ConfigError, defaultConfig, type LoadedConfig, loadConfigFile } from './config/load.js';
 import { Daemon } from './engine/daemon.js';
 import type { Check } from './engine/types.js';
-import { buildHealth, type HealthBody, httpStatusFor, renderText } from './http/health-view.js';
+import { type HealthBody, HealthView, httpStatusFor, renderText } from './http/health-view.js';
 import { buildServer } from './http/server.js';
 import { CredentialsError, KubeClient, loadKubeConfig } from './kube/client.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
@@ -64,6 +64,8 @@ export async function resolveConfig(options: Pick<RunOptions, 'config' | 'config
 export interface Runtime {
   daemon: Daemon;
   metrics: Metrics;
+  /** The /health renderer, fed by the daemon's cycles. */
+  health: HealthView;
   prober: HttpProber;
   client: KubeClient;
   simulator?: SimulatedCluster;
@@ -100,12 +102,16 @@ export async function createRuntime(options: RunOptions): Promise<Runtime> {
     checks,
     config: loaded,
     prober,
-    metrics,
     log,
+    onRequest: (record) => metrics.recordRequest(record),
     only: options.only,
     now: options.now,
     evaluationTime: options.simulate?.now ? () => options.simulate!.now! : undefined,
   });
+  // Data flows one way: the daemon publishes each finished cycle, the renderers subscribe.
+  const health = new HealthView(() => daemon.staleForMs());
+  daemon.subscribe((event) => metrics.update(event));
+  daemon.subscribe((event) => health.update(event));
   log.info(
     {
       event: 'start',
@@ -120,6 +126,7 @@ export async function createRuntime(options: RunOptions): Promise<Runtime> {
   return {
     daemon,
     metrics,
+    health,
     prober,
     client,
     simulator,
@@ -145,7 +152,7 @@ export async function runCheckOnce(options: RunOptions): Promise<CheckOutput> {
   const runtime = await createRuntime({ ...options, logLevel: options.logLevel ?? 'warn' });
   try {
     await runtime.daemon.runOnce();
-    const body = buildHealth(runtime.daemon.store.results(), runtime.daemon.store.lastCycle);
+    const { body } = runtime.health.health();
     const code = httpStatusFor(body);
     return { body, json: JSON.stringify(body, null, 2), text: renderText(body), exitCode: code === 200 ? 0 : 1 };
   } finally {
@@ -176,8 +183,8 @@ export interface Served {
 /** Starts the HTTP server and the schedule (the first cycle runs at once). */
 export async function serve(options: RunOptions & { listen: ListenAddress }): Promise<Served> {
   const runtime = await createRuntime(options);
-  const { daemon, metrics, log } = runtime;
-  const server = buildServer({ health: daemon, metrics, log });
+  const { daemon, metrics, health, log } = runtime;
+  const server = buildServer({ health, metrics, log });
   try {
     await server.listen({ host: options.listen.host, port: options.listen.port });
   } catch (error) {

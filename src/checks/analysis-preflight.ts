@@ -25,7 +25,8 @@
  * Permissions: list rollouts, analysistemplates, clusteranalysistemplates (cluster-wide); outbound
  * HTTP to the metric providers.
  */
-import type { Check, CheckContext, CheckResult, MetricFamily, Sample, Status } from '../engine/types.js';
+import { command, kubectl, type RemediationStep, renderCommand, singleQuoted, text, uniqueSteps } from '../engine/remediation.js';
+import type { Check, CheckContext, CheckResult, MetricFamily, Status, UnknownDetails } from '../engine/types.js';
 import { STATUS_RANK } from '../engine/types.js';
 import type { CustomObject, Rollout } from '../kube/types.js';
 import { type ArgValue, resolveArgs, substituteArgs } from './lib/analysis-args.js';
@@ -82,6 +83,19 @@ export interface MetricReport extends Measurement {
   isRunCreation?: boolean;
 }
 
+interface PreflightDetails {
+  /** The template's namespace, `_cluster` for a ClusterAnalysisTemplate. */
+  namespace: string;
+  template: string;
+  kind: TemplateEntry['kind'];
+  referencedBy: string[];
+  /** The Rollout whose args the measurement used. */
+  argsFrom: string;
+  metrics: MetricReport[];
+}
+
+type Details = PreflightDetails | UnknownDetails;
+
 /** `host` or `host:port` entries; an entry without a port allows every port of that host. */
 export function isHostAllowed(url: string, allowed: readonly string[]): boolean {
   if (allowed.length === 0) return true;
@@ -98,10 +112,6 @@ export function isHostAllowed(url: string, allowed: readonly string[]): boolean 
     if (!m) return false;
     return m[1]!.replace(/^\[|\]$/g, '') === host && (m[2] === undefined || m[2] === port);
   });
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 function oneLine(text: string): string {
@@ -174,7 +184,7 @@ async function measureMetric(ctx: CheckContext, metric: MetricSpec, args: Readon
     }
     if (!isHostAllowed(address, allowedHosts)) return { ...report, message: `not queried: host ${hostOf(address)} is not in checks.analysis-preflight.allowedHosts` };
     try {
-      report.curl = `curl -s ${shellQuote(prometheusQueryUrl(address).toString())} --data-urlencode ${shellQuote(`query=${oneLine(report.query)}`)}`;
+      report.curl = renderCommand(command(['curl', '-s', singleQuoted(prometheusQueryUrl(address).toString()), '--data-urlencode', singleQuoted(`query=${oneLine(report.query)}`)]));
     } catch {
       // The measurement reports the bad address.
     }
@@ -190,7 +200,7 @@ async function measureMetric(ctx: CheckContext, metric: MetricSpec, args: Readon
     report.method = web.method || 'GET';
     if (!isHostAllowed(report.url, allowedHosts)) return { ...report, message: `not queried: host ${hostOf(report.url)} is not in checks.analysis-preflight.allowedHosts` };
     const headers = headerMap(web.headers);
-    report.curl = `curl -s -X ${report.method} ${shellQuote(report.url)}${Object.keys(headers).map((k) => ` -H ${shellQuote(`${k}: ...`)}`).join('')}`;
+    report.curl = renderCommand(command(['curl', '-s', '-X', report.method, singleQuoted(report.url), ...Object.keys(headers).flatMap((k) => ['-H', singleQuoted(`${k}: ...`)])]));
     const measured = await measureWeb(
       ctx,
       { url: report.url, method: report.method, body: web.body, jsonBody: web.jsonBody, jsonPath: web.jsonPath },
@@ -261,30 +271,39 @@ function describeMetric(report: MetricReport): string {
   }
 }
 
-function remediationFor(ctx: CheckContext, entry: TemplateEntry, reports: MetricReport[]): string[] {
-  const steps = new Set<string>();
+function remediationFor(ctx: CheckContext, entry: TemplateEntry, reports: MetricReport[]): RemediationStep[] {
+  const steps: RemediationStep[] = [];
   const name = entry.template.metadata.name ?? '';
-  const get = entry.kind === 'ClusterAnalysisTemplate' ? `kubectl get clusteranalysistemplate ${name} -o yaml` : `kubectl get analysistemplate ${name} -n ${entry.namespace} -o yaml`;
+  const get = entry.kind === 'ClusterAnalysisTemplate' ? kubectl(['get', 'clusteranalysistemplate', name, '-o', 'yaml']) : kubectl(['get', 'analysistemplate', name, '-n', entry.namespace, '-o', 'yaml']);
   for (const report of reports) {
     const status = statusOf(report);
     if (status === 'ok' || status === 'unknown') continue;
-    if (report.curl) steps.add(report.curl);
-    steps.add(get);
+    // The curl is in the details already, rendered from a command (no kubectl, so no context to add).
+    if (report.curl) steps.push(text(report.curl));
+    steps.push(get);
     if (report.phase === 'Error' && report.resultKind === 'empty' && report.query) {
-      steps.add(`The query returns no series: check the metric and label names, or guard the query so it never comes back empty: (${oneLine(report.query)}) or on() vector(0); or guard the condition with len(result) > 0`);
+      steps.push(text(`The query returns no series: check the metric and label names, or guard the query so it never comes back empty: (${oneLine(report.query)}) or on() vector(0); or guard the condition with len(result) > 0`));
     }
     if (report.phase === 'Inconclusive' || report.resultKind === 'nan') {
       const rollout = entry.references[0]!.rollout;
       const endpoint = endpointsOfRollout(ctx.config, rolloutTarget(rollout))[0];
-      steps.add(
-        `No traffic in the window makes this query NaN: during a rollout, generate some traffic${endpoint ? ` (${curlFor(endpoint)})` : ''} and then ${rolloutsCommand(rollout, 'promote')}, or ${rolloutsCommand(rollout, 'promote', '--full')} when you are confident`,
+      steps.push(
+        text(
+          'No traffic in the window makes this query NaN: during a rollout, generate some traffic',
+          ...(endpoint ? [' (', curlFor(endpoint), ')'] : []),
+          ' and then ',
+          rolloutsCommand(rollout, 'promote'),
+          ', or ',
+          rolloutsCommand(rollout, 'promote', ['--full']),
+          ' when you are confident',
+        ),
       );
     }
   }
-  return [...steps];
+  return uniqueSteps(steps);
 }
 
-async function evaluate(ctx: CheckContext, entry: TemplateEntry, startedMs: number): Promise<CheckResult> {
+async function evaluate(ctx: CheckContext, entry: TemplateEntry, startedMs: number): Promise<CheckResult<PreflightDetails>> {
   const { rollout, ref } = entry.references[0]!;
   const spec = (entry.template.spec ?? {}) as { args?: { name?: string; value?: string }[]; metrics?: MetricSpec[] };
   const args = resolveArgs(spec.args ?? [], ref.analysis.args ?? [], rollout);
@@ -300,7 +319,7 @@ async function evaluate(ctx: CheckContext, entry: TemplateEntry, startedMs: numb
     reports.push(report);
   }
   const label = `${entry.kind} ${entry.target === `_cluster/${entry.template.metadata.name}` ? entry.template.metadata.name : entry.target}`;
-  const details = {
+  const details: PreflightDetails = {
     namespace: entry.namespace,
     template: entry.template.metadata.name ?? '',
     kind: entry.kind,
@@ -322,25 +341,25 @@ async function evaluate(ctx: CheckContext, entry: TemplateEntry, startedMs: numb
   return result(entry.target, status, `${label}: ${describeMetric(worst)}${dry}${others}`, details, remediationFor(ctx, entry, reports));
 }
 
-const metricReports = (r: CheckResult): MetricReport[] => (Array.isArray(r.details.metrics) ? (r.details.metrics as MetricReport[]) : []);
-const labelsOf = (r: CheckResult, m: MetricReport) => ({ namespace: String(r.details.namespace ?? ''), template: String(r.details.template ?? ''), metric: m.metric });
+/** Each measured metric with the labels of its series. */
+const measured = (d: Details) => ('metrics' in d ? d.metrics.map((m) => ({ m, labels: { namespace: d.namespace, template: d.template, metric: m.metric } })) : []);
 
-export const metrics: MetricFamily[] = [
+export const metrics: MetricFamily<Details>[] = [
   {
     name: 'rollout_doctor_analysis_preflight_phase',
     help: 'The measurement phase a rollout started now would get for each template metric (one-hot; Skipped = not checked, Unknown = provider not reachable).',
     labelNames: ['namespace', 'template', 'metric', 'phase'],
-    collect: (r) => metricReports(r).flatMap((m) => MEASUREMENT_PHASES.map((phase): Sample => ({ labels: { ...labelsOf(r, m), phase }, value: m.phase === phase ? 1 : 0 }))),
+    collect: (d) => measured(d).flatMap(({ m, labels }) => MEASUREMENT_PHASES.map((phase) => ({ labels: { ...labels, phase }, value: m.phase === phase ? 1 : 0 }))),
   },
   {
     name: 'rollout_doctor_analysis_preflight_value',
     help: 'The first value the metric query returned now (absent for an empty result or a non-numeric value).',
     labelNames: ['namespace', 'template', 'metric'],
-    collect: (r) => metricReports(r).flatMap((m) => (typeof m.number === 'number' ? [{ labels: labelsOf(r, m), value: m.number }] : [])),
+    collect: (d) => measured(d).flatMap(({ m, labels }) => (typeof m.number === 'number' ? [{ labels, value: m.number }] : [])),
   },
 ];
 
-export const analysisPreflightCheck: Check = {
+export const analysisPreflightCheck: Check<Details> = {
   id: 'analysis-preflight',
   description: 'Each analysis template a Rollout references is measured now: the phase a rollout started now would get (Error on an empty query result, Inconclusive on NaN).',
   needs: ['rollouts', 'analysistemplates', 'clusteranalysistemplates'],

@@ -13,14 +13,12 @@
  * Runbook: "Argo CD shows the Deployment at 0 replicas" / "OutOfSync on replicas".
  * Permissions: list rollouts, list deployments, list applications.argoproj.io.
  */
-import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/types.js';
+import { ARGOCD_INSTANCE_LABEL, ARGOCD_RESPECT_IGNORE_DIFFERENCES, ARGOCD_TRACKING_ANNOTATION } from '../argo/names.js';
+import { kubectl, type RemediationStep, text } from '../engine/remediation.js';
+import type { Check, CheckContext, CheckResult, MetricFamily, UnknownDetails } from '../engine/types.js';
 import type { CustomObject, Deployment, Rollout } from '../kube/types.js';
-import { evaluateEach, result } from './lib/results.js';
-import { rolloutLabels, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, targetIsRollout } from './lib/rollout.js';
-
-const TRACKING_ANNOTATION = 'argocd.argoproj.io/tracking-id';
-const INSTANCE_LABEL = 'app.kubernetes.io/instance';
-const RESPECT_OPTION = 'RespectIgnoreDifferences=true';
+import { result } from './lib/results.js';
+import { evaluateRollouts, rolloutLabels, type RolloutRef, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget } from './lib/rollout.js';
 
 interface ResourceStatus {
   group?: string;
@@ -58,6 +56,27 @@ interface Found {
   via: 'status.resources' | 'tracking-id' | 'instance-label';
 }
 
+interface SyncDetails extends RolloutRef {
+  /** `namespace/name` of the workloadRef Deployment. */
+  deployment: string;
+  scaleDown: string;
+  deploymentReplicas?: number;
+  deploymentReplicasNote?: string;
+  managed?: boolean;
+  application?: string;
+  foundVia?: Found['via'];
+  syncStatus?: string;
+  healthStatus?: string;
+  deploymentSyncStatus?: string;
+  ignoreDifferencesCoversReplicas?: boolean;
+  respectIgnoreDifferences?: boolean;
+  /** Whether Argo CD leaves the replicas to the controller (or no rule is needed). */
+  replicasIgnored?: boolean;
+  note?: string;
+}
+
+type Details = SyncDetails | UnknownDetails;
+
 function isDeploymentResource(resource: ResourceStatus, namespace: string, name: string): boolean {
   return resource.group === 'apps' && resource.kind === 'Deployment' && resource.name === name && (resource.namespace ?? namespace) === namespace;
 }
@@ -78,9 +97,9 @@ function applicationFromTrackingId(value: string | undefined, applications: read
 function findApplication(applications: readonly Application[], deployment: Deployment | undefined, namespace: string, name: string): Found | undefined {
   const byStatus = applications.find((a) => (a.status?.resources ?? []).some((r) => isDeploymentResource(r, namespace, name)));
   if (byStatus) return { application: byStatus, via: 'status.resources' };
-  const byTracking = applicationFromTrackingId(deployment?.metadata?.annotations?.[TRACKING_ANNOTATION], applications);
+  const byTracking = applicationFromTrackingId(deployment?.metadata?.annotations?.[ARGOCD_TRACKING_ANNOTATION], applications);
   if (byTracking) return { application: byTracking, via: 'tracking-id' };
-  const instance = deployment?.metadata?.labels?.[INSTANCE_LABEL];
+  const instance = deployment?.metadata?.labels?.[ARGOCD_INSTANCE_LABEL];
   const byLabel = instance ? applications.find((a) => a.metadata.name === instance) : undefined;
   return byLabel ? { application: byLabel, via: 'instance-label' } : undefined;
 }
@@ -114,23 +133,23 @@ export function replicasRule(application: Application, namespace: string, name: 
   );
 }
 
-function ignoreDifferencesYaml(application: Application, namespace: string, name: string, hasRule: boolean, hasRespect: boolean): string[] {
+function ignoreDifferencesYaml(application: Application, namespace: string, name: string, hasRule: boolean, hasRespect: boolean): RemediationStep[] {
   const lines = [`# Add to Application ${application.metadata.name} (namespace ${application.metadata.namespace}) spec:`];
   if (!hasRule) {
     lines.push('  ignoreDifferences:', '    - group: apps', '      kind: Deployment', `      name: ${name}`, `      namespace: ${namespace}`, '      jsonPointers:', '        - /spec/replicas');
   }
-  if (!hasRespect) lines.push('  syncPolicy:', '    syncOptions:', `      - ${RESPECT_OPTION}`);
-  return lines;
+  if (!hasRespect) lines.push('  syncPolicy:', '    syncOptions:', `      - ${ARGOCD_RESPECT_IGNORE_DIFFERENCES}`);
+  return lines.map((line) => text(line));
 }
 
-function evaluate(ctx: CheckContext, rollout: Rollout, applications: readonly Application[]): CheckResult {
+function evaluate(ctx: CheckContext, rollout: Rollout, applications: readonly Application[]): CheckResult<SyncDetails> {
   const target = rolloutTarget(rollout);
   const namespace = rolloutNamespace(rollout);
   const workloadRef = rollout.spec!.workloadRef!;
   const deploymentName = workloadRef.name ?? '';
   const scaleDown = workloadRef.scaleDown ?? 'never';
   const deployment = ctx.snapshot.find('deployments', namespace, deploymentName);
-  const details: Record<string, unknown> = { namespace, rollout: rolloutName(rollout), deployment: `${namespace}/${deploymentName}`, scaleDown };
+  const details: SyncDetails = { namespace, rollout: rolloutName(rollout), deployment: `${namespace}/${deploymentName}`, scaleDown };
   if (deployment) {
     const replicas = deployment.spec?.replicas ?? 1;
     details.deploymentReplicas = replicas;
@@ -146,7 +165,7 @@ function evaluate(ctx: CheckContext, rollout: Rollout, applications: readonly Ap
   const appName = `${application.metadata.namespace}/${application.metadata.name}`;
   const deploymentStatus = (application.status?.resources ?? []).find((r) => isDeploymentResource(r, namespace, deploymentName));
   const rule = replicasRule(application, namespace, deploymentName);
-  const hasRespect = (application.spec?.syncPolicy?.syncOptions ?? []).includes(RESPECT_OPTION);
+  const hasRespect = (application.spec?.syncPolicy?.syncOptions ?? []).includes(ARGOCD_RESPECT_IGNORE_DIFFERENCES);
   const isOutOfSync = deploymentStatus?.status === 'OutOfSync';
   Object.assign(details, {
     managed: true,
@@ -159,7 +178,7 @@ function evaluate(ctx: CheckContext, rollout: Rollout, applications: readonly Ap
     respectIgnoreDifferences: hasRespect,
   });
   const appRef = `Application ${appName}`;
-  const show = `kubectl get application ${application.metadata.name} -n ${application.metadata.namespace} -o yaml | grep -A8 ignoreDifferences`;
+  const show = kubectl(['get', 'application', application.metadata.name ?? '', '-n', application.metadata.namespace ?? '', '-o', 'yaml'], { pipe: ['grep', '-A8', 'ignoreDifferences'] });
   if (scaleDown === 'never') {
     details.replicasIgnored = true;
     return result(target, 'ok', `Rollout ${target}: workloadRef.scaleDown is never, the controller leaves Deployment ${namespace}/${deploymentName} alone (${appRef} ${details.syncStatus})`, {
@@ -183,7 +202,7 @@ function evaluate(ctx: CheckContext, rollout: Rollout, applications: readonly Ap
     return result(
       target,
       'warn',
-      `Rollout ${target}: ${appRef} ignores /spec/replicas of Deployment ${namespace}/${deploymentName} but lacks syncOption ${RESPECT_OPTION}, so a sync still resets the replicas`,
+      `Rollout ${target}: ${appRef} ignores /spec/replicas of Deployment ${namespace}/${deploymentName} but lacks syncOption ${ARGOCD_RESPECT_IGNORE_DIFFERENCES}, so a sync still resets the replicas`,
       details,
       [show, ...ignoreDifferencesYaml(application, namespace, deploymentName, true, false)],
     );
@@ -193,26 +212,24 @@ function evaluate(ctx: CheckContext, rollout: Rollout, applications: readonly Ap
   return result(target, 'ok', `Rollout ${target}: ${appRef} ignores /spec/replicas of Deployment ${namespace}/${deploymentName}${zero}; ${details.syncStatus}, ${details.healthStatus}`, details);
 }
 
-export const metrics: MetricFamily[] = [
+export const metrics: MetricFamily<Details>[] = [
   {
     name: 'rollout_doctor_argocd_replicas_ignored',
     help: '1 when Argo CD ignores /spec/replicas of the Deployment a Rollout scales (or no rule is needed), 0 when Argo CD would fight the controller.',
     labelNames: ['namespace', 'rollout'],
-    collect: (r) =>
-      typeof r.details.replicasIgnored === 'boolean' ? [{ labels: rolloutLabels(r), value: r.details.replicasIgnored ? 1 : 0 }] : [],
+    collect: (d) => ('scaleDown' in d && d.replicasIgnored !== undefined ? [{ labels: rolloutLabels(d), value: d.replicasIgnored ? 1 : 0 }] : []),
   },
 ];
 
-export const argocdSyncCheck: Check = {
+export const argocdSyncCheck: Check<Details> = {
   id: 'argocd-sync',
   description: 'Rollouts that scale their workloadRef Deployment have the Argo CD ignoreDifferences on /spec/replicas (and RespectIgnoreDifferences=true).',
   needs: ['rollouts', 'deployments', 'applications'],
-  rolloutOf: targetIsRollout,
   metrics,
   async run(ctx) {
     const rollouts = ctx.snapshot.list('rollouts').filter((r) => r.spec?.workloadRef?.name);
     // Without the Argo CD CRD there is nothing to fight the controller: the check does not apply.
     if (ctx.snapshot.state('applications').state === 'absent') return [];
-    return evaluateEach(rollouts, rolloutTarget, (rollout) => evaluate(ctx, rollout, ctx.snapshot.list('applications') as Application[]));
+    return evaluateRollouts(rollouts, (rollout) => evaluate(ctx, rollout, ctx.snapshot.list('applications') as Application[]));
   },
 };

@@ -19,7 +19,9 @@
  * Permissions: list configmaps and pods (controller namespace), list deployments, rollouts,
  * analysistemplates, clusteranalysistemplates; get pods/log (controller namespace).
  */
-import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/types.js';
+import { command, doubleQuoted, type RemediationStep, text } from '../engine/remediation.js';
+import type { Check, CheckContext, CheckResult, MetricFamily, Sample } from '../engine/types.js';
+import { argoRollouts, configMapYaml, controllerPluginLog, deploymentLogs, podLogs, restartDeployment } from './lib/commands.js';
 import type { Deployment, Pod } from '../kube/types.js';
 import { controllerContainer, controllerPods, findControllerDeployment, PREVIOUS_LOG } from './lib/controller.js';
 import { type LogLine, quoteEnds } from './lib/logs.js';
@@ -66,6 +68,36 @@ interface ControllerLogs {
   /** Set when the controller's pods could not be found or listed. */
   problem?: string;
 }
+
+interface PluginDetails {
+  plugin: string;
+  configured: boolean;
+  referencedBy: string[];
+  kind?: PluginKind;
+  configKey?: string;
+  location?: string;
+  sha256?: string;
+  disabled?: boolean;
+  recentErrorLines?: number;
+  recentWindowSeconds?: number;
+  lastErrorLine?: string;
+  /** What each controller pod's log said about the plugin. */
+  pods?: { pod: string; running: boolean; log: PodLog['source']; startedAt?: string; downloadedAt?: string; took?: string; how?: string; error?: string }[];
+  /** Whether the running controller loaded it; absent when that could not be read. */
+  loaded?: boolean;
+  failureLine?: string;
+  note?: string;
+  /** Why the log evidence could not be read (the result is unknown). */
+  reason?: string;
+}
+
+/** The controller ConfigMap's plugin keys cannot be read at all. */
+interface ConfigProblemDetails {
+  configMap: string;
+  problems: { key: string; message: string }[];
+}
+
+type Details = PluginDetails | ConfigProblemDetails;
 
 /** `10m`, `90s`, `2h`: the window as kubectl --since takes it. */
 function windowText(seconds: number): string {
@@ -141,21 +173,13 @@ function referenceText(refs: readonly PluginReference[]): string {
   return `${shown.join(', ')}${refs.length > 3 ? ` and ${refs.length - 3} more` : ''}`;
 }
 
-function logsCommand(logs: ControllerLogs, ctx: CheckContext): string {
-  return `kubectl logs -n ${logs.namespace} deploy/${logs.deployment ?? ctx.config.controller.deployment} --tail=20 | grep -i plugin`;
-}
-
-function restartCommand(logs: ControllerLogs, ctx: CheckContext): string {
-  return `kubectl rollout restart deploy/${logs.deployment ?? ctx.config.controller.deployment} -n ${logs.namespace}`;
-}
-
-function rolloutCommands(refs: readonly PluginReference[]): string[] {
+function rolloutCommands(refs: readonly PluginReference[]): RemediationStep[] {
   return refs
     .filter((r) => r.by === 'Rollout')
     .slice(0, 3)
     .map((r) => {
       const [namespace, name] = r.referencedBy.split('/') as [string, string];
-      return `kubectl argo rollouts get rollout ${name} -n ${namespace}`;
+      return argoRollouts('get rollout', namespace, name);
     });
 }
 
@@ -169,14 +193,18 @@ function evaluatePlugin(
   errors: Map<string, LogLine[]>,
   windowSeconds: number,
   hasConfigMap: boolean,
-): CheckResult {
+): CheckResult<PluginDetails> {
   const { namespace: cmNamespace, configMap } = ctx.config.controller;
   const cmRef = `ConfigMap ${cmNamespace}/${configMap}`;
   const referencedKinds = [...new Set(refs.map((r) => r.kind))];
   const entry = configured.find((p) => !p.disabled) ?? configured[0];
   const readWindows = logs.pods.filter((p) => p.recent !== undefined);
+  const deployment = logs.deployment ?? ctx.config.controller.deployment;
+  const restart = restartDeployment(logs.namespace, deployment);
+  const pluginLog = controllerPluginLog(logs.namespace, deployment);
+  const showConfigMap = configMapYaml(cmNamespace, configMap);
   const errorLines = errors.get(name) ?? [];
-  const details: Record<string, unknown> = {
+  const details: PluginDetails = {
     plugin: name,
     configured: configured.length > 0,
     referencedBy: refs.map((r) => `${r.by} ${r.referencedBy}`),
@@ -214,13 +242,13 @@ function evaluatePlugin(
       `Plugin ${name} is referenced by ${referenceText(refs)} but ${why}: ${kind === 'trafficRouter' ? 'its canary cannot set any traffic weight' : 'it cannot run'}${errorsText}`,
       details,
       [
-        `kubectl get configmap ${configMap} -n ${cmNamespace} -o yaml`,
-        `# Add under ${key} in ${cmRef}, then restart the controller (it downloads plugins only at startup):`,
-        `  - name: ${name}`,
-        '    location: <URL or file:// path of the plugin binary>',
-        restartCommand(logs, ctx),
+        showConfigMap,
+        text(`# Add under ${key} in ${cmRef}, then restart the controller (it downloads plugins only at startup):`),
+        text(`  - name: ${name}`),
+        text('    location: <URL or file:// path of the plugin binary>'),
+        restart,
         ...rolloutCommands(refs),
-        logsCommand(logs, ctx),
+        pluginLog,
       ],
     );
   }
@@ -228,8 +256,8 @@ function evaluatePlugin(
     details.loaded = false;
     if (refs.length > 0) {
       return result(name, 'fail', `Plugin ${name} is referenced by ${referenceText(refs)} but disabled in ${cmRef}`, details, [
-        `kubectl get configmap ${configMap} -n ${cmNamespace} -o yaml`,
-        `# Remove "disabled: true" from ${name} under ${PLUGIN_KEYS[entry!.kind]}, then: ${restartCommand(logs, ctx)}`,
+        showConfigMap,
+        text(`# Remove "disabled: true" from ${name} under ${PLUGIN_KEYS[entry!.kind]}, then: `, restart),
         ...rolloutCommands(refs),
       ]);
     }
@@ -245,7 +273,7 @@ function evaluatePlugin(
       'warn',
       `Plugin ${name} is configured as a ${KIND_LABEL[entry!.kind]} plugin (${PLUGIN_KEYS[entry!.kind]}) but ${referenceText(refs)} use${refs.length === 1 ? 's' : ''} it as a ${mismatched.map((k) => KIND_LABEL[k]).join(' and ')} plugin`,
       details,
-      [`kubectl get configmap ${configMap} -n ${cmNamespace} -o yaml`, `# Move ${name} under ${PLUGIN_KEYS[mismatched[0]!]} in ${cmRef}, then: ${restartCommand(logs, ctx)}`],
+      [showConfigMap, text(`# Move ${name} under ${PLUGIN_KEYS[mismatched[0]!]} in ${cmRef}, then: `, restart)],
     );
   }
 
@@ -261,10 +289,10 @@ function evaluatePlugin(
     details.failureLine = quoteEnds(failure.message);
     const from = worst.pod.source === 'previous' ? `the previous container of ${podRef}${worst.pod.waitingReason ? ` (${worst.pod.waitingReason})` : ''}` : podRef;
     return result(name, 'fail', `Controller cannot download plugin ${name} (${from}): "${quoteEnds(failure.message)}"`, details, [
-      `kubectl logs -n ${logs.namespace} ${worst.pod.pod}${worst.pod.container ? ` -c ${worst.pod.container}` : ''}${worst.pod.source === 'previous' ? ' --previous' : ''} --tail=50`,
-      ...(location.startsWith('http') ? [`curl -sSIL ${location}`] : []),
-      `kubectl get configmap ${configMap} -n ${cmNamespace} -o yaml`,
-      `# Fix the location${entry!.sha256 ? ' or sha256' : ''} of ${name} under ${PLUGIN_KEYS[entry!.kind]} in ${cmRef}, then: ${restartCommand(logs, ctx)}`,
+      podLogs(logs.namespace, worst.pod.pod, worst.pod.container, worst.pod.source === 'previous'),
+      ...(location.startsWith('http') ? [command(['curl', '-sSIL', location])] : []),
+      showConfigMap,
+      text(`# Fix the location${entry!.sha256 ? ' or sha256' : ''} of ${name} under ${PLUGIN_KEYS[entry!.kind]} in ${cmRef}, then: `, restart),
     ]);
   }
   const startErrors = errorLines.filter((l) => /unable to (find plugin|start plugin system)|not configured in configmap/i.test(l.message));
@@ -275,7 +303,7 @@ function evaluatePlugin(
       'fail',
       `Controller logged ${errorLines.length} error line${errorLines.length === 1 ? '' : 's'} for plugin ${name} in the last ${windowText(windowSeconds)}: "${details.lastErrorLine}"`,
       details,
-      [logsCommand(logs, ctx), `kubectl logs -n ${logs.namespace} deploy/${logs.deployment} --since=${windowText(windowSeconds)} | grep -i "${name}"`, ...(startErrors.length > 0 ? [restartCommand(logs, ctx)] : []), ...rolloutCommands(refs)],
+      [pluginLog, deploymentLogs(logs.namespace, deployment, [`--since=${windowText(windowSeconds)}`], doubleQuoted(name)), ...(startErrors.length > 0 ? [restart] : []), ...rolloutCommands(refs)],
     );
   }
   if (worst.verdict === 'missing') {
@@ -285,7 +313,7 @@ function evaluatePlugin(
       'fail',
       `Plugin ${name} is configured but ${podRef} did not download it: its log starts at the container's start (${worst.pod.startedAt ?? 'unknown time'}) without "Downloading plugin ${name}", so the controller started before the plugin was configured`,
       details,
-      [logsCommand(logs, ctx), restartCommand(logs, ctx)],
+      [pluginLog, restart],
     );
   }
   if (worst.verdict === 'unreadable') return unknownResult(name, new Error(worst.pod.error), details);
@@ -306,7 +334,7 @@ function evaluatePlugin(
   return result(name, 'ok', `Plugin ${name} ${loadedText}${refText}; no plugin errors in the last ${windowText(windowSeconds)}`, details);
 }
 
-function configProblemResult(ctx: CheckContext, problems: readonly PluginConfigProblem[]): CheckResult {
+function configProblemResult(ctx: CheckContext, problems: readonly PluginConfigProblem[]): CheckResult<ConfigProblemDetails> {
   const { namespace, configMap } = ctx.config.controller;
   const target = `${namespace}/${configMap}`;
   return result(
@@ -314,11 +342,11 @@ function configProblemResult(ctx: CheckContext, problems: readonly PluginConfigP
     'fail',
     `ConfigMap ${target}: ${problems.map((p) => p.message).join('; ')} (the controller cannot read its plugins)`,
     { configMap: target, problems: problems.map((p) => ({ key: p.key, message: p.message })) },
-    [`kubectl get configmap ${configMap} -n ${namespace} -o yaml`, `kubectl logs -n ${namespace} deploy/${ctx.config.controller.deployment} --tail=20`],
+    [configMapYaml(namespace, configMap), deploymentLogs(namespace, ctx.config.controller.deployment, ['--tail=20'])],
   );
 }
 
-async function run(ctx: CheckContext): Promise<CheckResult[]> {
+async function run(ctx: CheckContext): Promise<CheckResult<Details>[]> {
   const windowSeconds = ctx.config.checks['controller-plugins'].recentWindow;
   // Without the ConfigMap list or the references we cannot know the targets: let the error propagate.
   ctx.snapshot.list('configmaps');
@@ -326,7 +354,7 @@ async function run(ctx: CheckContext): Promise<CheckResult[]> {
   const { plugins, problems } = configuredPlugins(configMap);
   const references = pluginReferences(ctx.snapshot);
   const names = [...new Set([...plugins.map((p) => p.name), ...references.map((r) => r.plugin)])].sort();
-  const out: CheckResult[] = problems.length > 0 ? [configProblemResult(ctx, problems)] : [];
+  const out: CheckResult<Details>[] = problems.length > 0 ? [configProblemResult(ctx, problems)] : [];
   if (names.length === 0) return out;
 
   const enabled = plugins.filter((p) => !p.disabled);
@@ -356,24 +384,29 @@ async function run(ctx: CheckContext): Promise<CheckResult[]> {
   return out;
 }
 
-const pluginLabel = (r: CheckResult) => ({ plugin: String(r.details.plugin ?? r.target) });
+/** A plugin's series; the ConfigMap problem result has none. */
+function ofPlugin(d: Details, value: (p: PluginDetails) => number | undefined): Sample[] {
+  if (!('plugin' in d)) return [];
+  const n = value(d);
+  return n === undefined ? [] : [{ labels: { plugin: d.plugin }, value: n }];
+}
 
-export const metrics: MetricFamily[] = [
+export const metrics: MetricFamily<Details>[] = [
   {
     name: 'rollout_doctor_plugin_loaded',
     help: '1 when the plugin is configured and the running controller loaded it (download line in its log, no start errors), else 0.',
     labelNames: ['plugin'],
-    collect: (r) => (typeof r.details.loaded === 'boolean' ? [{ labels: pluginLabel(r), value: r.details.loaded ? 1 : 0 }] : []),
+    collect: (d) => ofPlugin(d, (p) => (p.loaded === undefined ? undefined : p.loaded ? 1 : 0)),
   },
   {
     name: 'rollout_doctor_plugin_recent_error_lines',
     help: 'Plugin error lines the controller logged about the plugin within the recent window (recentWindow).',
     labelNames: ['plugin'],
-    collect: (r) => (typeof r.details.recentErrorLines === 'number' ? [{ labels: pluginLabel(r), value: r.details.recentErrorLines }] : []),
+    collect: (d) => ofPlugin(d, (p) => p.recentErrorLines),
   },
 ];
 
-export const controllerPluginsCheck: Check = {
+export const controllerPluginsCheck: Check<Details> = {
   id: 'controller-plugins',
   description: 'Every plugin the controller is configured with is loaded by the running controller, and every plugin a Rollout or template references is configured.',
   needs: ['configmaps', 'deployments', 'controllerPods', 'rollouts', 'analysistemplates', 'clusteranalysistemplates'],

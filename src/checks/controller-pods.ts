@@ -8,11 +8,13 @@
  * Permissions: list deployments (cluster), list pods (controller namespace), get pods/log there.
  */
 import type { Config } from '../config/schema.js';
+import { kubectl, type RemediationStep, text } from '../engine/remediation.js';
 import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/types.js';
+import { configMapYaml, controllerPluginLog, listPods, podLogs, restartDeployment } from './lib/commands.js';
 import type { ContainerStatus, Pod } from '../kube/types.js';
 import { controllerPods, findControllerDeployment, PREVIOUS_LOG } from './lib/controller.js';
 import { lastFatalOrError, quote, quoteEnds } from './lib/logs.js';
-import { result } from './lib/results.js';
+import { reasonOf, result } from './lib/results.js';
 import { secondsSince, toMillis } from './lib/time.js';
 
 const RECENT_RESTART_SECONDS = 3600;
@@ -35,6 +37,27 @@ interface PodState {
   crashedContainer?: string;
   restartedRecently: boolean;
 }
+
+/** No controller Deployment found: what was looked for. */
+interface NotFoundDetails {
+  namespace: string;
+  expected: string;
+  selector: string;
+}
+
+interface ControllerDetails {
+  deployment: string;
+  namespace: string;
+  replicas: { desired: number; ready: number; available: number; updated: number };
+  available: boolean;
+  pods: PodState[];
+  crashLooping: boolean;
+  restarts: number;
+  lastErrorLine?: string;
+  logReadError?: string;
+}
+
+type Details = NotFoundDetails | ControllerDetails;
 
 function isPodReady(pod: Pod): boolean {
   return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
@@ -70,16 +93,16 @@ function podState(pod: Pod, now: Date): PodState {
   return state;
 }
 
-function remediationFor(namespace: string, deploymentName: string, pod?: PodState, isPluginDownload = false, configMap?: string): string[] {
-  const steps = [`kubectl get pods -n ${namespace}`];
+function remediationFor(namespace: string, deploymentName: string, pod?: PodState, isPluginDownload = false, configMap?: string): RemediationStep[] {
+  const steps: RemediationStep[] = [listPods(namespace)];
   if (pod) {
-    steps.push(`kubectl describe pod ${pod.name} -n ${namespace}`);
-    if (pod.restarts > 0) steps.push(`kubectl logs -n ${namespace} ${pod.name}${pod.crashedContainer ? ` -c ${pod.crashedContainer}` : ''} --previous --tail=50`);
+    steps.push(kubectl(['describe', 'pod', pod.name, '-n', namespace]));
+    if (pod.restarts > 0) steps.push(podLogs(namespace, pod.name, pod.crashedContainer, true));
   }
-  steps.push(`kubectl logs -n ${namespace} deploy/${deploymentName} --tail=20 | grep -i plugin`);
+  steps.push(controllerPluginLog(namespace, deploymentName));
   if (isPluginDownload && configMap) {
-    steps.push(`kubectl get configmap ${configMap} -n ${namespace} -o yaml`);
-    steps.push(`Fix the plugin location in ConfigMap ${configMap} (the download failed), then restart: kubectl rollout restart deploy/${deploymentName} -n ${namespace}`);
+    steps.push(configMapYaml(namespace, configMap));
+    steps.push(text(`Fix the plugin location in ConfigMap ${configMap} (the download failed), then restart: `, restartDeployment(namespace, deploymentName)));
   }
   return steps;
 }
@@ -90,11 +113,11 @@ async function readCrashLine(ctx: CheckContext, namespace: string, pod: PodState
     const line = lastFatalOrError(text);
     return line ? { line: quoteEnds(line.message) } : {};
   } catch (error) {
-    return { error: (error as Error).message };
+    return { error: reasonOf(error) };
   }
 }
 
-async function evaluate(ctx: CheckContext, config: Config): Promise<CheckResult> {
+async function evaluate(ctx: CheckContext, config: Config): Promise<CheckResult<Details>> {
   const { namespace, deployment: configuredName } = config.controller;
   const deployment = findControllerDeployment(ctx);
   if (!deployment) {
@@ -104,7 +127,7 @@ async function evaluate(ctx: CheckContext, config: Config): Promise<CheckResult>
       'fail',
       `Argo Rollouts controller Deployment not found in namespace ${namespace} (no Deployment ${configuredName}, none labelled ${config.controller.selector})`,
       { namespace, expected: configuredName, selector: config.controller.selector },
-      [`kubectl get deploy -n ${namespace}`, `kubectl get pods -n ${namespace}`],
+      [kubectl(['get', 'deploy', '-n', namespace]), listPods(namespace)],
     );
   }
   const name = deployment.metadata?.name ?? configuredName;
@@ -122,7 +145,7 @@ async function evaluate(ctx: CheckContext, config: Config): Promise<CheckResult>
   const waiting = live.filter((p) => p.waitingReason && p.waitingReason !== 'CrashLoopBackOff');
   const recentRestarts = live.filter((p) => p.restartedRecently);
 
-  const details: Record<string, unknown> = {
+  const details: ControllerDetails = {
     deployment: name,
     namespace,
     replicas: { desired, ready, available, updated: deployment.status?.updatedReplicas ?? 0 },
@@ -151,8 +174,8 @@ async function evaluate(ctx: CheckContext, config: Config): Promise<CheckResult>
   }
   if (desired === 0) {
     return result(target, 'fail', `Controller Deployment ${target} is scaled to 0 replicas: no controller is running`, details, [
-      `kubectl scale deploy/${name} -n ${namespace} --replicas=1`,
-      `kubectl get pods -n ${namespace}`,
+      kubectl(['scale', `deploy/${name}`, '-n', namespace, '--replicas=1']),
+      listPods(namespace),
     ]);
   }
   if (ready === 0) {
@@ -188,37 +211,38 @@ async function evaluate(ctx: CheckContext, config: Config): Promise<CheckResult>
   return result(target, 'ok', `Controller Deployment ${target} available: ${ready}/${desired} pods Running and Ready`, details);
 }
 
-const labelsOf = (r: CheckResult) => ({ namespace: String(r.details.namespace ?? ''), deployment: String(r.details.deployment ?? '') });
-const hasReplicas = (r: CheckResult) => typeof r.details.replicas === 'object' && r.details.replicas !== null;
+const labelsOf = (d: ControllerDetails) => ({ namespace: d.namespace, deployment: d.deployment });
+/** The families read a found Deployment; a missing one has no series. */
+const ofDeployment = (d: Details, value: (d: ControllerDetails) => number) => ('replicas' in d ? [{ labels: labelsOf(d), value: value(d) }] : []);
 
-export const metrics: MetricFamily[] = [
+export const metrics: MetricFamily<Details>[] = [
   {
     name: 'rollout_doctor_controller_desired_replicas',
     help: 'Replicas the Argo Rollouts controller Deployment wants.',
     labelNames: ['namespace', 'deployment'],
-    collect: (r) => (hasReplicas(r) ? [{ labels: labelsOf(r), value: (r.details.replicas as { desired: number }).desired }] : []),
+    collect: (d) => ofDeployment(d, (c) => c.replicas.desired),
   },
   {
     name: 'rollout_doctor_controller_ready_replicas',
     help: 'Controller pods Running and Ready.',
     labelNames: ['namespace', 'deployment'],
-    collect: (r) => (hasReplicas(r) ? [{ labels: labelsOf(r), value: (r.details.replicas as { ready: number }).ready }] : []),
+    collect: (d) => ofDeployment(d, (c) => c.replicas.ready),
   },
   {
     name: 'rollout_doctor_controller_container_restarts',
     help: 'Sum of container restart counts over the controller pods (as the kubelet reports them).',
     labelNames: ['namespace', 'deployment'],
-    collect: (r) => (typeof r.details.restarts === 'number' ? [{ labels: labelsOf(r), value: r.details.restarts }] : []),
+    collect: (d) => ofDeployment(d, (c) => c.restarts),
   },
   {
     name: 'rollout_doctor_controller_crashlooping',
     help: '1 when a controller container is in CrashLoopBackOff, else 0.',
     labelNames: ['namespace', 'deployment'],
-    collect: (r) => (typeof r.details.crashLooping === 'boolean' ? [{ labels: labelsOf(r), value: r.details.crashLooping ? 1 : 0 }] : []),
+    collect: (d) => ofDeployment(d, (c) => (c.crashLooping ? 1 : 0)),
   },
 ];
 
-export const controllerPodsCheck: Check = {
+export const controllerPodsCheck: Check<Details> = {
   id: 'controller-pods',
   description: 'The Argo Rollouts controller Deployment is available and its pods are Running and Ready; crash reasons are quoted from the previous log.',
   needs: ['deployments', 'controllerPods'],

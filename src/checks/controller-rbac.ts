@@ -14,7 +14,9 @@
  * Permissions: list deployments (cluster), list configmaps (controller namespace), create
  * subjectaccessreviews.authorization.k8s.io.
  */
-import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/types.js';
+import { text } from '../engine/remediation.js';
+import type { Check, CheckContext, CheckResult, MetricFamily, UnknownDetails } from '../engine/types.js';
+import { deploymentLogs } from './lib/commands.js';
 import { type ControllerAccount, canICommand, controllerServiceAccount, findControllerDeployment } from './lib/controller.js';
 import { configuredPlugins, controllerConfigMap, isCiliumPlugin, pluginControllerRules } from './lib/plugins.js';
 import { qualifiedResource, rbacTarget, ruleYamlLines, splitSubresource } from './lib/rbac.js';
@@ -33,6 +35,21 @@ interface Need {
   plugins: Set<string>;
 }
 
+interface PermissionDetails {
+  /** `namespace/name` of the controller's service account. */
+  serviceAccount: string;
+  user: string;
+  serviceAccountSource: ControllerAccount['source'];
+  group: string;
+  resource: string;
+  plugins: string[];
+  /** Per verb, whether the review allowed it. */
+  allowed: Record<string, boolean>;
+  denied: string[];
+}
+
+type Details = PermissionDetails | UnknownDetails;
+
 /** The (group, resource) pairs the enabled traffic-router plugins need, verbs merged across plugins. */
 function neededPermissions(ctx: CheckContext): Need[] {
   const { plugins } = configuredPlugins(controllerConfigMap(ctx.snapshot, ctx.config));
@@ -49,7 +66,7 @@ function neededPermissions(ctx: CheckContext): Need[] {
   return [...needs.values()].sort((a, b) => rbacTarget(a.group, a.resource).localeCompare(rbacTarget(b.group, b.resource)));
 }
 
-async function evaluate(ctx: CheckContext, account: ControllerAccount, deploymentName: string, need: Need): Promise<CheckResult> {
+async function evaluate(ctx: CheckContext, account: ControllerAccount, deploymentName: string, need: Need): Promise<CheckResult<PermissionDetails>> {
   const target = rbacTarget(need.group, need.resource);
   const verbs = [...need.verbs];
   const { resource, subresource } = splitSubresource(need.resource);
@@ -62,7 +79,7 @@ async function evaluate(ctx: CheckContext, account: ControllerAccount, deploymen
   const plugins = [...need.plugins].sort();
   const serviceAccount = `${account.namespace}/${account.name}`;
   const what = qualifiedResource(need.group, need.resource);
-  const details = { serviceAccount, user: account.user, serviceAccountSource: account.source, group: need.group || 'core', resource: need.resource, plugins, allowed, denied };
+  const details: PermissionDetails = { serviceAccount, user: account.user, serviceAccountSource: account.source, group: need.group || 'core', resource: need.resource, plugins, allowed, denied };
   const neededBy = `plugin${plugins.length > 1 ? 's' : ''} ${plugins.join(', ')}`;
   if (denied.length === 0) {
     return result(target, 'ok', `ServiceAccount ${serviceAccount} may ${verbs.join(', ')} ${what} (needed by ${neededBy})`, details);
@@ -74,28 +91,26 @@ async function evaluate(ctx: CheckContext, account: ControllerAccount, deploymen
     details,
     [
       canICommand(denied[0]!, need.resource, account),
-      `# Add this rule to the ClusterRole bound to ServiceAccount ${serviceAccount} (argo-rollouts Helm chart: providerRBAC.additionalRules):`,
+      text(`# Add this rule to the ClusterRole bound to ServiceAccount ${serviceAccount} (argo-rollouts Helm chart: providerRBAC.additionalRules):`),
       ...ruleYamlLines([{ group: need.group, resource: need.resource, verbs: denied }]),
-      `kubectl logs -n ${account.namespace} deploy/${deploymentName} | grep -i ${plugins.some(isCiliumPlugin) ? 'cilium' : 'plugin'}`,
+      deploymentLogs(account.namespace, deploymentName, [], plugins.some(isCiliumPlugin) ? 'cilium' : 'plugin'),
     ],
   );
 }
 
-export const metrics: MetricFamily[] = [
+export const metrics: MetricFamily<Details>[] = [
   {
     name: 'rollout_doctor_controller_permission_allowed',
     help: '1 when the Argo Rollouts controller service account may perform the verb on the resource a traffic-router plugin needs, else 0.',
     labelNames: ['serviceaccount', 'group', 'resource', 'verb'],
-    collect: (r) => {
-      const allowed = r.details.allowed;
-      if (!allowed || typeof allowed !== 'object') return [];
-      const base = { serviceaccount: String(r.details.serviceAccount ?? ''), group: String(r.details.group ?? ''), resource: String(r.details.resource ?? '') };
-      return Object.entries(allowed as Record<string, boolean>).map(([verb, isAllowed]) => ({ labels: { ...base, verb }, value: isAllowed ? 1 : 0 }));
-    },
+    collect: (d) =>
+      'allowed' in d
+        ? Object.entries(d.allowed).map(([verb, isAllowed]) => ({ labels: { serviceaccount: d.serviceAccount, group: d.group, resource: d.resource, verb }, value: isAllowed ? 1 : 0 }))
+        : [],
   },
 ];
 
-export const controllerRbacCheck: Check = {
+export const controllerRbacCheck: Check<Details> = {
   id: 'controller-rbac',
   description: "The Argo Rollouts controller's service account may do what its traffic-router plugins need (SubjectAccessReview).",
   needs: ['deployments', 'configmaps'],

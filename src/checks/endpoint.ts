@@ -8,13 +8,36 @@
  * and the inconclusive-analysis curl. Permissions: none in the cluster.
  */
 import { readFile } from 'node:fs/promises';
+import { POD_TEMPLATE_HASH_LABEL } from '../argo/names.js';
 import type { EndpointConfig } from '../config/schema.js';
+import { kubectl, type RemediationStep } from '../engine/remediation.js';
 import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/types.js';
+import { argoRollouts } from './lib/commands.js';
+import { curlFor } from './lib/endpoints.js';
 import { redactUrl } from '../log.js';
 import { quote } from './lib/logs.js';
 import { result } from './lib/results.js';
 
-type Token = { ok: true; value?: string; source?: string } | { ok: false; reason: string };
+interface EndpointDetails {
+  url: string;
+  method: string;
+  expectedStatus: number[] | '2xx';
+  slowAfterMs: number;
+  timeoutMs: number;
+  /** The Rollout (`namespace/name`) the endpoint serves. */
+  rollout?: string;
+  /** Why it was not probed. */
+  reason?: string;
+  errorClass?: string;
+  error?: string;
+  latencyMs?: number;
+  statusCode?: number;
+  bodyStart?: string;
+  jsonPath?: string;
+  jsonValue?: unknown;
+}
+
+type Token = { ok: true; value?: string } | { ok: false; reason: string };
 
 async function resolveToken(endpoint: EndpointConfig): Promise<Token> {
   const source = endpoint.bearerToken;
@@ -22,12 +45,12 @@ async function resolveToken(endpoint: EndpointConfig): Promise<Token> {
   if (source.env) {
     const value = process.env[source.env];
     if (!value) return { ok: false, reason: `bearer token env var ${source.env} is not set` };
-    return { ok: true, value: value.trim(), source: `$${source.env}` };
+    return { ok: true, value: value.trim() };
   }
   try {
     const value = (await readFile(source.file!, 'utf8')).trim();
     if (!value) return { ok: false, reason: `bearer token file ${source.file} is empty` };
-    return { ok: true, value, source: `$(cat ${source.file})` };
+    return { ok: true, value };
   } catch (error) {
     return { ok: false, reason: `bearer token file ${source.file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
   }
@@ -52,32 +75,20 @@ export function readJsonPath(value: unknown, path: string): { found: boolean; va
   return { found: true, value: current };
 }
 
-function curlCommand(endpoint: EndpointConfig, token: Token): string {
-  const parts = ['curl', '-sS'];
-  if (endpoint.method !== 'GET') parts.push('-X', endpoint.method);
-  parts.push(redactUrl(endpoint.url));
-  if (endpoint.bearerToken) {
-    const shown = endpoint.bearerToken.env ? `$${endpoint.bearerToken.env}` : token.ok && token.source ? token.source : '$TOKEN';
-    parts.push('-H', `"Authorization: Bearer ${shown}"`);
-  }
-  if (!endpoint.tlsVerify) parts.push('-k');
-  return parts.join(' ');
-}
-
-function rolloutSteps(endpoint: EndpointConfig): string[] {
+function rolloutSteps(endpoint: EndpointConfig): RemediationStep[] {
   if (!endpoint.rollout) return [];
   const [namespace, name] = endpoint.rollout.split('/') as [string, string];
-  return [`kubectl argo rollouts get rollout ${name} -n ${namespace}`, `kubectl get pods -n ${namespace} -l rollouts-pod-template-hash`];
+  return [argoRollouts('get rollout', namespace, name), kubectl(['get', 'pods', '-n', namespace, '-l', POD_TEMPLATE_HASH_LABEL])];
 }
 
 function statusMatches(endpoint: EndpointConfig, status: number): boolean {
   return endpoint.expectStatus ? endpoint.expectStatus.includes(status) : status >= 200 && status < 300;
 }
 
-async function probe(ctx: CheckContext, endpoint: EndpointConfig): Promise<CheckResult> {
+async function probe(ctx: CheckContext, endpoint: EndpointConfig): Promise<CheckResult<EndpointDetails>> {
   const target = endpoint.name;
   const url = redactUrl(endpoint.url);
-  const base: Record<string, unknown> = {
+  const base: EndpointDetails = {
     url,
     method: endpoint.method,
     expectedStatus: endpoint.expectStatus ?? '2xx',
@@ -86,7 +97,7 @@ async function probe(ctx: CheckContext, endpoint: EndpointConfig): Promise<Check
   };
   if (endpoint.rollout) base.rollout = endpoint.rollout;
   const token = await resolveToken(endpoint);
-  const remediation = [curlCommand(endpoint, token), ...rolloutSteps(endpoint)];
+  const remediation = [curlFor(endpoint, { flags: ['-sS'], isTokenFileReadable: token.ok }), ...rolloutSteps(endpoint)];
   if (!token.ok) return result(target, 'unknown', `${endpoint.method} ${url} not probed: ${token.reason}`, { ...base, reason: token.reason });
 
   const headers: Record<string, string> = { ...endpoint.headers };
@@ -106,7 +117,7 @@ async function probe(ctx: CheckContext, endpoint: EndpointConfig): Promise<Check
     if (response.errorClass === 'blocked') return result(target, 'unknown', `${endpoint.method} ${url}: ${response.message}`, details);
     return result(target, 'fail', `${endpoint.method} ${url} failed: ${response.message}`, details, remediation);
   }
-  const details: Record<string, unknown> = { ...base, statusCode: response.status, latencyMs };
+  const details: EndpointDetails = { ...base, statusCode: response.status, latencyMs };
   if (!statusMatches(endpoint, response.status)) {
     const hint = response.status === 401 || response.status === 403 ? (endpoint.bearerToken ? ' (is the bearer token right?)' : ' (the endpoint wants credentials)') : '';
     return result(
@@ -153,36 +164,34 @@ async function probe(ctx: CheckContext, endpoint: EndpointConfig): Promise<Check
   return result(target, 'ok', `${endpoint.method} ${url} answered ${response.status} in ${latencyMs} ms`, details);
 }
 
-const endpointLabel = (r: CheckResult) => ({ endpoint: r.target });
-
-export const metrics: MetricFamily[] = [
+export const metrics: MetricFamily<EndpointDetails>[] = [
   {
     name: 'rollout_doctor_endpoint_up',
     help: '1 when the endpoint answered as expected (ok or slow), 0 when the probe failed; absent when not probed.',
     labelNames: ['endpoint'],
-    collect: (r) => (r.status === 'unknown' ? [] : [{ labels: endpointLabel(r), value: r.status === 'fail' ? 0 : 1 }]),
+    collect: (_d, r) => (r.status === 'unknown' ? [] : [{ labels: { endpoint: r.target }, value: r.status === 'fail' ? 0 : 1 }]),
   },
   {
     name: 'rollout_doctor_endpoint_probe_duration_seconds',
     help: 'Duration of the last probe of the endpoint, including reading the body.',
     labelNames: ['endpoint'],
-    collect: (r) => (typeof r.details.latencyMs === 'number' ? [{ labels: endpointLabel(r), value: r.details.latencyMs / 1000 }] : []),
+    collect: (d, r) => (d.latencyMs === undefined ? [] : [{ labels: { endpoint: r.target }, value: d.latencyMs / 1000 }]),
   },
   {
     name: 'rollout_doctor_endpoint_status_code',
     help: 'HTTP status code of the last probe (absent when no answer came).',
     labelNames: ['endpoint'],
-    collect: (r) => (typeof r.details.statusCode === 'number' ? [{ labels: endpointLabel(r), value: r.details.statusCode }] : []),
+    collect: (d, r) => (d.statusCode === undefined ? [] : [{ labels: { endpoint: r.target }, value: d.statusCode }]),
   },
 ];
 
-export const endpointCheck: Check = {
+export const endpointCheck: Check<EndpointDetails> = {
   id: 'endpoint',
   description: 'Each configured endpoint answers with the expected status (and body) within its slow threshold.',
   needs: [],
-  rolloutOf: (result) => (typeof result.details.rollout === 'string' ? result.details.rollout : undefined),
   metrics,
   async run(ctx) {
-    return Promise.all(ctx.config.endpoints.map((endpoint) => probe(ctx, endpoint)));
+    // An endpoint that serves a Rollout is grouped with it (its result is about that Rollout).
+    return Promise.all(ctx.config.endpoints.map(async (endpoint) => ({ ...(await probe(ctx, endpoint)), rollout: endpoint.rollout })));
   },
 };

@@ -11,8 +11,9 @@
  * "Aborting a canary".
  * Permissions: list rollouts.argoproj.io and analysisruns.argoproj.io (cluster-wide).
  */
+import { doubleQuoted, kubectl, type RemediationStep, text } from '../engine/remediation.js';
 import { formatDuration } from '../config/duration.js';
-import type { Check, CheckContext, CheckResult, MetricFamily, Sample, Status } from '../engine/types.js';
+import { type Check, type CheckContext, type CheckResult, type MetricFamily, type Sample, type Status, STATUS_RANK, type UnknownDetails } from '../engine/types.js';
 import type { Rollout } from '../kube/types.js';
 import {
   ANALYSIS_PHASES,
@@ -25,13 +26,12 @@ import {
   RUN_TYPE_TEXT,
   type RunState,
 } from './lib/analysis.js';
+import { recentAnalysisRuns } from './lib/commands.js';
 import { curlFor, endpointsOfRollout } from './lib/endpoints.js';
 import { quote } from './lib/logs.js';
-import { evaluateEach, result } from './lib/results.js';
-import { type AnalysisWhere, referencedTemplates, rolloutLabels, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, targetIsRollout } from './lib/rollout.js';
-import { listOf, POD_TEMPLATE_HASH_LABEL } from './lib/rollout-phase.js';
-
-const RANK: Record<Status, number> = { ok: 0, warn: 1, unknown: 2, fail: 3 };
+import { result } from './lib/results.js';
+import { type AnalysisWhere, evaluateRollouts, referencedTemplates, rolloutLabels, type RolloutRef, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget } from './lib/rollout.js';
+import { listOf } from './lib/rollout-phase.js';
 
 interface Finding {
   status: Status;
@@ -48,6 +48,19 @@ interface RolloutState {
   /** stableRS is the current revision and it was not aborted: earlier verdicts were overtaken. */
   isPromotedPast: boolean;
 }
+
+interface RunDetails extends RunState {
+  /** The newest run of its type (the metrics read only these). */
+  isLatestOfType: boolean;
+}
+
+interface AnalysisDetails extends RolloutRef {
+  currentPodHash: string;
+  runs: RunDetails[];
+  findings?: { status: Status; run: string; metric?: string; text: string }[];
+}
+
+type Details = AnalysisDetails | UnknownDetails;
 
 const RUN_WHERE: Record<string, AnalysisWhere> = { Step: 'step', Background: 'background', PrePromotion: 'prePromotion', PostPromotion: 'postPromotion' };
 
@@ -149,14 +162,16 @@ function templatesOf(rollout: Rollout, run: RunState): string[] {
     .map((t) => (t.clusterScope ? `ClusterAnalysisTemplate ${t.name}` : `AnalysisTemplate ${t.name}`));
 }
 
-function remediationFor(rollout: Rollout, findings: Finding[], ctx: CheckContext): string[] {
+function remediationFor(rollout: Rollout, findings: Finding[], ctx: CheckContext): RemediationStep[] {
   const namespace = rolloutNamespace(rollout);
-  const hash = rollout.status?.currentPodHash ?? '';
   const advice = new Set(findings.flatMap((f) => [...f.advice]));
-  const lines: string[] = [];
+  const lines: RemediationStep[] = [];
   if (advice.has('inspect') || advice.has('decide')) {
-    lines.push(`kubectl get analysisrun -n ${namespace} -l ${POD_TEMPLATE_HASH_LABEL}=${hash} --sort-by=.metadata.creationTimestamp | tail -3`);
-    for (const name of new Set(findings.map((f) => f.run.name))) lines.push(`kubectl get analysisrun -n ${namespace} ${name} -o yaml | grep -A20 "status:"`);
+    // Runs exist only for a current revision, so the hash is set here.
+    lines.push(recentAnalysisRuns(namespace, rollout.status?.currentPodHash));
+    for (const name of new Set(findings.map((f) => f.run.name))) {
+      lines.push(kubectl(['get', 'analysisrun', '-n', namespace, name, '-o', 'yaml'], { pipe: ['grep', '-A20', doubleQuoted('status:')] }));
+    }
   }
   if (advice.has('guard')) {
     for (const finding of findings.filter((f) => f.advice.has('guard'))) {
@@ -164,27 +179,28 @@ function remediationFor(rollout: Rollout, findings: Finding[], ctx: CheckContext
       if (!metric) continue;
       const where = templatesOf(rollout, finding.run);
       const query = metric.query ? quote(metric.query, 400) : 'query';
-      lines.push(`Guard metric ${metric.name}${where.length > 0 ? ` in ${where.join(', ')}` : ''} so an empty result reads 0: (${query}) or on() vector(0)`);
+      lines.push(text(`Guard metric ${metric.name}${where.length > 0 ? ` in ${where.join(', ')}` : ''} so an empty result reads 0: (${query}) or on() vector(0)`));
     }
   }
   if (advice.has('decide')) {
-    const curls = endpointsOfRollout(ctx.config, rolloutTarget(rollout)).map(curlFor);
-    lines.push(`Option 1: generate some traffic, then promote to re-trigger analysis: ${curls.length > 0 ? curls.join(' ; ') : 'send requests to the canary'}`);
+    const curls = endpointsOfRollout(ctx.config, rolloutTarget(rollout)).map((endpoint) => curlFor(endpoint));
+    const traffic = curls.length > 0 ? curls.flatMap((curl, i) => (i === 0 ? [curl] : [' ; ', curl])) : ['send requests to the canary'];
+    lines.push(text('Option 1: generate some traffic, then promote to re-trigger analysis: ', ...traffic));
     lines.push(rolloutsCommand(rollout, 'promote'));
-    lines.push(`Option 2: force promote if you are confident the release is fine: ${rolloutsCommand(rollout, 'promote', '--full')}`);
+    lines.push(text('Option 2: force promote if you are confident the release is fine: ', rolloutsCommand(rollout, 'promote', ['--full'])));
   }
-  if (advice.has('retry')) lines.push(`After fixing the cause: ${rolloutsCommand(rollout, 'retry rollout')}`);
+  if (advice.has('retry')) lines.push(text('After fixing the cause: ', rolloutsCommand(rollout, 'retry rollout')));
   return lines;
 }
 
-function evaluate(rollout: Rollout, ctx: CheckContext): CheckResult {
+function evaluate(rollout: Rollout, ctx: CheckContext): CheckResult<AnalysisDetails> {
   const target = rolloutTarget(rollout);
   const allRuns = ctx.snapshot.list('analysisruns');
   const hash = rollout.status?.currentPodHash ?? '';
   const runs = currentRevisionRuns(rollout, allRuns).map(analysisRunState);
   const latestOfType = new Map<string, string>();
   for (const run of runs) latestOfType.set(run.type, run.name);
-  const details: Record<string, unknown> = {
+  const details: AnalysisDetails = {
     namespace: rolloutNamespace(rollout),
     rollout: rolloutName(rollout),
     currentPodHash: hash,
@@ -206,7 +222,7 @@ function evaluate(rollout: Rollout, ctx: CheckContext): CheckResult {
     isPromotedPast: rollout.status?.abort !== true && Boolean(rollout.status?.stableRS) && rollout.status?.stableRS === hash,
   };
   const findings = runs.flatMap((run) => runFindings(run, state));
-  const worst = findings.reduce<Status>((acc, f) => (RANK[f.status] > RANK[acc] ? f.status : acc), 'ok');
+  const worst = findings.reduce<Status>((acc, f) => (STATUS_RANK[f.status] > STATUS_RANK[acc] ? f.status : acc), 'ok');
   if (worst === 'ok') {
     const notes = findings.map((f) => f.text);
     const phases = runs.map((r) => `${r.name} ${r.phase}`).join(', ');
@@ -224,58 +240,53 @@ function evaluate(rollout: Rollout, ctx: CheckContext): CheckResult {
   return result(target, worst, `Rollout ${target}: ${parts.join(' | ')}`, details, remediationFor(rollout, findings.filter((f) => f.status !== 'ok'), ctx));
 }
 
-interface RunDetails extends RunState {
-  isLatestOfType: boolean;
+/** The newest run of each type, with the labels of its series. */
+const latestRuns = (d: Details) => ('runs' in d ? d.runs.filter((run) => run.isLatestOfType).map((run) => ({ run, labels: { ...rolloutLabels(d), type: run.type } })) : []);
+
+function perMetric(d: Details, value: (m: MetricState) => number): Sample[] {
+  return latestRuns(d).flatMap(({ run, labels }) => run.metrics.map((m) => ({ labels: { ...labels, metric: m.name }, value: value(m) })));
 }
 
-const runsOf = (r: CheckResult): RunDetails[] => (Array.isArray(r.details.runs) ? (r.details.runs as RunDetails[]).filter((run) => run.isLatestOfType) : []);
-const baseLabels = (r: CheckResult, run: RunDetails) => ({ ...rolloutLabels(r), type: run.type });
-
-function perMetric(r: CheckResult, value: (m: MetricState) => number): Sample[] {
-  return runsOf(r).flatMap((run) => run.metrics.map((m) => ({ labels: { ...baseLabels(r, run), metric: m.name }, value: value(m) })));
-}
-
-export const metrics: MetricFamily[] = [
+export const metrics: MetricFamily<Details>[] = [
   {
     name: 'rollout_doctor_analysis_run_phase',
     help: 'Phase of the newest AnalysisRun of each type (Step, Background, PrePromotion, PostPromotion) of the Rollout\'s current revision: 1 for its phase, 0 for the others.',
     labelNames: ['namespace', 'rollout', 'type', 'phase'],
-    collect: (r) => runsOf(r).flatMap((run) => ANALYSIS_PHASES.map((phase) => ({ labels: { ...baseLabels(r, run), phase }, value: run.phase === phase ? 1 : 0 }))),
+    collect: (d) => latestRuns(d).flatMap(({ run, labels }) => ANALYSIS_PHASES.map((phase) => ({ labels: { ...labels, phase }, value: run.phase === phase ? 1 : 0 }))),
   },
   {
     name: 'rollout_doctor_analysis_metric_inconclusive_measurements',
     help: 'Inconclusive measurements of the metric in the run (a total, not a streak); the metric turns Inconclusive above its limit.',
     labelNames: ['namespace', 'rollout', 'type', 'metric'],
-    collect: (r) => perMetric(r, (m) => m.inconclusive),
+    collect: (d) => perMetric(d, (m) => m.inconclusive),
   },
   {
     name: 'rollout_doctor_analysis_metric_inconclusive_limit',
     help: 'inconclusiveLimit in force for the metric (default 0).',
     labelNames: ['namespace', 'rollout', 'type', 'metric'],
-    collect: (r) => perMetric(r, (m) => m.inconclusiveLimit),
+    collect: (d) => perMetric(d, (m) => m.inconclusiveLimit),
   },
   {
     name: 'rollout_doctor_analysis_metric_consecutive_errors',
     help: 'Error measurements of the metric in a row; the metric errors (and the rollout aborts) above its limit.',
     labelNames: ['namespace', 'rollout', 'type', 'metric'],
-    collect: (r) => perMetric(r, (m) => m.consecutiveError),
+    collect: (d) => perMetric(d, (m) => m.consecutiveError),
   },
   {
     name: 'rollout_doctor_analysis_metric_consecutive_error_limit',
     help: 'consecutiveErrorLimit in force for the metric (default 4).',
     labelNames: ['namespace', 'rollout', 'type', 'metric'],
-    collect: (r) => perMetric(r, (m) => m.consecutiveErrorLimit),
+    collect: (d) => perMetric(d, (m) => m.consecutiveErrorLimit),
   },
 ];
 
-export const rolloutAnalysisCheck: Check = {
+export const rolloutAnalysisCheck: Check<Details> = {
   id: 'rollout-analysis',
   description: 'The AnalysisRuns of each Rollout\'s current revision, per metric, with Argo Rollouts\' inconclusive/error limits: streaks about to pause or abort the rollout, NaN, empty query results, failed runs.',
   needs: ['rollouts', 'analysisruns'],
-  rolloutOf: targetIsRollout,
   metrics,
   async run(ctx) {
     const rollouts = ctx.snapshot.list('rollouts');
-    return evaluateEach(rollouts, rolloutTarget, (rollout) => evaluate(rollout, ctx));
+    return evaluateRollouts(rollouts, (rollout) => evaluate(rollout, ctx));
   },
 };

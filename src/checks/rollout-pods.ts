@@ -10,22 +10,24 @@
  * `kubectl describe pod -n <ns> -l rollouts-pod-template-hash=<hash>`). Permissions: list rollouts,
  * replicasets and pods (rollouts-pod-template-hash) and events (Warning, of pods), cluster-wide.
  */
-import type { Check, CheckContext, CheckResult, MetricFamily, Sample } from '../engine/types.js';
+import { REVISION_ANNOTATION } from '../argo/names.js';
+import { kubectl, type RemediationStep, text } from '../engine/remediation.js';
+import type { Check, CheckContext, CheckResult, MetricFamily, Sample, UnknownDetails } from '../engine/types.js';
 import type { ReplicaSet, Rollout } from '../kube/types.js';
+import { describePodsByHash, podLogs, replicaSetsByHash } from './lib/commands.js';
 import { quote } from './lib/logs.js';
 import {
   describePod,
   eventTimeMs,
   FAILING_WAITING_REASONS,
-  POD_TEMPLATE_HASH,
   type PodReport,
   podWarningEvents,
   replicaSetHash,
   replicaSetPods,
   rolloutReplicaSets,
 } from './lib/pods.js';
-import { evaluateEach, result } from './lib/results.js';
-import { rolloutLabels, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, targetIsRollout } from './lib/rollout.js';
+import { result } from './lib/results.js';
+import { evaluateRollouts, rolloutLabels, type RolloutRef, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget } from './lib/rollout.js';
 
 /** A restart within this window is recent. */
 const RECENT_RESTART_SECONDS = 3600;
@@ -68,6 +70,23 @@ interface EventReport {
   secondsAgo?: number;
 }
 
+interface PodsDetails extends RolloutRef {
+  currentHash: string | null;
+  stableHash: string | null;
+  replicaSets: ReplicaSetReport[];
+  pods: PodEntry[];
+  podCount: number;
+  readyPods: Record<ReplicaSetRole, number>;
+  restarts: number;
+  /** Pods per problem reason, every reason present. */
+  problems: Record<string, number>;
+  eventsError?: string;
+  events?: EventReport[];
+  recentWarningEvents?: number;
+}
+
+type Details = PodsDetails | UnknownDetails;
+
 function problemReason(pod: PodEntry): ProblemReason | undefined {
   if (pod.terminating) return undefined;
   if (pod.waiting) {
@@ -91,7 +110,7 @@ function replicaSetReport(rs: ReplicaSet, role: ReplicaSetReport['role']): Repli
   };
   const hash = replicaSetHash(rs);
   if (hash) report.hash = hash;
-  const revision = rs.metadata?.annotations?.['rollout.argoproj.io/revision'];
+  const revision = rs.metadata?.annotations?.[REVISION_ANNOTATION];
   if (revision) report.revision = revision;
   const failure = rs.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
   if (failure) report.replicaFailure = quote(`${failure.reason ? `${failure.reason}: ` : ''}${failure.message ?? ''}`, 300);
@@ -135,7 +154,7 @@ function describeProblem(pod: PodEntry, reason: ProblemReason): string {
   }
 }
 
-function evaluate(ctx: CheckContext, rollout: Rollout): CheckResult {
+function evaluate(ctx: CheckContext, rollout: Rollout): CheckResult<PodsDetails> {
   const target = rolloutTarget(rollout);
   const namespace = rolloutNamespace(rollout);
   const replicaSets = rolloutReplicaSets(ctx.snapshot, rollout);
@@ -158,7 +177,8 @@ function evaluate(ctx: CheckContext, rollout: Rollout): CheckResult {
   });
   const events = recentEvents(ctx, namespace, live);
   const recentlyRestarted = live.filter((p) => p.lastTermination?.secondsAgo !== undefined && p.lastTermination.secondsAgo <= RECENT_RESTART_SECONDS);
-  const details: Record<string, unknown> = {
+  const readyOf = (role: ReplicaSetRole) => live.filter((p) => p.role === role && p.ready).length;
+  const details: PodsDetails = {
     namespace,
     rollout: rolloutName(rollout),
     currentHash: currentHash ?? null,
@@ -166,7 +186,7 @@ function evaluate(ctx: CheckContext, rollout: Rollout): CheckResult {
     replicaSets: rsReports,
     pods: pods.slice(0, MAX_PODS_IN_DETAILS),
     podCount: pods.length,
-    readyPods: Object.fromEntries((['current', 'stable'] as const).map((role) => [role, live.filter((p) => p.role === role && p.ready).length])),
+    readyPods: { current: readyOf('current'), stable: readyOf('stable') },
     restarts: live.reduce((sum, p) => sum + p.restarts, 0),
     problems: Object.fromEntries(problems),
   };
@@ -178,13 +198,14 @@ function evaluate(ctx: CheckContext, rollout: Rollout): CheckResult {
 
   const focus = withProblem[0]?.pod ?? recentlyRestarted[0];
   const focusHash = focus?.hash ?? currentHash;
-  const remediation: string[] = [];
-  if (focusHash) remediation.push(`kubectl describe pod -n ${namespace} -l ${POD_TEMPLATE_HASH}=${focusHash}`);
-  remediation.push(`kubectl get rs -n ${namespace} -l ${POD_TEMPLATE_HASH}`);
+  const remediation: RemediationStep[] = [];
+  if (focusHash) remediation.push(describePodsByHash(namespace, focusHash));
+  remediation.push(replicaSetsByHash(namespace));
   const crashed = focus && (focus.waiting?.reason === 'CrashLoopBackOff' || focus.restarts > 0) ? focus : undefined;
-  if (crashed) remediation.push(`kubectl logs -n ${namespace} ${crashed.name}${crashed.lastTermination?.container ? ` -c ${crashed.lastTermination.container}` : ''} --previous --tail=50`);
+  if (crashed) remediation.push(podLogs(namespace, crashed.name, crashed.lastTermination?.container, true));
+  const backToStable = text(rolloutsCommand(rollout, 'abort'), '   # back to the stable ReplicaSet while the new revision is fixed');
   const isCanaryRevisionBroken = focus?.role === 'current' && currentHash !== stableHash && stableHash !== undefined;
-  if (isCanaryRevisionBroken) remediation.push(`${rolloutsCommand(rollout, 'abort')}   # back to the stable ReplicaSet while the new revision is fixed`);
+  if (isCanaryRevisionBroken) remediation.push(backToStable);
 
   const failing = withProblem.filter(({ reason }) => reason !== 'Pending' && reason !== 'NotReady');
   const replicaFailure = rsReports.find((r) => r.role !== 'old' && r.replicaFailure);
@@ -196,10 +217,8 @@ function evaluate(ctx: CheckContext, rollout: Rollout): CheckResult {
     return result(target, 'fail', `Rollout ${target}: ${describeProblem(pod, reason)}${more}`, details, remediation);
   }
   if (replicaFailure) {
-    remediation.unshift(`kubectl describe rs ${replicaFailure.name} -n ${namespace}`);
-    if (replicaFailure.role === 'current' && currentHash !== stableHash && stableHash !== undefined && !isCanaryRevisionBroken) {
-      remediation.push(`${rolloutsCommand(rollout, 'abort')}   # back to the stable ReplicaSet while the new revision is fixed`);
-    }
+    remediation.unshift(kubectl(['describe', 'rs', replicaFailure.name, '-n', namespace]));
+    if (replicaFailure.role === 'current' && currentHash !== stableHash && stableHash !== undefined && !isCanaryRevisionBroken) remediation.push(backToStable);
     return result(target, 'fail', `Rollout ${target}: ${replicaFailure.role} ReplicaSet ${replicaFailure.name} cannot create pods: ${replicaFailure.replicaFailure}`, details, remediation);
   }
   if (withProblem.length > 0) {
@@ -223,56 +242,49 @@ function evaluate(ctx: CheckContext, rollout: Rollout): CheckResult {
   }
   if (!current) return result(target, 'ok', `Rollout ${target} has no current ReplicaSet yet`, details);
   const stable = rsReports.find((r) => r.role === 'stable');
-  const readyOf = (role: ReplicaSetRole) => live.filter((p) => p.role === role && p.ready).length;
   const countOf = (role: ReplicaSetRole) => live.filter((p) => p.role === role).length;
   const stablePart = stable ? `, stable ReplicaSet ${stable.name} ${readyOf('stable')}/${countOf('stable')} pods Ready` : '';
   const currentPart = current.desired === 0 && countOf('current') === 0 ? `current ReplicaSet ${current.name} is scaled to 0` : `current ReplicaSet ${current.name} ${readyOf('current')}/${countOf('current')} pods Ready`;
   return result(target, 'ok', `Rollout ${target}: ${currentPart}${stablePart}`, details);
 }
 
-export const metrics: MetricFamily[] = [
+/** The families read an evaluated Rollout; one that could not be looked at has no series. */
+const ofPods = (d: Details, samples: (p: PodsDetails) => Sample[]): Sample[] => ('podCount' in d ? samples(d) : []);
+
+export const metrics: MetricFamily<Details>[] = [
   {
     name: 'rollout_doctor_rollout_pods_ready',
     help: 'Ready pods of the rollout\'s current and stable ReplicaSets.',
     labelNames: ['namespace', 'rollout', 'role'],
-    collect: (r) => {
-      const ready = r.details.readyPods as Record<string, number> | undefined;
-      if (!ready) return [];
-      return Object.entries(ready).map(([role, value]): Sample => ({ labels: { ...rolloutLabels(r), role }, value }));
-    },
+    collect: (d) => ofPods(d, (p) => Object.entries(p.readyPods).map(([role, value]) => ({ labels: { ...rolloutLabels(p), role }, value }))),
   },
   {
     name: 'rollout_doctor_rollout_pod_restarts',
     help: 'Sum of container restart counts over the pods of the rollout\'s current and stable ReplicaSets.',
     labelNames: ['namespace', 'rollout'],
-    collect: (r) => (typeof r.details.restarts === 'number' ? [{ labels: rolloutLabels(r), value: r.details.restarts }] : []),
+    collect: (d) => ofPods(d, (p) => [{ labels: rolloutLabels(p), value: p.restarts }]),
   },
   {
     name: 'rollout_doctor_rollout_pods_with_problem',
     help: 'Pods of the current and stable ReplicaSets by problem (waiting reason, Unschedulable, long Pending or not Ready); every reason is emitted.',
     labelNames: ['namespace', 'rollout', 'reason'],
-    collect: (r) => {
-      const problems = r.details.problems as Record<string, number> | undefined;
-      if (!problems) return [];
-      return PROBLEM_REASONS.map((reason): Sample => ({ labels: { ...rolloutLabels(r), reason }, value: problems[reason] ?? 0 }));
-    },
+    collect: (d) => ofPods(d, (p) => PROBLEM_REASONS.map((reason) => ({ labels: { ...rolloutLabels(p), reason }, value: p.problems[reason] ?? 0 }))),
   },
   {
     name: 'rollout_doctor_rollout_pod_warning_events',
     help: 'Warning events of the rollout\'s pods in the last hour.',
     labelNames: ['namespace', 'rollout'],
-    collect: (r) => (typeof r.details.recentWarningEvents === 'number' ? [{ labels: rolloutLabels(r), value: r.details.recentWarningEvents }] : []),
+    collect: (d) => ofPods(d, (p) => (p.recentWarningEvents === undefined ? [] : [{ labels: rolloutLabels(p), value: p.recentWarningEvents }])),
   },
 ];
 
-export const rolloutPodsCheck: Check = {
+export const rolloutPodsCheck: Check<Details> = {
   id: 'rollout-pods',
   description: "The pods of each Rollout's current (and stable) ReplicaSet start and become Ready: waiting reasons, scheduling, restarts, Warning events.",
   needs: ['rollouts', 'replicasets', 'pods', 'events'],
-  rolloutOf: targetIsRollout,
   metrics,
   async run(ctx) {
     const rollouts = ctx.snapshot.list('rollouts');
-    return evaluateEach(rollouts, rolloutTarget, (rollout) => evaluate(ctx, rollout));
+    return evaluateRollouts(rollouts, (rollout) => evaluate(ctx, rollout));
   },
 };

@@ -11,12 +11,14 @@
  * Permissions: list rollouts, analysistemplates, clusteranalysistemplates (argoproj.io), services,
  * deployments.apps (cluster-wide), configmaps (controller namespace).
  */
-import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/types.js';
+import { kubectl, type RemediationStep, text } from '../engine/remediation.js';
+import type { Check, CheckContext, CheckResult, MetricFamily, UnknownDetails } from '../engine/types.js';
+import { configMapYaml, restartDeployment, rolloutPhaseYaml } from './lib/commands.js';
 import type { Condition, Rollout } from '../kube/types.js';
 import { quote } from './lib/logs.js';
 import { configuredPlugins, controllerConfigMap } from './lib/plugins.js';
-import { evaluateEach, result } from './lib/results.js';
-import { canarySteps, referencedServices, referencedTemplates, rolloutLabels, rolloutName, rolloutNamespace, rolloutTarget, targetIsRollout, trafficRouterPlugins } from './lib/rollout.js';
+import { result } from './lib/results.js';
+import { canarySteps, evaluateRollouts, referencedServices, referencedTemplates, rolloutLabels, type RolloutRef, rolloutName, rolloutNamespace, rolloutTarget, trafficRouterPlugins } from './lib/rollout.js';
 import { listOf, rolloutPhase } from './lib/rollout-phase.js';
 
 export const REFERENCE_KINDS = ['AnalysisTemplate', 'ClusterAnalysisTemplate', 'Service', 'Workload', 'TrafficRouterPlugin'] as const;
@@ -39,6 +41,19 @@ interface Reference {
   /** Set when existence could not be verified (a workloadRef kind rollout-doctor does not list). */
   note?: string;
 }
+
+interface ReferencesDetails extends RolloutRef {
+  phase: string;
+  message: string;
+  references: Reference[];
+  missing: string[];
+  /** Missing references per kind, every kind present. */
+  missingByKind: Record<string, number>;
+  /** Whether the missing references are why the Rollout is Degraded. */
+  isCause?: boolean;
+}
+
+type Details = ReferencesDetails | UnknownDetails;
 
 interface TemplateUse {
   name: string;
@@ -112,30 +127,30 @@ function describe(reference: Reference): string {
   return `${KIND_TEXT[reference.kind]} ${reference.name} (${reference.usedBy.join(', ')})`;
 }
 
-function remediationFor(rollout: Rollout, missing: Reference[], ctx: CheckContext): string[] {
+function remediationFor(rollout: Rollout, missing: Reference[], ctx: CheckContext): RemediationStep[] {
   const namespace = rolloutNamespace(rollout);
   const { namespace: controllerNamespace, configMap, deployment } = ctx.config.controller;
-  const lines = [`kubectl get rollout ${rolloutName(rollout)} -n ${namespace} -o yaml | grep -A5 "phase:"`];
+  const steps: RemediationStep[] = [rolloutPhaseYaml(namespace, rolloutName(rollout))];
   const kinds = new Set(missing.map((r) => r.kind));
-  if (kinds.has('AnalysisTemplate')) lines.push(`kubectl get analysistemplate -n ${namespace}  # AnalysisTemplate not found: has Argo CD synced it yet?`);
-  if (kinds.has('ClusterAnalysisTemplate')) lines.push('kubectl get clusteranalysistemplate');
-  for (const service of missing.filter((r) => r.kind === 'Service')) lines.push(`kubectl get svc ${service.name} -n ${namespace}`);
-  for (const workload of missing.filter((r) => r.kind === 'Workload')) lines.push(`kubectl get deploy ${workload.name} -n ${namespace}`);
+  if (kinds.has('AnalysisTemplate')) steps.push(kubectl(['get', 'analysistemplate', '-n', namespace], { comment: 'AnalysisTemplate not found: has Argo CD synced it yet?' }));
+  if (kinds.has('ClusterAnalysisTemplate')) steps.push(kubectl(['get', 'clusteranalysistemplate']));
+  for (const service of missing.filter((r) => r.kind === 'Service')) steps.push(kubectl(['get', 'svc', service.name, '-n', namespace]));
+  for (const workload of missing.filter((r) => r.kind === 'Workload')) steps.push(kubectl(['get', 'deploy', workload.name, '-n', namespace]));
   if (kinds.has('TrafficRouterPlugin')) {
-    lines.push(`kubectl get configmap ${configMap} -n ${controllerNamespace} -o yaml`);
+    steps.push(configMapYaml(controllerNamespace, configMap));
     const names = missing.filter((r) => r.kind === 'TrafficRouterPlugin').map((r) => r.name);
-    lines.push(`Add ${names.join(', ')} to trafficRouterPlugins in ConfigMap ${configMap}, then: kubectl rollout restart deploy/${deployment} -n ${controllerNamespace}`);
+    steps.push(text(`Add ${names.join(', ')} to trafficRouterPlugins in ConfigMap ${configMap}, then: `, restartDeployment(controllerNamespace, deployment)));
   }
-  lines.push('Make every referenced object exist (usually: let Argo CD sync it); the controller then heals the Rollout itself');
-  return lines;
+  steps.push(text('Make every referenced object exist (usually: let Argo CD sync it); the controller then heals the Rollout itself'));
+  return steps;
 }
 
-function evaluate(rollout: Rollout, ctx: CheckContext): CheckResult {
+function evaluate(rollout: Rollout, ctx: CheckContext): CheckResult<ReferencesDetails> {
   const target = rolloutTarget(rollout);
   const references = collectReferences(rollout, ctx);
   const missing = references.filter((r) => !r.exists);
   const { phase, message } = rolloutPhase(rollout);
-  const details: Record<string, unknown> = {
+  const details: ReferencesDetails = {
     namespace: rolloutNamespace(rollout),
     rollout: rolloutName(rollout),
     phase,
@@ -165,28 +180,22 @@ function evaluate(rollout: Rollout, ctx: CheckContext): CheckResult {
   return result(target, 'fail', summary, details, remediationFor(rollout, missing, ctx));
 }
 
-export const metrics: MetricFamily[] = [
+export const metrics: MetricFamily<Details>[] = [
   {
     name: 'rollout_doctor_rollout_missing_references',
     help: 'Objects the Rollout spec references that do not exist, by kind (AnalysisTemplate, ClusterAnalysisTemplate, Service, Workload, TrafficRouterPlugin).',
     labelNames: ['namespace', 'rollout', 'kind'],
-    collect: (r) => {
-      const byKind = r.details.missingByKind as Record<string, number> | undefined;
-      if (!byKind) return [];
-      const labels = rolloutLabels(r);
-      return REFERENCE_KINDS.map((kind) => ({ labels: { ...labels, kind }, value: byKind[kind] ?? 0 }));
-    },
+    collect: (d) => ('missingByKind' in d ? REFERENCE_KINDS.map((kind) => ({ labels: { ...rolloutLabels(d), kind }, value: d.missingByKind[kind] ?? 0 })) : []),
   },
 ];
 
-export const rolloutReferencesCheck: Check = {
+export const rolloutReferencesCheck: Check<Details> = {
   id: 'rollout-references',
   description: 'Everything each Rollout references exists: analysis templates, strategy Services, the workloadRef Deployment, traffic-router plugins in the controller ConfigMap.',
   needs: ['rollouts', 'analysistemplates', 'clusteranalysistemplates', 'services', 'deployments', 'configmaps'],
-  rolloutOf: targetIsRollout,
   metrics,
   async run(ctx) {
     const rollouts = ctx.snapshot.list('rollouts');
-    return evaluateEach(rollouts, rolloutTarget, (rollout) => evaluate(rollout, ctx));
+    return evaluateRollouts(rollouts, (rollout) => evaluate(rollout, ctx));
   },
 };

@@ -15,12 +15,15 @@
  * selector`). Permissions: list rollouts, services, endpointslices (or endpoints), pods and
  * replicasets (rollouts-pod-template-hash), cluster-wide.
  */
-import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/types.js';
+import { POD_TEMPLATE_HASH_LABEL, SERVICE_NAME_LABEL } from '../argo/names.js';
+import { kubectl, type RemediationStep, text, uniqueSteps } from '../engine/remediation.js';
+import { describePodsByHash, replicaSetsByHash, rolloutPhaseYaml } from './lib/commands.js';
+import type { Check, CheckContext, CheckResult, MetricFamily, Sample, UnknownDetails } from '../engine/types.js';
 import type { Rollout, Service } from '../kube/types.js';
-import { isPodReady, POD_TEMPLATE_HASH, podsWithHash, replicaSetHash, rolloutReplicaSets, serviceEndpoints } from './lib/pods.js';
-import { evaluateEach, result } from './lib/results.js';
-import { referencedServices, rolloutLabels, rolloutName, rolloutNamespace, rolloutTarget, type ServiceRole, strategyOf, targetIsRollout } from './lib/rollout.js';
-import { matchesSelector, selectorString } from './lib/selectors.js';
+import { isPodReady, podsWithHash, replicaSetHash, rolloutReplicaSets, serviceEndpoints } from './lib/pods.js';
+import { result } from './lib/results.js';
+import { evaluateRollouts, referencedServices, rolloutLabels, type RolloutRef, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, type ServiceRole, type Strategy, strategyOf } from './lib/rollout.js';
+import { formatLabelSelector, matchesLabelSelector } from '../kube/label-selector.js';
 
 type Problem = 'missing' | 'wrongHash' | 'noPods' | 'noReadyPods' | 'noEndpoints';
 
@@ -42,6 +45,13 @@ interface ServiceReport {
   problem?: Problem;
   note?: string;
 }
+
+interface ServicesDetails extends RolloutRef {
+  strategy: Strategy;
+  services: ServiceReport[];
+}
+
+type Details = ServicesDetails | UnknownDetails;
 
 const ROLE_FIELD: Record<ServiceRole, string> = { canary: 'canaryService', stable: 'stableService', active: 'activeService', preview: 'previewService' };
 
@@ -112,8 +122,8 @@ function inspect(ctx: CheckContext, rollout: Rollout, role: ServiceRole, name: s
   const report: ServiceReport = { role, name, exists: Boolean(service) };
   if (!service) return { ...report, problem: 'missing' };
   const selector = service.spec?.selector ?? {};
-  report.selector = selectorString({ matchLabels: selector });
-  const selectorHash = selector[POD_TEMPLATE_HASH];
+  report.selector = formatLabelSelector({ matchLabels: selector });
+  const selectorHash = selector[POD_TEMPLATE_HASH_LABEL];
   if (selectorHash) report.selectorHash = selectorHash;
   const expected = expectation(ctx, rollout, role);
   report.expectedFrom = expected.from;
@@ -135,7 +145,7 @@ function inspect(ctx: CheckContext, rollout: Rollout, role: ServiceRole, name: s
     report.note = 'the Service has no selector: its endpoints are managed by hand';
   } else {
     const candidates = selectorHash ? podsWithHash(ctx.snapshot, namespace, selectorHash) : ctx.snapshot.inNamespace('pods', namespace);
-    const pods = candidates.filter((pod) => !pod.metadata?.deletionTimestamp && matchesSelector(pod.metadata?.labels, { matchLabels: selector }));
+    const pods = candidates.filter((pod) => !pod.metadata?.deletionTimestamp && matchesLabelSelector(pod.metadata?.labels, { matchLabels: selector }, { empty: 'nothing' }));
     report.pods = pods.length;
     report.readyPods = pods.filter(isPodReady).length;
   }
@@ -164,8 +174,8 @@ function describeProblem(report: ServiceReport, namespace: string): string {
       return `${what} (${ROLE_FIELD[report.role]}) does not exist`;
     case 'wrongHash':
       return report.selectorHash
-        ? `${what} selects ${POD_TEMPLATE_HASH}=${report.selectorHash}, expected ${report.expectedHash} (${report.expectedFrom})`
-        : `${what} selector has no ${POD_TEMPLATE_HASH}, expected ${report.expectedHash} (${report.expectedFrom})`;
+        ? `${what} selects ${POD_TEMPLATE_HASH_LABEL}=${report.selectorHash}, expected ${report.expectedHash} (${report.expectedFrom})`
+        : `${what} selector has no ${POD_TEMPLATE_HASH_LABEL}, expected ${report.expectedHash} (${report.expectedFrom})`;
     case 'noPods':
       return `${what} selector ${report.selector} matches no pod`;
     case 'noReadyPods':
@@ -177,40 +187,40 @@ function describeProblem(report: ServiceReport, namespace: string): string {
   }
 }
 
-function remediationFor(rollout: Rollout, reports: ServiceReport[]): string[] {
+function remediationFor(rollout: Rollout, reports: ServiceReport[]): RemediationStep[] {
   const namespace = rolloutNamespace(rollout);
-  const steps = new Set<string>();
+  const steps: RemediationStep[] = [];
   for (const report of reports.filter((r) => r.problem)) {
     if (report.problem === 'missing') {
-      steps.add(`kubectl get svc -n ${namespace}`);
-      steps.add(`kubectl get rollout ${rolloutName(rollout)} -n ${namespace} -o yaml | grep -A5 "phase:"`);
-      steps.add(`Create Service ${namespace}/${report.name} (the Rollout's ${ROLE_FIELD[report.role]}); the controller then heals itself`);
+      steps.push(kubectl(['get', 'svc', '-n', namespace]));
+      steps.push(rolloutPhaseYaml(namespace, rolloutName(rollout)));
+      steps.push(text(`Create Service ${namespace}/${report.name} (the Rollout's ${ROLE_FIELD[report.role]}); the controller then heals itself`));
       continue;
     }
-    steps.add(`kubectl get svc ${report.name} -n ${namespace} -o yaml | grep -A5 selector`);
+    steps.push(kubectl(['get', 'svc', report.name, '-n', namespace, '-o', 'yaml'], { pipe: ['grep', '-A5', 'selector'] }));
     const hash = report.selectorHash ?? report.expectedHash;
     if (report.problem === 'wrongHash') {
-      steps.add(`kubectl argo rollouts get rollout ${rolloutName(rollout)} -n ${namespace}`);
-      steps.add(`kubectl get rs -n ${namespace} -l ${POD_TEMPLATE_HASH}`);
+      steps.push(rolloutsCommand(rollout, 'get rollout'));
+      steps.push(replicaSetsByHash(namespace));
     } else {
-      if (hash) steps.add(`kubectl describe pod -n ${namespace} -l ${POD_TEMPLATE_HASH}=${hash}`);
-      steps.add(`kubectl get rs -n ${namespace} -l ${POD_TEMPLATE_HASH}`);
-      steps.add(
+      if (hash) steps.push(describePodsByHash(namespace, hash));
+      steps.push(replicaSetsByHash(namespace));
+      steps.push(
         report.endpointSource === 'Endpoints'
-          ? `kubectl get endpoints ${report.name} -n ${namespace}`
-          : `kubectl get endpointslices -n ${namespace} -l kubernetes.io/service-name=${report.name}`,
+          ? kubectl(['get', 'endpoints', report.name, '-n', namespace])
+          : kubectl(['get', 'endpointslices', '-n', namespace, '-l', `${SERVICE_NAME_LABEL}=${report.name}`]),
       );
     }
   }
-  return [...steps];
+  return uniqueSteps(steps);
 }
 
-function evaluate(ctx: CheckContext, rollout: Rollout): CheckResult {
+function evaluate(ctx: CheckContext, rollout: Rollout): CheckResult<ServicesDetails> {
   const target = rolloutTarget(rollout);
   const namespace = rolloutNamespace(rollout);
   const refs = referencedServices(rollout);
-  const base = { namespace, rollout: rolloutName(rollout), strategy: strategyOf(rollout) };
-  if (refs.length === 0) return result(target, 'ok', `Rollout ${target} names no canary, stable, active or preview Service`, { ...base, services: [] });
+  const base: ServicesDetails = { namespace, rollout: rolloutName(rollout), strategy: strategyOf(rollout), services: [] };
+  if (refs.length === 0) return result(target, 'ok', `Rollout ${target} names no canary, stable, active or preview Service`, base);
   const reports = refs.map((ref) => inspect(ctx, rollout, ref.role, ref.name));
   const details = { ...base, services: reports };
   const broken = reports.filter((r) => r.problem);
@@ -223,44 +233,42 @@ function evaluate(ctx: CheckContext, rollout: Rollout): CheckResult {
   return result(target, 'ok', `Rollout ${target}: every Service selects the right ReplicaSet (ready endpoints: ${serving})${notes.length ? `; ${notes.join('; ')}` : ''}`, details);
 }
 
-function serviceSamples(r: CheckResult, value: (s: ServiceReport) => number | undefined) {
-  const services = r.details.services;
-  if (!Array.isArray(services)) return [];
-  return (services as ServiceReport[]).flatMap((s) => {
+function serviceSamples(d: Details, value: (s: ServiceReport) => number | undefined): Sample[] {
+  if (!('services' in d)) return [];
+  return d.services.flatMap((s) => {
     const v = value(s);
-    return v === undefined ? [] : [{ labels: { ...rolloutLabels(r), service: s.name, role: s.role }, value: v }];
+    return v === undefined ? [] : [{ labels: { ...rolloutLabels(d), service: s.name, role: s.role }, value: v }];
   });
 }
 
-export const metrics: MetricFamily[] = [
+export const metrics: MetricFamily<Details>[] = [
   {
     name: 'rollout_doctor_rollout_service_ready_endpoints',
     help: 'Ready endpoints of a Service a Rollout strategy names (EndpointSlices, or Endpoints where slices are not served).',
     labelNames: ['namespace', 'rollout', 'service', 'role'],
-    collect: (r) => serviceSamples(r, (s) => s.readyEndpoints),
+    collect: (d) => serviceSamples(d, (s) => s.readyEndpoints),
   },
   {
     name: 'rollout_doctor_rollout_service_ready_pods',
     help: 'Ready pods the Service selector matches.',
     labelNames: ['namespace', 'rollout', 'service', 'role'],
-    collect: (r) => serviceSamples(r, (s) => s.readyPods),
+    collect: (d) => serviceSamples(d, (s) => s.readyPods),
   },
   {
     name: 'rollout_doctor_rollout_service_selector_hash_ok',
     help: '1 when the Service selects the rollouts-pod-template-hash the controller should have set, 0 when it selects another; absent when there is nothing to compare.',
     labelNames: ['namespace', 'rollout', 'service', 'role'],
-    collect: (r) => serviceSamples(r, (s) => (s.hashOk === undefined ? undefined : s.hashOk ? 1 : 0)),
+    collect: (d) => serviceSamples(d, (s) => (s.hashOk === undefined ? undefined : s.hashOk ? 1 : 0)),
   },
 ];
 
-export const rolloutServicesCheck: Check = {
+export const rolloutServicesCheck: Check<Details> = {
   id: 'rollout-services',
   description: "Each strategy Service selects the ReplicaSet the controller points it at, and has Ready pods and ready endpoints.",
   needs: ['rollouts', 'services', 'endpointslices', 'pods', 'replicasets'],
-  rolloutOf: targetIsRollout,
   metrics,
   async run(ctx) {
     const rollouts = ctx.snapshot.list('rollouts');
-    return evaluateEach(rollouts, rolloutTarget, (rollout) => evaluate(ctx, rollout));
+    return evaluateRollouts(rollouts, (rollout) => evaluate(ctx, rollout));
   },
 };

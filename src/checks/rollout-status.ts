@@ -13,16 +13,20 @@
  * Permissions: list rollouts.argoproj.io and replicasets.apps (cluster-wide; ReplicaSets only for
  * ActualWeight of canaries without traffic routing).
  */
+import { REVISION_ANNOTATION } from '../argo/names.js';
 import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/schema.js';
+import { kubectl, type RemediationStep, text } from '../engine/remediation.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, Sample } from '../engine/types.js';
+import { controllerPluginLog, describePodsByHash, listPods, recentAnalysisRuns, replicaSetsByHash, rolloutPhaseYaml } from './lib/commands.js';
 import { isKubeError } from '../kube/errors.js';
 import { namespaceFilter } from '../kube/snapshot.js';
 import type { Condition, ReplicaSet, Rollout } from '../kube/types.js';
 import { quote } from './lib/logs.js';
 import { result } from './lib/results.js';
-import { rolloutLabels, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, strategyOf, targetIsRollout } from './lib/rollout.js';
-import { isActualWeightFromReplicaSets, listOf, ownedReplicaSets, POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION, ROLLOUT_PHASES, rolloutInfo, type RolloutInfo } from './lib/rollout-phase.js';
+import { aboutTargetRollout, rolloutLabels, type RolloutRef, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, strategyOf } from './lib/rollout.js';
+import type { RolloutReplicas } from './lib/rollout-phase.js';
+import { isActualWeightFromReplicaSets, listOf, ownedReplicaSets, ROLLOUT_PHASES, rolloutInfo, type RolloutInfo } from './lib/rollout-phase.js';
 import { toIso, toMillis } from './lib/time.js';
 
 type Options = Config['checks']['rollout-status'];
@@ -42,6 +46,42 @@ const PAUSE_REASON_TEXT: Record<string, string> = {
 };
 
 type DegradedKind = 'InvalidSpec' | 'RolloutAborted' | 'ProgressDeadlineExceeded' | 'other';
+
+interface StatusDetails extends RolloutRef {
+  phase: string;
+  message: string;
+  strategy: string;
+  replicas: RolloutReplicas;
+  pauseReasons: string[];
+  pausedSince: string | null;
+  abort: boolean;
+  step?: string;
+  stepIndex?: number;
+  stepCount?: number;
+  setWeight?: number;
+  actualWeight?: number;
+  /** Why ActualWeight could not be computed (the ReplicaSet list failed). */
+  actualWeightUnknown?: string;
+  revision?: number;
+  currentPodHash?: string;
+  stableRS?: string;
+  phaseSince?: string;
+  secondsInPhase?: number;
+  lastProgressAt?: string;
+  abortedAt?: string;
+  degradedReason?: DegradedKind;
+  stuck?: boolean;
+  stuckSeconds?: number;
+}
+
+/** An expectedRollouts entry that is not there (with the reason when it was not looked for). */
+interface MissingDetails extends RolloutRef {
+  expected: true;
+  exists: false;
+  reason?: string;
+}
+
+type Details = StatusDetails | MissingDetails;
 
 function latest(values: (string | undefined)[]): number | undefined {
   let best: number | undefined;
@@ -142,23 +182,21 @@ function since(seconds: number | undefined): string {
   return seconds === undefined ? '' : ` for ${formatDuration(seconds)}`;
 }
 
-function controllerCommands(config: Config): string[] {
+function controllerCommands(config: Config): RemediationStep[] {
   const { namespace, deployment } = config.controller;
-  return [`kubectl get pods -n ${namespace}`, `kubectl logs -n ${namespace} deploy/${deployment} --tail=20 | grep -i plugin`];
+  return [listPods(namespace), controllerPluginLog(namespace, deployment)];
 }
 
-function podCommands(rollout: Rollout): string[] {
+function podCommands(rollout: Rollout): RemediationStep[] {
   const namespace = rolloutNamespace(rollout);
-  const hash = rollout.status?.currentPodHash;
-  return [`kubectl get rs -n ${namespace} -l ${POD_TEMPLATE_HASH_LABEL}`, `kubectl describe pod -n ${namespace} -l ${POD_TEMPLATE_HASH_LABEL}${hash ? `=${hash}` : ''}`];
+  return [replicaSetsByHash(namespace), describePodsByHash(namespace, rollout.status?.currentPodHash)];
 }
 
-function analysisRunsCommand(rollout: Rollout): string {
-  const hash = rollout.status?.currentPodHash;
-  return `kubectl get analysisrun -n ${rolloutNamespace(rollout)} -l ${POD_TEMPLATE_HASH_LABEL}${hash ? `=${hash}` : ''} --sort-by=.metadata.creationTimestamp | tail -3`;
+function analysisRunsCommand(rollout: Rollout): RemediationStep {
+  return recentAnalysisRuns(rolloutNamespace(rollout), rollout.status?.currentPodHash);
 }
 
-function degradedResult(rollout: Rollout, info: RolloutInfo, details: Record<string, unknown>): CheckResult {
+function degradedResult(rollout: Rollout, info: RolloutInfo, details: StatusDetails): CheckResult<StatusDetails> {
   const target = rolloutTarget(rollout);
   const get = rolloutsCommand(rollout, 'get rollout');
   const kind = degradedKind(rollout, info.message);
@@ -169,39 +207,39 @@ function degradedResult(rollout: Rollout, info: RolloutInfo, details: Record<str
       return result(target, 'fail', summary, details, [
         get,
         analysisRunsCommand(rollout),
-        `Fix what made it abort (see rollout-analysis and rollout-pods), then: ${rolloutsCommand(rollout, 'retry rollout')}`,
+        text('Fix what made it abort (see rollout-analysis and rollout-pods), then: ', rolloutsCommand(rollout, 'retry rollout')),
       ]);
     case 'InvalidSpec':
       return result(target, 'fail', summary, details, [
-        `kubectl get rollout ${rolloutName(rollout)} -n ${rolloutNamespace(rollout)} -o yaml | grep -A5 "phase:"`,
-        'Usually the spec references something that does not exist (AnalysisTemplate, Service, workloadRef target; see rollout-references): make it exist and the controller heals itself',
+        rolloutPhaseYaml(rolloutNamespace(rollout), rolloutName(rollout)),
+        text('Usually the spec references something that does not exist (AnalysisTemplate, Service, workloadRef target; see rollout-references): make it exist and the controller heals itself'),
         get,
       ]);
     case 'ProgressDeadlineExceeded':
       return result(target, 'fail', summary, details, [
         get,
         ...podCommands(rollout),
-        `The new pods did not become available within progressDeadlineSeconds: fix them (image, config, resources) and push the fix, or go back to stable: ${rolloutsCommand(rollout, 'abort')}`,
+        text('The new pods did not become available within progressDeadlineSeconds: fix them (image, config, resources) and push the fix, or go back to stable: ', rolloutsCommand(rollout, 'abort')),
       ]);
     default:
       return result(target, 'fail', summary, details, [get, ...podCommands(rollout)]);
   }
 }
 
-function pausedResult(rollout: Rollout, info: RolloutInfo, details: Record<string, unknown>, pausedSeconds: number | undefined, options: Options): CheckResult {
+function pausedResult(rollout: Rollout, info: RolloutInfo, details: StatusDetails, pausedSeconds: number | undefined, options: Options): CheckResult<StatusDetails> {
   const target = rolloutTarget(rollout);
-  const reasons = (details.pauseReasons as string[]).length > 0 ? (details.pauseReasons as string[]) : [info.message];
+  const reasons = details.pauseReasons.length > 0 ? details.pauseReasons : [info.message];
   const why = reasons.map((r) => PAUSE_REASON_TEXT[r] ?? r).join(', ');
   const position = positionText(info);
   if (pausedSeconds === undefined || pausedSeconds < options.pausedWarnAfter) {
     return result(target, 'ok', `Rollout ${target} is Paused${since(pausedSeconds)} on ${why}${position ? ` at ${position}` : ''}`, details);
   }
-  const remediation = [rolloutsCommand(rollout, 'get rollout')];
+  const remediation: RemediationStep[] = [rolloutsCommand(rollout, 'get rollout')];
   if (reasons.includes('InconclusiveAnalysisRun')) remediation.push(analysisRunsCommand(rollout));
   remediation.push(
-    `${rolloutsCommand(rollout, 'promote')}  # advance past the current pause`,
-    `${rolloutsCommand(rollout, 'promote', '--full')}  # skip all remaining steps`,
-    `${rolloutsCommand(rollout, 'abort')}  # traffic back to stable, canary scaled down`,
+    rolloutsCommand(rollout, 'promote', [], { comment: 'advance past the current pause' }),
+    rolloutsCommand(rollout, 'promote', ['--full'], { comment: 'skip all remaining steps' }),
+    rolloutsCommand(rollout, 'abort', [], { comment: 'traffic back to stable, canary scaled down' }),
   );
   return result(
     target,
@@ -212,7 +250,7 @@ function pausedResult(rollout: Rollout, info: RolloutInfo, details: Record<strin
   );
 }
 
-function progressingResult(rollout: Rollout, info: RolloutInfo, details: Record<string, unknown>, stuckSeconds: number | undefined, config: Config): CheckResult {
+function progressingResult(rollout: Rollout, info: RolloutInfo, details: StatusDetails, stuckSeconds: number | undefined, config: Config): CheckResult<StatusDetails> {
   const target = rolloutTarget(rollout);
   const options = config.checks['rollout-status'];
   const what = `${quote(info.message || 'no message')}${withPosition(info)}`;
@@ -238,7 +276,7 @@ function progressingResult(rollout: Rollout, info: RolloutInfo, details: Record<
   );
 }
 
-function evaluate(rollout: Rollout, replicaSets: readonly ReplicaSet[] | undefined, replicaSetError: string | undefined, ctx: CheckContext): CheckResult {
+function evaluate(rollout: Rollout, replicaSets: readonly ReplicaSet[] | undefined, replicaSetError: string | undefined, ctx: CheckContext): CheckResult<StatusDetails> {
   const target = rolloutTarget(rollout);
   const options = ctx.config.checks['rollout-status'];
   const info = rolloutInfo(rollout, replicaSets === undefined ? undefined : ownedReplicaSets(rollout, replicaSets));
@@ -247,7 +285,7 @@ function evaluate(rollout: Rollout, replicaSets: readonly ReplicaSet[] | undefin
   const phaseSince = phaseSinceMs(rollout, info.phase, info.message);
   const pausedSince = info.phase === 'Paused' ? pausedSinceMs(rollout) : undefined;
   const lastProgress = lastProgressMs(rollout);
-  const details: Record<string, unknown> = {
+  const details: StatusDetails = {
     namespace: rolloutNamespace(rollout),
     rollout: rolloutName(rollout),
     phase: info.phase,
@@ -271,7 +309,7 @@ function evaluate(rollout: Rollout, replicaSets: readonly ReplicaSet[] | undefin
   const abortedAt = toIso(rollout.status?.abortedAt);
   if (abortedAt) details.abortedAt = abortedAt;
 
-  let outcome: CheckResult;
+  let outcome: CheckResult<StatusDetails>;
   switch (info.phase) {
     case 'Healthy':
       outcome = result(target, 'ok', `Rollout ${target} is Healthy${withPosition(info)}, ${info.replicas.available}/${info.replicas.desired} available`, details);
@@ -291,88 +329,87 @@ function evaluate(rollout: Rollout, replicaSets: readonly ReplicaSet[] | undefin
         rolloutsCommand(rollout, 'get rollout'),
       ]);
   }
-  if (details.actualWeightUnknown) outcome.summary += ` (ActualWeight unknown: ${details.actualWeightUnknown as string})`;
+  if (details.actualWeightUnknown) outcome.summary += ` (ActualWeight unknown: ${details.actualWeightUnknown})`;
   return outcome;
 }
 
-function missingExpected(target: string, config: Config): CheckResult {
+function missingExpected(target: string, config: Config): CheckResult<MissingDetails> {
   const [namespace, name] = target.split('/') as [string, string];
-  const details = { namespace, rollout: name, expected: true, exists: false };
+  const details: MissingDetails = { namespace, rollout: name, expected: true, exists: false };
   if (!namespaceFilter(config)(namespace)) {
     const reason = `expected Rollout ${target} is in namespace ${namespace}, which the config's namespaces.include/exclude leave out: not checked`;
     return result(target, 'unknown', reason, { ...details, reason });
   }
   return result(target, 'fail', `Rollout ${target} does not exist (it is listed in expectedRollouts)`, details, [
-    `kubectl get rollout -n ${namespace}`,
-    'kubectl get rollout -A',
-    `Check that Argo CD synced the app that owns it: kubectl get applications -A | grep ${name}`,
+    kubectl(['get', 'rollout', '-n', namespace]),
+    kubectl(['get', 'rollout', '-A']),
+    text('Check that Argo CD synced the app that owns it: ', kubectl(['get', 'applications', '-A'], { pipe: ['grep', name] })),
   ]);
 }
 
-const numberSample = (r: CheckResult, value: unknown, scale = 1): Sample[] => (typeof value === 'number' ? [{ labels: rolloutLabels(r), value: value * scale }] : []);
-const replicasOf = (r: CheckResult) => r.details.replicas as Record<string, number> | undefined;
+/** A Rollout that exists has a phase; an expected one that does not has no series. */
+const numberSample = (d: Details, value: (s: StatusDetails) => number | undefined, scale = 1): Sample[] => {
+  const n = 'phase' in d ? value(d) : undefined;
+  return n === undefined ? [] : [{ labels: rolloutLabels(d), value: n * scale }];
+};
 
 export const REPLICA_STATES = ['desired', 'current', 'updated', 'ready', 'available'] as const;
 
-export const metrics: MetricFamily[] = [
+export const metrics: MetricFamily<Details>[] = [
   {
     name: 'rollout_doctor_rollout_phase',
     help: 'Rollout phase as kubectl argo rollouts shows it: 1 for the current phase, 0 for the others.',
     labelNames: ['namespace', 'rollout', 'phase'],
-    collect: (r) => (typeof r.details.phase === 'string' ? ROLLOUT_PHASES.map((phase) => ({ labels: { ...rolloutLabels(r), phase }, value: r.details.phase === phase ? 1 : 0 })) : []),
+    collect: (d) => ('phase' in d ? ROLLOUT_PHASES.map((phase) => ({ labels: { ...rolloutLabels(d), phase }, value: d.phase === phase ? 1 : 0 })) : []),
   },
   {
     name: 'rollout_doctor_rollout_phase_duration_seconds',
     help: 'Seconds the Rollout has been in its current phase, from its own timestamps.',
     labelNames: ['namespace', 'rollout'],
-    collect: (r) => numberSample(r, r.details.secondsInPhase),
+    collect: (d) => numberSample(d, (s) => s.secondsInPhase),
   },
   {
     name: 'rollout_doctor_rollout_current_step',
     help: 'status.currentStepIndex of a canary Rollout with steps.',
     labelNames: ['namespace', 'rollout'],
-    collect: (r) => numberSample(r, r.details.stepIndex),
+    collect: (d) => numberSample(d, (s) => s.stepIndex),
   },
   {
     name: 'rollout_doctor_rollout_steps',
     help: 'Number of canary steps in the Rollout spec.',
     labelNames: ['namespace', 'rollout'],
-    collect: (r) => numberSample(r, r.details.stepCount),
+    collect: (d) => numberSample(d, (s) => s.stepCount),
   },
   {
     name: 'rollout_doctor_rollout_canary_set_weight_ratio',
     help: 'Canary weight the current step sets (SetWeight), 0..1.',
     labelNames: ['namespace', 'rollout'],
-    collect: (r) => numberSample(r, r.details.setWeight, 0.01),
+    collect: (d) => numberSample(d, (s) => s.setWeight, 0.01),
   },
   {
     name: 'rollout_doctor_rollout_canary_actual_weight_ratio',
     help: 'Canary weight actually in effect (ActualWeight), 0..1.',
     labelNames: ['namespace', 'rollout'],
-    collect: (r) => numberSample(r, r.details.actualWeight, 0.01),
+    collect: (d) => numberSample(d, (s) => s.actualWeight, 0.01),
   },
   {
     name: 'rollout_doctor_rollout_replicas',
     help: 'Rollout replica counts by state (desired, current, updated, ready, available).',
     labelNames: ['namespace', 'rollout', 'state'],
-    collect: (r) => {
-      const replicas = replicasOf(r);
-      return replicas ? REPLICA_STATES.map((state) => ({ labels: { ...rolloutLabels(r), state }, value: replicas[state] ?? 0 })) : [];
-    },
+    collect: (d) => ('phase' in d ? REPLICA_STATES.map((state) => ({ labels: { ...rolloutLabels(d), state }, value: d.replicas[state] })) : []),
   },
   {
     name: 'rollout_doctor_rollout_aborted',
     help: '1 when the Rollout is aborted (status.abort), else 0.',
     labelNames: ['namespace', 'rollout'],
-    collect: (r) => (typeof r.details.abort === 'boolean' ? [{ labels: rolloutLabels(r), value: r.details.abort ? 1 : 0 }] : []),
+    collect: (d) => ('phase' in d ? [{ labels: rolloutLabels(d), value: d.abort ? 1 : 0 }] : []),
   },
 ];
 
-export const rolloutStatusCheck: Check = {
+export const rolloutStatusCheck: Check<Details> = {
   id: 'rollout-status',
   description: 'Each Rollout\'s phase, message, step and weights exactly as kubectl argo rollouts shows them; stuck Progressing, long Paused and Degraded rollouts are reported with the runbook\'s commands.',
   needs: ['rollouts', 'replicasets'],
-  rolloutOf: targetIsRollout,
   metrics,
   async run(ctx) {
     // No Rollout list, no targets: let the runner report the reason.
@@ -385,9 +422,9 @@ export const rolloutStatusCheck: Check = {
       replicaSetError = isKubeError(error) ? error.message : String(error);
       if (!rollouts.some(isActualWeightFromReplicaSets)) replicaSetError = undefined;
     }
-    const results = rollouts.map((rollout) => evaluate(rollout, replicaSets, replicaSetError, ctx));
+    const results: CheckResult<Details>[] = rollouts.map((rollout) => evaluate(rollout, replicaSets, replicaSetError, ctx));
     const seen = new Set(results.map((r) => r.target));
     for (const expected of ctx.config.expectedRollouts) if (!seen.has(expected)) results.push(missingExpected(expected, ctx.config));
-    return results;
+    return results.map(aboutTargetRollout);
   },
 };

@@ -17,14 +17,16 @@
  * command), list each traffic object kind (ciliumenvoyconfigs.cilium.io by default).
  */
 import type { Config } from '../config/schema.js';
-import type { Check, CheckContext, CheckResult, MetricFamily, Status } from '../engine/types.js';
+import type { Check, CheckContext, CheckResult, MetricFamily, Sample, Status, UnknownDetails } from '../engine/types.js';
 import { STATUS_RANK } from '../engine/types.js';
+import { kubectl, type RemediationStep, text, uniqueSteps } from '../engine/remediation.js';
 import type { CustomKindRef } from '../kube/snapshot.js';
+import { deploymentLogs } from './lib/commands.js';
 import type { CustomObject, Rollout } from '../kube/types.js';
 import { canICommand, controllerServiceAccountOrDefault } from './lib/controller.js';
 import { CILIUM_TRAFFIC_OBJECT, type TrafficObjectExpectation, trafficObjectFor } from './lib/plugins.js';
-import { evaluateEach, result } from './lib/results.js';
-import { canarySteps, rolloutLabels, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, targetIsRollout, trafficRouterPlugins } from './lib/rollout.js';
+import { result } from './lib/results.js';
+import { canarySteps, evaluateRollouts, rolloutLabels, type RolloutRef, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, trafficRouterPlugins } from './lib/rollout.js';
 
 export interface CanaryTraffic {
   holdsTraffic: boolean;
@@ -100,11 +102,39 @@ export function routedServices(object: CustomObject, namespace: string): Set<str
   return names;
 }
 
+/** What was found for one traffic router: `checked` false when rollout-doctor has no check for it. */
+type RouterDetail =
+  | { plugin: string; checked: false; note: string }
+  | {
+      plugin: string;
+      checked: true;
+      kind: string;
+      apiVersion: string;
+      expectation: TrafficObjectExpectation['source'];
+      matchServices: TrafficObjectExpectation['matchServices'];
+      crdInstalled?: boolean;
+      objects?: string[];
+      present?: boolean;
+      ok?: boolean;
+    };
+
+interface TrafficDetails extends RolloutRef {
+  holdsTraffic: boolean;
+  canaryWeight: number;
+  stableService?: string;
+  canaryService?: string;
+  routers: RouterDetail[];
+  stepWeight?: number;
+  step?: string;
+}
+
+type Details = TrafficDetails | UnknownDetails;
+
 interface RouterOutcome {
   status: Status;
   summary: string;
-  remediation: string[];
-  detail: Record<string, unknown>;
+  remediation: RemediationStep[];
+  detail: RouterDetail;
 }
 
 function shortPluginName(plugin: string): string {
@@ -124,7 +154,7 @@ function evaluateRouter(ctx: CheckContext, rollout: Rollout, plugin: string, tra
   const account = controllerServiceAccountOrDefault(ctx);
   const controller = ctx.config.controller;
   const kindLower = expectation.kind.toLowerCase();
-  const detail: Record<string, unknown> = { plugin, checked: true, kind: expectation.kind, apiVersion: `${expectation.group}/${expectation.version}`, expectation: expectation.source, matchServices: expectation.matchServices };
+  const detail: RouterDetail = { plugin, checked: true, kind: expectation.kind, apiVersion: `${expectation.group}/${expectation.version}`, expectation: expectation.source, matchServices: expectation.matchServices };
   const state = ctx.snapshot.state(ref);
   if (state.state === 'absent') {
     detail.crdInstalled = false;
@@ -135,9 +165,9 @@ function evaluateRouter(ctx: CheckContext, rollout: Rollout, plugin: string, tra
       status: 'fail',
       summary: `${expectation.kind} CRD not installed (${crd}): traffic router ${plugin} has nowhere to put ${target}'s traffic split`,
       remediation: [
-        `kubectl get crd ${crd}`,
-        ...(expectation === CILIUM_TRAFFIC_OBJECT ? ['# Enable Envoy config support in Cilium (Helm value envoyConfig.enabled=true), which installs the CiliumEnvoyConfig CRD'] : []),
-        `kubectl logs -n ${controller.namespace} deploy/${controller.deployment} | grep -i ${shortPluginName(plugin)}`,
+        kubectl(['get', 'crd', crd]),
+        ...(expectation === CILIUM_TRAFFIC_OBJECT ? [text('# Enable Envoy config support in Cilium (Helm value envoyConfig.enabled=true), which installs the CiliumEnvoyConfig CRD')] : []),
+        deploymentLogs(controller.namespace, controller.deployment, [], shortPluginName(plugin)),
       ],
       detail,
     };
@@ -168,8 +198,8 @@ function evaluateRouter(ctx: CheckContext, rollout: Rollout, plugin: string, tra
     status: 'fail',
     summary: `canary holds ${weightText} of traffic but no ${expectation.kind} in namespace ${namespace} names service ${servicesText || '(none set)'}: traffic router ${plugin} did not create it`,
     remediation: [
-      `kubectl logs -n ${controller.namespace} deploy/${controller.deployment} | grep -i ${shortPluginName(plugin)}`,
-      `kubectl get ${kindLower} -A`,
+      deploymentLogs(controller.namespace, controller.deployment, [], shortPluginName(plugin)),
+      kubectl(['get', kindLower, '-A']),
       canICommand('create', expectation.plural, account),
       rolloutsCommand(rollout, 'get rollout'),
     ],
@@ -177,13 +207,13 @@ function evaluateRouter(ctx: CheckContext, rollout: Rollout, plugin: string, tra
   };
 }
 
-function evaluate(ctx: CheckContext, rollout: Rollout): CheckResult {
+function evaluate(ctx: CheckContext, rollout: Rollout): CheckResult<TrafficDetails> {
   const target = rolloutTarget(rollout);
   const traffic = canaryTraffic(rollout);
   const canary = rollout.spec?.strategy?.canary;
   const outcomes = trafficRouterPlugins(rollout).map((plugin) => evaluateRouter(ctx, rollout, plugin, traffic));
   const worst = outcomes.reduce((a, b) => (STATUS_RANK[b.status] > STATUS_RANK[a.status] ? b : a));
-  const details: Record<string, unknown> = {
+  const details: TrafficDetails = {
     namespace: rolloutNamespace(rollout),
     rollout: rolloutName(rollout),
     holdsTraffic: traffic.holdsTraffic,
@@ -194,40 +224,40 @@ function evaluate(ctx: CheckContext, rollout: Rollout): CheckResult {
   };
   if (traffic.desiredWeight !== undefined) details.stepWeight = traffic.desiredWeight;
   if (traffic.currentStepIndex !== undefined) details.step = `${traffic.currentStepIndex}/${traffic.steps}`;
-  return result(target, worst.status, `Rollout ${target}: ${worst.summary}`, details, [...new Set(outcomes.flatMap((o) => o.remediation))]);
+  return result(target, worst.status, `Rollout ${target}: ${worst.summary}`, details, uniqueSteps(outcomes.flatMap((o) => o.remediation)));
 }
 
-function routerSamples(r: CheckResult, field: 'present' | 'ok') {
-  const routers = Array.isArray(r.details.routers) ? (r.details.routers as Record<string, unknown>[]) : [];
-  return routers
-    .filter((router) => typeof router[field] === 'boolean')
-    .map((router) => ({ labels: { ...rolloutLabels(r), plugin: String(router.plugin ?? '') }, value: router[field] ? 1 : 0 }));
+function routerSamples(d: Details, field: 'present' | 'ok'): Sample[] {
+  if (!('routers' in d)) return [];
+  return d.routers.flatMap((router) => {
+    const value = router.checked ? router[field] : undefined;
+    return value === undefined ? [] : [{ labels: { ...rolloutLabels(d), plugin: router.plugin }, value: value ? 1 : 0 }];
+  });
 }
 
-export const metrics: MetricFamily[] = [
+export const metrics: MetricFamily<Details>[] = [
   {
     name: 'rollout_doctor_rollout_traffic_object_present',
     help: "1 when the traffic-router plugin's object (a CiliumEnvoyConfig by default) naming the rollout's services exists, else 0.",
     labelNames: ['namespace', 'rollout', 'plugin'],
-    collect: (r) => routerSamples(r, 'present'),
+    collect: (d) => routerSamples(d, 'present'),
   },
   {
     name: 'rollout_doctor_rollout_traffic_object_ok',
     help: "0 when the canary holds traffic without the traffic-router plugin's object (or its CRD is missing), else 1.",
     labelNames: ['namespace', 'rollout', 'plugin'],
-    collect: (r) => routerSamples(r, 'ok'),
+    collect: (d) => routerSamples(d, 'ok'),
   },
 ];
 
-export const rolloutTrafficCheck: Check = {
+export const rolloutTrafficCheck: Check<Details> = {
   id: 'rollout-traffic',
   description: "While a canary holds traffic, the traffic-router plugin's object (a CiliumEnvoyConfig by default) exists and names the rollout's services.",
   needs: ['rollouts', 'deployments'],
-  rolloutOf: targetIsRollout,
   customKinds: trafficKinds,
   metrics,
   async run(ctx) {
     const rollouts = ctx.snapshot.list('rollouts').filter((r) => trafficRouterPlugins(r).length > 0);
-    return evaluateEach(rollouts, rolloutTarget, (rollout) => evaluate(ctx, rollout));
+    return evaluateRollouts(rollouts, (rollout) => evaluate(ctx, rollout));
   },
 };

@@ -10,7 +10,8 @@
  * through system:basic-user).
  */
 import { checkNeeds } from '../engine/runner.js';
-import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/types.js';
+import { type RemediationStep, text } from '../engine/remediation.js';
+import type { Check, CheckContext, CheckResult, MetricFamily, UnknownDetails } from '../engine/types.js';
 import { type Permission, permissionTarget, requiredPermissions } from '../kube/permissions.js';
 import { qualifiedResource, ruleYamlLines } from './lib/rbac.js';
 import { evaluateEach, result } from './lib/results.js';
@@ -28,6 +29,18 @@ interface TargetPermissions {
   subresource?: string;
   permissions: Permission[];
 }
+
+interface SelfPermissionDetails {
+  group: string;
+  resource: string;
+  permissions: { verb: string; scope: string; allowed: boolean; checks: string[] }[];
+  /** Per verb, whether the review allowed it. */
+  allowed: Record<string, boolean>;
+  missing?: { verb: string; scope: string }[];
+  affectedChecks?: string[];
+}
+
+type Details = SelfPermissionDetails | UnknownDetails;
 
 function byTarget(permissions: readonly Permission[]): TargetPermissions[] {
   const out = new Map<string, TargetPermissions>();
@@ -58,7 +71,7 @@ function scopeOf(permission: Permission): string {
   return permission.namespace ? `in namespace ${permission.namespace}` : 'cluster-wide';
 }
 
-async function evaluate(ctx: CheckContext, entry: TargetPermissions, affects: Map<string, string[]>): Promise<CheckResult> {
+async function evaluate(ctx: CheckContext, entry: TargetPermissions, affects: Map<string, string[]>): Promise<CheckResult<SelfPermissionDetails>> {
   const answers: { permission: Permission; isAllowed: boolean }[] = [];
   for (const permission of entry.permissions) {
     const review = await ctx.kube.selfAccessReview({
@@ -73,7 +86,7 @@ async function evaluate(ctx: CheckContext, entry: TargetPermissions, affects: Ma
   const resourceText = qualifiedResource(entry.group, entry.subresource ? `${entry.resource}/${entry.subresource}` : entry.resource);
   const missing = answers.filter((a) => !a.isAllowed).map((a) => a.permission);
   const checksOf = (permission: Permission) => affects.get(`${entry.target}:${permission.verb}`) ?? [];
-  const details: Record<string, unknown> = {
+  const details: SelfPermissionDetails = {
     group: entry.group || 'core',
     resource: entry.subresource ? `${entry.resource}/${entry.subresource}` : entry.resource,
     permissions: answers.map((a) => ({ verb: a.permission.verb, scope: a.permission.namespace ?? 'cluster', allowed: a.isAllowed, checks: checksOf(a.permission) })),
@@ -85,14 +98,14 @@ async function evaluate(ctx: CheckContext, entry: TargetPermissions, affects: Ma
   const affected = [...new Set(missing.flatMap(checksOf))].sort();
   details.missing = missing.map((p) => ({ verb: p.verb, scope: p.namespace ?? 'cluster' }));
   details.affectedChecks = affected;
-  const remediation: string[] = [];
+  const remediation: RemediationStep[] = [];
   const clusterWide = missing.filter((p) => !p.namespace);
   const namespaced = missing.filter((p) => p.namespace);
   const rule = (permissions: Permission[]) =>
     ruleYamlLines([{ group: entry.group, resource: entry.subresource ? `${entry.resource}/${entry.subresource}` : entry.resource, verbs: [...new Set(permissions.map((p) => p.verb))] }]);
-  if (clusterWide.length > 0) remediation.push("# Add this rule to rollout-doctor's ClusterRole (deploy/ grants the full list):", ...rule(clusterWide));
+  if (clusterWide.length > 0) remediation.push(text("# Add this rule to rollout-doctor's ClusterRole (deploy/ grants the full list):"), ...rule(clusterWide));
   for (const namespace of [...new Set(namespaced.map((p) => p.namespace!))]) {
-    remediation.push(`# Add this rule to rollout-doctor's Role in namespace ${namespace}:`, ...rule(namespaced.filter((p) => p.namespace === namespace)));
+    remediation.push(text(`# Add this rule to rollout-doctor's Role in namespace ${namespace}:`), ...rule(namespaced.filter((p) => p.namespace === namespace)));
   }
   const missingText = missing.map((p) => `${p.verb} ${resourceText} ${scopeOf(p)}`).join(', ');
   return result(
@@ -104,21 +117,16 @@ async function evaluate(ctx: CheckContext, entry: TargetPermissions, affects: Ma
   );
 }
 
-export const metrics: MetricFamily[] = [
+export const metrics: MetricFamily<Details>[] = [
   {
     name: 'rollout_doctor_self_permission_allowed',
     help: '1 when rollout-doctor itself may perform the verb on the resource an enabled check needs, else 0.',
     labelNames: ['group', 'resource', 'verb'],
-    collect: (r) => {
-      const allowed = r.details.allowed;
-      if (!allowed || typeof allowed !== 'object') return [];
-      const base = { group: String(r.details.group ?? ''), resource: String(r.details.resource ?? '') };
-      return Object.entries(allowed as Record<string, boolean>).map(([verb, isAllowed]) => ({ labels: { ...base, verb }, value: isAllowed ? 1 : 0 }));
-    },
+    collect: (d) => ('allowed' in d ? Object.entries(d.allowed).map(([verb, isAllowed]) => ({ labels: { group: d.group, resource: d.resource, verb }, value: isAllowed ? 1 : 0 })) : []),
   },
 ];
 
-export const selfRbacCheck: Check = {
+export const selfRbacCheck: Check<Details> = {
   id: 'self-rbac',
   description: "rollout-doctor's own service account may do everything the enabled checks need (SelfSubjectAccessReview).",
   needs: [],

@@ -5,6 +5,7 @@
  */
 import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
+import { LabelSelectorError, parseLabelSelector } from '../kube/label-selector.js';
 import { parseDuration } from './duration.js';
 
 const cronExpression = z.string().superRefine((value, ctx) => {
@@ -20,6 +21,16 @@ const cronExpression = z.string().superRefine((value, ctx) => {
   if (!result.valid) {
     const why = result.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
     ctx.addIssue({ code: 'custom', message: `invalid cron expression "${value}": ${why}` });
+  }
+});
+
+/** A label selector as `kubectl -l` takes it, checked with the API server's grammar and messages. */
+const labelSelector = z.string().min(1).superRefine((value, ctx) => {
+  try {
+    parseLabelSelector(value);
+  } catch (error) {
+    if (!(error instanceof LabelSelectorError)) throw error;
+    ctx.addIssue({ code: 'custom', message: `invalid label selector "${value}": ${error.message}` });
   }
 });
 
@@ -129,7 +140,7 @@ export const configSchema = z.strictObject({
       namespace: z.string().min(1).default('argo-rollouts'),
       /** The controller Deployment's name; when absent there, the one matching `selector`. */
       deployment: z.string().min(1).default('argo-rollouts'),
-      selector: z.string().min(1).default('app.kubernetes.io/component=rollouts-controller'),
+      selector: labelSelector.default('app.kubernetes.io/component=rollouts-controller'),
       configMap: z.string().min(1).default('argo-rollouts-config'),
     })
     .prefault({}),

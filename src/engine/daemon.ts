@@ -1,26 +1,34 @@
 /**
- * The daemon's state machine: runs cycles (never two at once), keeps the store, renders /metrics and
- * /health once per cycle, logs status changes, and reports staleness when cycles stop completing.
- * HTTP handlers only read what it has prepared; a request never starts a cycle.
+ * The daemon's state machine: runs cycles (never two at once), keeps the store, logs status changes,
+ * and reports staleness when cycles stop completing. It publishes every finished cycle (and every
+ * skipped tick) to its subscribers; main.ts subscribes the metrics and /health renderers, so data
+ * flows one way (engine -> metrics, http) and a request never starts a cycle.
  */
 import type { LoadedConfig } from '../config/load.js';
-import type { KubeClient } from '../kube/client.js';
+import type { KubeClient, RequestObserver } from '../kube/client.js';
 import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics/registry.js';
 import type { Prober } from '../probe/http.js';
-import { buildHealth, type HealthFilter, RenderedHealth } from '../http/health-view.js';
 import { type CycleOutcome, enabledChecks, runCycle } from './runner.js';
 import { scheduleIntervalSeconds, Scheduler } from './scheduler.js';
-import { ResultStore } from './store.js';
-import type { Check } from './types.js';
+import { type CycleInfo, ResultStore } from './store.js';
+import type { Check, StoredResult } from './types.js';
+
+/** What the daemon publishes: a finished cycle, or a tick skipped because one was still running. */
+export type DaemonEvent =
+  | { type: 'cycle'; results: readonly StoredResult[]; cycle: CycleInfo; intervalSeconds: number }
+  | { type: 'skip'; results: readonly StoredResult[]; intervalSeconds: number };
+
+/** Renderers subscribe; the daemon waits for them, so a cycle is complete once they have rendered it. */
+export type DaemonSubscriber = (event: DaemonEvent) => void | Promise<void>;
 
 export interface DaemonDeps {
   client: KubeClient;
   checks: readonly Check[];
   config: LoadedConfig;
   prober: Prober;
-  metrics: Metrics;
   log: Logger;
+  /** Called for every Kubernetes request (the request counter). */
+  onRequest?: RequestObserver;
   /** Only these check ids (the `check --check ID` flag). */
   only?: readonly string[];
   /** Fixed evaluation time for simulations. */
@@ -39,24 +47,26 @@ export class Daemon {
   private running?: Promise<CycleOutcome | undefined>;
   private readonly stopController = new AbortController();
   private scheduler?: Scheduler;
-  private rendered?: RenderedHealth;
-  /** The stale document, per whole second of age (its summaries say the age in seconds). */
-  private renderedStale?: { ageSeconds: number; rendered: RenderedHealth };
   private readonly now: () => Date;
+  private readonly subscribers: DaemonSubscriber[] = [];
 
   constructor(private readonly deps: DaemonDeps) {
     this.loaded = deps.config;
     this.intervalSeconds = scheduleIntervalSeconds(deps.config.config.schedule);
     this.now = deps.now ?? (() => new Date());
-    deps.metrics.setInterval(this.intervalSeconds);
+  }
+
+  /** Adds a subscriber for every cycle and skipped tick from now on. */
+  subscribe(subscriber: DaemonSubscriber): void {
+    this.subscribers.push(subscriber);
+  }
+
+  private async publish(event: DaemonEvent): Promise<void> {
+    for (const subscriber of this.subscribers) await subscriber(event);
   }
 
   get config(): LoadedConfig {
     return this.loaded;
-  }
-
-  get isReady(): boolean {
-    return this.store.lastCycle !== undefined;
   }
 
   get isCycleRunning(): boolean {
@@ -74,9 +84,8 @@ export class Daemon {
   /** Runs one cycle now; when one is already running, counts a skip and returns undefined. */
   async runOnce(): Promise<CycleOutcome | undefined> {
     if (this.running) {
-      this.deps.metrics.recordSkip();
       this.deps.log.warn({ event: 'cycle_skipped' }, 'previous cycle still running; tick skipped');
-      await this.deps.metrics.render(this.store.results());
+      await this.publish({ type: 'skip', results: this.store.results(), intervalSeconds: this.intervalSeconds });
       return undefined;
     }
     this.running = this.cycle();
@@ -88,7 +97,7 @@ export class Daemon {
   }
 
   private async cycle(): Promise<CycleOutcome | undefined> {
-    const { client, prober, metrics, log } = this.deps;
+    const { client, prober, log } = this.deps;
     const config = this.loaded.config;
     let outcome: CycleOutcome;
     try {
@@ -100,7 +109,7 @@ export class Daemon {
         signal: this.stopController.signal,
         now: this.now,
         evaluationTime: this.deps.evaluationTime,
-        onRequest: (record) => metrics.recordRequest(record),
+        onRequest: this.deps.onRequest,
       });
     } catch (error) {
       // runCycle catches per check; reaching here is a bug, and the daemon must keep serving.
@@ -112,13 +121,7 @@ export class Daemon {
     for (const change of changes) {
       log.info({ event: 'status_change', check: change.check, target: change.target, from: change.from ?? null, to: change.to ?? null }, change.summary);
     }
-    const lastCycle = this.store.lastCycle!;
-    metrics.recordCycle(outcome.durationMs, lastCycle.completedAtMs);
-    await metrics.render(this.store.results());
-    this.rendered = new RenderedHealth(buildHealth(this.store.results(), this.store.lastCycle));
-    this.rendered.encodedJson();
-    this.rendered.encodedText();
-    this.renderedStale = undefined;
+    await this.publish({ type: 'cycle', results: this.store.results(), cycle: this.store.lastCycle!, intervalSeconds: this.intervalSeconds });
     for (const failure of outcome.snapshot.failures()) {
       log.debug({ event: 'list_failed', kind: failure.kind, reason: failure.error.reason, code: failure.error.code }, failure.error.message);
     }
@@ -138,22 +141,6 @@ export class Daemon {
     return age > STALE_INTERVALS * this.intervalSeconds * 1000 ? age : undefined;
   }
 
-  /**
-   * The unfiltered document is built and encoded once per cycle (and once per second of age while
-   * stale); filtered ones, small by nature, on demand.
-   */
-  health(filter: HealthFilter = {}): RenderedHealth {
-    const staleForMs = this.staleForMs();
-    const isFiltered = Boolean(filter.check || filter.target);
-    if (isFiltered) return new RenderedHealth(buildHealth(this.store.results(), this.store.lastCycle, filter, { staleForMs }));
-    if (staleForMs === undefined) return (this.rendered ??= new RenderedHealth(buildHealth(this.store.results(), this.store.lastCycle)));
-    const ageSeconds = Math.round(staleForMs / 1000);
-    if (this.renderedStale?.ageSeconds !== ageSeconds) {
-      this.renderedStale = { ageSeconds, rendered: new RenderedHealth(buildHealth(this.store.results(), this.store.lastCycle, {}, { staleForMs: ageSeconds * 1000 })) };
-    }
-    return this.renderedStale.rendered;
-  }
-
   start(): void {
     this.scheduler = new Scheduler(this.loaded.config.schedule, () => void this.runOnce(), this.deps.log);
     this.scheduler.start();
@@ -165,10 +152,8 @@ export class Daemon {
     const scheduleChanged = next.config.schedule !== this.loaded.config.schedule;
     this.loaded = next;
     this.deps.client.setRequestTimeout(next.config.timeouts.requestMs);
-    this.rendered = undefined;
     if (scheduleChanged) {
       this.intervalSeconds = scheduleIntervalSeconds(next.config.schedule);
-      this.deps.metrics.setInterval(this.intervalSeconds);
       if (this.scheduler) {
         await this.scheduler.stop();
         this.scheduler = new Scheduler(next.config.schedule, () => void this.runOnce(), this.deps.log);

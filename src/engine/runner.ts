@@ -12,12 +12,12 @@ import type { TargetedRead } from '../kube/permissions.js';
 import { CycleReads } from '../kube/reads.js';
 import { type CustomKindRef, customKindKey, type KindName, ListSnapshot, type Snapshot, takeSnapshot } from '../kube/snapshot.js';
 import type { Prober } from '../probe/http.js';
-import { withKubectlContext } from './remediation.js';
+import { type RemediationStep, renderStep } from './remediation.js';
 import { type Check, type CheckResult, STATUSES } from './types.js';
 
 export interface CheckRun {
   check: Check;
-  results: CheckResult[];
+  results: ValidatedResult[];
   durationMs: number;
   /** Set when the check could not produce results (throw, timeout, discovery list failed). */
   error?: string;
@@ -104,23 +104,51 @@ function untilAborted(signal: AbortSignal): { promise: Promise<never>; dispose()
   return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
 }
 
-function validate(check: Check, output: unknown, context: string | undefined): CheckResult[] {
+/** What the runner keeps of a check's result: its own output, checked at runtime, the remediation rendered. */
+export type ValidatedResult = Omit<CheckResult<Record<string, unknown>>, 'remediation'> & { remediation: string[] };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isWords(value: unknown): boolean {
+  return Array.isArray(value) && value.every((w) => typeof w === 'string' || (isRecord(w) && typeof w.shell === 'string'));
+}
+
+function isCommand(value: unknown): boolean {
+  return isRecord(value) && value.kind === 'command' && isWords(value.argv) && (value.pipe === undefined || isWords(value.pipe)) && (value.comment === undefined || typeof value.comment === 'string');
+}
+
+function isStep(value: unknown): value is RemediationStep {
+  if (isCommand(value)) return true;
+  return isRecord(value) && value.kind === 'text' && Array.isArray(value.parts) && value.parts.every((p) => typeof p === 'string' || isCommand(p));
+}
+
+function renderRemediation(check: Check, steps: unknown, context: string | undefined): string[] {
+  if (steps === undefined) return [];
+  if (!Array.isArray(steps) || !steps.every(isStep)) throw new Error(`${check.id} returned a malformed remediation`);
+  return steps.map((step) => renderStep(step, { kubectlContext: context }));
+}
+
+/** A check is code we run, not code we trust: its output is checked as data. */
+function validate(check: Check, output: unknown, context: string | undefined): ValidatedResult[] {
   if (!Array.isArray(output)) throw new Error(`${check.id} returned ${typeof output}, not a list of results`);
   const seen = new Set<string>();
-  const results: CheckResult[] = [];
-  for (const item of output as CheckResult[]) {
-    if (!item || typeof item.target !== 'string' || !STATUSES.includes(item.status)) {
-      throw new Error(`${check.id} returned a malformed result`);
-    }
+  const results: ValidatedResult[] = [];
+  for (const item of output as unknown[]) {
+    const status = isRecord(item) ? STATUSES.find((s) => s === item.status) : undefined;
+    if (!isRecord(item) || typeof item.target !== 'string' || !status) throw new Error(`${check.id} returned a malformed result`);
     if (seen.has(item.target)) continue;
     seen.add(item.target);
-    results.push({
+    const result: ValidatedResult = {
       target: item.target,
-      status: item.status,
+      status,
       summary: String(item.summary ?? ''),
-      remediation: (item.remediation ?? []).map((line) => withKubectlContext(line, context)),
-      details: item.details ?? {},
-    });
+      remediation: renderRemediation(check, item.remediation, context),
+      details: isRecord(item.details) ? item.details : {},
+    };
+    if (typeof item.rollout === 'string') result.rollout = item.rollout;
+    results.push(result);
   }
   return results;
 }

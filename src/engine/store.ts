@@ -4,9 +4,9 @@
  * the targets it knew, turned `unknown` with the reason, instead of dropping them or inventing `fail`.
  */
 import type { Config } from '../config/schema.js';
-import { globToRegExp } from './glob.js';
-import type { CycleOutcome } from './runner.js';
-import type { Check, CheckResult, Status, StoredResult } from './types.js';
+import { globToRegExp } from '../config/glob.js';
+import type { CycleOutcome, ValidatedResult } from './runner.js';
+import { type Status, STATUSES, type StoredResult } from './types.js';
 
 export interface StatusChange {
   check: string;
@@ -41,6 +41,12 @@ function compileMutes(config: Config): CompiledMute[] {
   }));
 }
 
+/** What a result the engine carried over says the target last was. */
+function lastKnown(details: Record<string, unknown>): { status?: Status; summary?: string } {
+  const status = STATUSES.find((s) => s === details.lastKnownStatus);
+  return { status, summary: typeof details.lastKnownSummary === 'string' ? details.lastKnownSummary : undefined };
+}
+
 export function compareResults(a: { check: string; target: string }, b: { check: string; target: string }): number {
   return a.check < b.check ? -1 : a.check > b.check ? 1 : a.target < b.target ? -1 : a.target > b.target ? 1 : 0;
 }
@@ -73,14 +79,14 @@ export class ResultStore {
     const next = new Map<string, StoredResult>();
     const previousOf = (check: string) => [...this.byKey.values()].filter((r) => r.check === check);
 
-    const put = (source: Check, result: CheckResult, durationMs: number, rollout = result.target === ANY_TARGET ? undefined : source.rolloutOf?.(result)) => {
-      const check = source.id;
+    const put = (check: string, result: ValidatedResult, durationMs: number, origin: StoredResult['origin']) => {
       const key = `${check}\u0000${result.target}`;
       const previous = this.byKey.get(key);
       const changed = !previous || previous.status !== result.status;
       const since = changed ? new Date(checkedAtMs).toISOString() : previous.since;
       const mute = mutes.find((m) => m.check === check && m.target.test(result.target) && (m.untilMs === undefined || m.untilMs > nowMs));
-      const stored: StoredResult = { check, ...result, since, durationMs: Math.round(durationMs * 100) / 100, checkedAtMs };
+      const { target, status, summary, remediation, details, rollout } = result;
+      const stored: StoredResult = { check, target, status, summary, remediation, details, since, durationMs: Math.round(durationMs * 100) / 100, checkedAtMs, origin };
       if (rollout) stored.rollout = rollout;
       if (mute) {
         stored.muted = true;
@@ -91,30 +97,33 @@ export class ResultStore {
     };
 
     for (const run of outcome.runs) {
+      const check = run.check.id;
       if (run.error === undefined) {
-        for (const result of run.results) put(run.check, result, run.durationMs);
+        for (const result of run.results) put(check, result, run.durationMs, 'check');
         continue;
       }
-      const known = previousOf(run.check.id);
+      const known = previousOf(check);
       if (known.length === 0) {
-        put(run.check, { target: ANY_TARGET, status: 'unknown', summary: run.error, remediation: [], details: { reason: run.error } }, run.durationMs);
+        put(check, { target: ANY_TARGET, status: 'unknown', summary: run.error, remediation: [], details: { reason: run.error } }, run.durationMs, 'engine');
         continue;
       }
       for (const previous of known) {
         // A target already unknown because of an earlier failure keeps what it last really was.
-        const lastKnownStatus = (previous.details.lastKnownStatus as Status | undefined) ?? previous.status;
-        const lastKnownSummary = (previous.details.lastKnownSummary as string | undefined) ?? previous.summary;
+        const carried = previous.origin === 'engine' ? lastKnown(previous.details) : undefined;
+        const lastKnownStatus = carried?.status ?? previous.status;
+        const lastKnownSummary = carried?.summary ?? previous.summary;
         put(
-          run.check,
+          check,
           {
             target: previous.target,
             status: 'unknown',
             summary: run.error,
             remediation: [],
             details: { reason: run.error, lastKnownStatus, lastKnownSummary },
+            rollout: previous.rollout,
           },
           run.durationMs,
-          previous.rollout,
+          'engine',
         );
       }
     }

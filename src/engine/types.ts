@@ -7,22 +7,32 @@ import type { TargetedRead } from '../kube/permissions.js';
 import type { KubeReads } from '../kube/reads.js';
 import type { CustomKindRef, KindName, Snapshot } from '../kube/snapshot.js';
 import type { Prober } from '../probe/http.js';
+import type { RemediationStep } from './remediation.js';
+import type { HealthEntry } from './result-schema.js';
+import type { Status } from './status.js';
 
-export const STATUSES = ['ok', 'warn', 'fail', 'unknown'] as const;
-export type Status = (typeof STATUSES)[number];
+export { STATUS_RANK, STATUSES, type Status } from './status.js';
 
-/** Severity order used for the overall status: fail > unknown > warn > ok. */
-export const STATUS_RANK: Record<Status, number> = { ok: 0, warn: 1, unknown: 2, fail: 3 };
+/** The details of a result that could not be evaluated: only why. */
+export interface UnknownDetails {
+  reason: string;
+}
 
-export interface CheckResult {
+/**
+ * One result of a check. `D` is the shape of its details: where a check returns different shapes
+ * (an `unknown` result carries only the reason), `D` is their union and metric families narrow it.
+ */
+export interface CheckResult<D extends object = object> {
   target: string;
   status: Status;
   /** One line naming the object and its state. */
   summary: string;
-  /** The runbook's commands with real names filled in; empty on ok. */
-  remediation: string[];
+  /** The runbook's commands with real names filled in, as data (./remediation.ts); empty on ok. */
+  remediation: RemediationStep[];
   /** Evidence: observed and expected values. */
-  details: Record<string, unknown>;
+  details: D;
+  /** The Rollout (`namespace/name`) the result is about, if any: /health says it and the text view groups by it. */
+  rollout?: string;
 }
 
 /** One series of a check's metric family. */
@@ -32,14 +42,17 @@ export interface Sample {
 }
 
 /**
- * A metric family a check declares next to itself; the metrics layer turns every result of the
- * check into series with `collect`. Families are gauges: they describe the state seen this cycle.
+ * A metric family a check declares next to itself; the metrics layer turns every result the check
+ * produced into series with `collect`, which receives the result's typed details (a renamed or
+ * retyped detail is a compile error, not an empty series). Families are gauges: they describe the
+ * state seen this cycle.
  */
-export interface MetricFamily {
+export interface MetricFamily<D extends object = object> {
   name: string;
   help: string;
   labelNames: readonly string[];
-  collect(result: CheckResult): Sample[];
+  // Method syntax on purpose: a Check<D> is then a Check (the list of all checks holds many D's).
+  collect(details: D, result: Pick<CheckResult, 'target' | 'status'>): Sample[];
 }
 
 export interface CheckContext {
@@ -57,7 +70,8 @@ export interface CheckContext {
   readonly checks: readonly Check[];
 }
 
-export interface Check {
+/** A check whose results carry details of shape `D`; `Check` alone is any check. */
+export interface Check<D extends object = object> {
   id: string;
   description: string;
   /** Snapshot kinds the check reads; the snapshot fetches the union over enabled checks. */
@@ -66,21 +80,17 @@ export interface Check {
   customKinds?(config: Config): CustomKindRef[];
   /** Targeted reads the check makes (they need their own permissions). */
   reads?: readonly TargetedRead[];
-  metrics?: readonly MetricFamily[];
-  /** The Rollout (`namespace/name`) a result is about, if any: /health says it and the text view groups by it. */
-  rolloutOf?(result: CheckResult): string | undefined;
-  run(ctx: CheckContext): Promise<CheckResult[]>;
+  metrics?: readonly MetricFamily<D>[];
+  run(ctx: CheckContext): Promise<CheckResult<D>[]>;
 }
 
-/** A result as the store keeps it and /health shows it. */
-export interface StoredResult extends CheckResult {
-  check: string;
-  since: string;
-  durationMs: number;
+/**
+ * A result as the store keeps it: the /health entry plus when it was produced and by whom. A result
+ * the engine wrote for a check that could not run (`engine`) carries only the reason and what the
+ * target last was, so only the check's own results (`check`) feed its metric families.
+ */
+export type StoredResult = HealthEntry & {
   /** When this result was produced (epoch ms). */
   checkedAtMs: number;
-  /** The Rollout the result is about (Check.rolloutOf). */
-  rollout?: string;
-  muted?: boolean;
-  muteReason?: string;
-}
+  origin: 'check' | 'engine';
+};

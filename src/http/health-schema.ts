@@ -1,33 +1,23 @@
 /**
- * The /health document's schema (schemaVersion 1). External tools and later issues rely on this
- * shape; tests validate every document the daemon serves against it.
+ * The /health document's schema (schemaVersion 1), around the entry schema the engine's results
+ * share (src/engine/result-schema.ts). External tools and later issues rely on this shape; tests
+ * validate every document the daemon serves against it.
  */
 import { z } from 'zod';
-import { STATUSES } from '../engine/types.js';
+import { healthEntrySchema, statusSchema } from '../engine/result-schema.js';
 
-const status = z.enum(STATUSES);
-
-export const healthEntrySchema = z.strictObject({
-  check: z.string().min(1),
-  target: z.string().min(1),
-  status,
-  summary: z.string(),
-  remediation: z.array(z.string()),
-  details: z.record(z.string(), z.unknown()),
-  since: z.iso.datetime(),
-  durationMs: z.number().nonnegative(),
-  rollout: z.string().regex(/^[^/]+\/[^/]+$/).optional(),
-  muted: z.literal(true).optional(),
-  muteReason: z.string().optional(),
-});
+export { type HealthEntry, healthEntrySchema } from '../engine/result-schema.js';
 
 export const healthSchema = z.strictObject({
   schemaVersion: z.literal(1),
-  status,
+  status: statusSchema,
   checkedAt: z.iso.datetime().nullable(),
   cycle: z.strictObject({ durationMs: z.number().nonnegative(), apiRequests: z.number().int().nonnegative() }).nullable(),
   checks: z.array(healthEntrySchema),
 });
+
+/** The /health document. */
+export type HealthBody = z.infer<typeof healthSchema>;
 
 export const healthQuerySchema = z.strictObject({
   check: z.string().min(1).optional(),

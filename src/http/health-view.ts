@@ -3,33 +3,13 @@
  * the one-shot `check` command so both always print the same thing.
  */
 import { formatDuration } from '../config/duration.js';
-import { BodyBuilder, type EncodedBody } from './encoded.js';
+import { BodyBuilder, type EncodedBody } from '../encoded-body.js';
 import { STATUS_RANK, type Status, type StoredResult } from '../engine/types.js';
+import type { HealthBody, HealthEntry } from './health-schema.js';
+
+export type { HealthBody, HealthEntry } from './health-schema.js';
+import type { DaemonEvent } from '../engine/daemon.js';
 import type { CycleInfo } from '../engine/store.js';
-
-export interface HealthEntry {
-  check: string;
-  target: string;
-  status: Status;
-  summary: string;
-  remediation: string[];
-  details: Record<string, unknown>;
-  since: string;
-  durationMs: number;
-  /** The Rollout (namespace/name) the result is about, when it is about one. */
-  rollout?: string;
-  muted?: boolean;
-  muteReason?: string;
-}
-
-export interface HealthBody {
-  schemaVersion: 1;
-  status: Status;
-  /** When the last completed cycle started; null before the first one. */
-  checkedAt: string | null;
-  cycle: { durationMs: number; apiRequests: number } | null;
-  checks: HealthEntry[];
-}
 
 export interface HealthFilter {
   check?: string;
@@ -162,6 +142,12 @@ export function writeJson(body: HealthBody, write: (text: string) => void): void
   write(`]${tail}`);
 }
 
+function encode(body: HealthBody, write: (body: HealthBody, write: (text: string) => void) => void): EncodedBody {
+  const builder = new BodyBuilder();
+  write(body, (piece) => builder.write(piece));
+  return builder.finish();
+}
+
 /**
  * One /health document with its JSON and text forms, each serialized (and encoded) at most once and
  * kept only as bytes: the text forms are decoded from them on demand (the CLI, tests).
@@ -181,20 +167,54 @@ export class RenderedHealth {
   }
 
   encodedJson(): EncodedBody {
-    if (!this.jsonBody) {
-      const builder = new BodyBuilder();
-      writeJson(this.body, (piece) => builder.write(piece));
-      this.jsonBody = builder.finish();
-    }
-    return this.jsonBody;
+    return (this.jsonBody ??= encode(this.body, writeJson));
   }
 
   encodedText(): EncodedBody {
-    if (!this.textBody) {
-      const builder = new BodyBuilder();
-      writeText(this.body, (piece) => builder.write(piece));
-      this.textBody = builder.finish();
+    return (this.textBody ??= encode(this.body, writeText));
+  }
+}
+
+/**
+ * The /health renderer, subscribed to the daemon's cycles (main.ts): the unfiltered document is
+ * built and encoded once per cycle (and once per second of age while stale); filtered ones, small
+ * by nature, on demand.
+ */
+export class HealthView {
+  private results: readonly StoredResult[] = [];
+  private cycle?: CycleInfo;
+  private rendered?: RenderedHealth;
+  /** The stale document, per whole second of age (its summaries say the age in seconds). */
+  private renderedStale?: { ageSeconds: number; rendered: RenderedHealth };
+
+  /** `staleForMs`: the age of the last cycle when it is stale (the daemon knows its schedule and clock). */
+  constructor(private readonly staleForMs: () => number | undefined) {}
+
+  /** Takes a finished cycle (a skipped tick changes nothing here). */
+  update(event: DaemonEvent): void {
+    if (event.type !== 'cycle') return;
+    this.results = event.results;
+    this.cycle = event.cycle;
+    this.rendered = new RenderedHealth(buildHealth(this.results, this.cycle));
+    this.rendered.encodedJson();
+    this.rendered.encodedText();
+    this.renderedStale = undefined;
+  }
+
+  /** Ready once a cycle has completed. */
+  get isReady(): boolean {
+    return this.cycle !== undefined;
+  }
+
+  health(filter: HealthFilter = {}): RenderedHealth {
+    const staleForMs = this.staleForMs();
+    const isFiltered = Boolean(filter.check || filter.target);
+    if (isFiltered) return new RenderedHealth(buildHealth(this.results, this.cycle, filter, { staleForMs }));
+    if (staleForMs === undefined) return (this.rendered ??= new RenderedHealth(buildHealth(this.results, this.cycle)));
+    const ageSeconds = Math.round(staleForMs / 1000);
+    if (this.renderedStale?.ageSeconds !== ageSeconds) {
+      this.renderedStale = { ageSeconds, rendered: new RenderedHealth(buildHealth(this.results, this.cycle, {}, { staleForMs: ageSeconds * 1000 })) };
     }
-    return this.textBody;
+    return this.renderedStale.rendered;
   }
 }

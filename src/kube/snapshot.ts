@@ -7,8 +7,9 @@
  * lists later without touching the checks.
  */
 import type { ConfigurationOptions } from '@kubernetes/client-node';
+import { POD_TEMPLATE_HASH_LABEL } from '../argo/names.js';
 import type { Config } from '../config/schema.js';
-import { globToRegExp } from '../engine/glob.js';
+import { globToRegExp } from '../config/glob.js';
 import type { KubeClient, RequestScope } from './client.js';
 import { KubeError } from './errors.js';
 import type {
@@ -67,7 +68,6 @@ export interface KindSpec {
   fallback?: KindName;
 }
 
-const POD_TEMPLATE_HASH = 'rollouts-pod-template-hash';
 
 export const KIND_SPECS: Record<KindName, KindSpec> = {
   rollouts: { group: 'argoproj.io', resource: 'rollouts', custom: { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts', namespaced: true } },
@@ -83,9 +83,9 @@ export const KIND_SPECS: Record<KindName, KindSpec> = {
     custom: { group: 'argoproj.io', version: 'v1alpha1', plural: 'clusteranalysistemplates', namespaced: false },
   },
   applications: { group: 'argoproj.io', resource: 'applications', custom: { group: 'argoproj.io', version: 'v1alpha1', plural: 'applications', namespaced: true } },
-  pods: { group: '', resource: 'pods', labelSelector: POD_TEMPLATE_HASH },
+  pods: { group: '', resource: 'pods', labelSelector: POD_TEMPLATE_HASH_LABEL },
   controllerPods: { group: '', resource: 'pods', controllerNamespaceOnly: true },
-  replicasets: { group: 'apps', resource: 'replicasets', labelSelector: POD_TEMPLATE_HASH },
+  replicasets: { group: 'apps', resource: 'replicasets', labelSelector: POD_TEMPLATE_HASH_LABEL },
   deployments: { group: 'apps', resource: 'deployments' },
   services: { group: '', resource: 'services' },
   endpointslices: { group: 'discovery.k8s.io', resource: 'endpointslices', fallback: 'endpoints' },

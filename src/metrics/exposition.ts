@@ -78,7 +78,9 @@ export function renderResultFamilies(results: readonly StoredResult[], sources: 
     write(header(family.name, family.help));
     const series = new Map<string, number>();
     for (const result of byCheck.get(checkId) ?? []) {
-      for (const sample of family.collect(result)) {
+      // Results the engine wrote for a check that could not run carry no details of the check's.
+      if (result.origin !== 'check') continue;
+      for (const sample of family.collect(result.details, result)) {
         let labels = '';
         for (const name of family.labelNames) {
           const value = sample.labels[name];

@@ -5,8 +5,9 @@
  * the series of a target that disappeared disappear with it (gatus leaves them behind; we do not).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { BodyBuilder, EncodedBody } from '../http/encoded.js';
+import { BodyBuilder, EncodedBody } from '../encoded-body.js';
 import type { RequestRecord } from '../kube/client.js';
+import type { DaemonEvent } from '../engine/daemon.js';
 import type { Check, StoredResult } from '../engine/types.js';
 import { type FamilySource, RESULT_FAMILY_HELP, renderResultFamilies } from './exposition.js';
 
@@ -114,6 +115,14 @@ export class Metrics {
 
   setInterval(seconds: number): void {
     this.interval.set(seconds);
+  }
+
+  /** Takes what the daemon published (main.ts subscribes it): counts the cycle or the skip, then renders. */
+  async update(event: DaemonEvent): Promise<void> {
+    this.setInterval(event.intervalSeconds);
+    if (event.type === 'cycle') this.recordCycle(event.cycle.durationMs, event.cycle.completedAtMs);
+    else this.recordSkip();
+    await this.render(event.results);
   }
 
   /** Renders the exposition: prom-client's metrics, then the per-result series from the store. */

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { FakeAppServer, isLoopbackHost, parseFakeApp } from './fake-apps.js';
 import { SIMULATOR_GROUP } from './kinds.js';
-import { normalizeObjects, readScenarioDocuments } from './load.js';
+import { normalizeObjects, readScenarioDocuments, scenarioLogsDir } from './load.js';
 import { RbacAuthorizer } from './rbac.js';
 import { ApiServer } from './server.js';
 import { servingIdentity } from './tls.js';
@@ -63,7 +63,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     store,
     authorizer: new RbacAuthorizer(store),
     token,
-    logsDir: dir === undefined ? undefined : path.join(dir, 'logs'),
+    logsDir: dir === undefined ? undefined : await scenarioLogsDir(dir),
     now: () => fixedNow ?? Date.now(),
     enforceRbacSubject: options.enforceRbacSubject,
     retryAfterSeconds: options.retryAfterSeconds ?? 1,

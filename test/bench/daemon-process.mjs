@@ -130,11 +130,11 @@ serveRpc({
 
   /** The HTTP server as serve builds it, plus a bare route to compare with, on an ephemeral port. */
   async serve() {
-    server = buildServer({ health: runtime.daemon, metrics: runtime.metrics, log: runtime.log });
+    server = buildServer({ health: runtime.health, metrics: runtime.metrics, log: runtime.log });
     server.get('/bare', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('ok\n'));
     await server.listen({ host: '127.0.0.1', port: 0 });
     const { port } = server.server.address();
-    const health = runtime.daemon.health({});
+    const health = runtime.health.health({});
     // The gzip is made off the event loop after the render: wait for it so the load measures it.
     for (let i = 0; i < 200 && !runtime.metrics.body().gzip; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     return {

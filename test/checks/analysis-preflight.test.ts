@@ -18,8 +18,7 @@ import { metrics } from '../../src/checks/analysis-preflight.js';
 import type { CheckResult } from '../../src/engine/types.js';
 import { HOMELAB_SCENARIO_DIR } from '../../src/simulator/index.js';
 import { requireBinary } from '../helpers/binaries.js';
-import { assertResults, type CaseFile, fixtureCases, runCase } from '../helpers/cases.js';
-import { expectGolden } from '../helpers/golden.js';
+import { assertResults, type CaseFile, collectSeries, describeFixtureCases, fixtureCases, runCase } from '../helpers/cases.js';
 import { listenOnLoopback, type LoopbackServer } from '../helpers/loopback.js';
 import { type Exposition, exposition, freePort, type RunningPrometheus, startPrometheus } from '../helpers/prometheus.js';
 
@@ -125,11 +124,13 @@ function fill(text: string): string {
   return text.replace(/\$\{(PROMETHEUS|WEB|VM|DOWN)\}/g, (match, name: string) => vars[name] ?? match);
 }
 
-/** The case folder with the loopback addresses filled in, and its expectations. */
+/** The case folder (and the _base it overlays) with the loopback addresses filled in, and its expectations. */
 function materialize(dir: string): { dir: string; expected: CaseFile } {
-  const target = mkdtempSync(path.join(os.tmpdir(), 'rd-preflight-'));
-  temporary.push(target);
+  const root = mkdtempSync(path.join(os.tmpdir(), 'rd-preflight-'));
+  temporary.push(root);
+  const target = path.join(root, path.basename(dir));
   cpSync(dir, target, { recursive: true });
+  cpSync(path.join(dir, '..', '_base'), path.join(root, '_base'), { recursive: true });
   const walk = (folder: string) => {
     for (const name of readdirSync(folder)) {
       const file = path.join(folder, name);
@@ -137,26 +138,22 @@ function materialize(dir: string): { dir: string; expected: CaseFile } {
       else if (/\.(ya?ml|json)$/.test(name)) writeFileSync(file, fill(readFileSync(file, 'utf8')));
     }
   };
-  walk(target);
+  walk(root);
   return { dir: target, expected: parse(readFileSync(path.join(target, 'expected.yaml'), 'utf8')) as CaseFile };
 }
 
-const needsPrometheus = (dir: string) => readdirSync(dir).some((name) => name !== 'expected.yaml' && readFileSync(path.join(dir, name), 'utf8').includes('${PROMETHEUS}'));
+const needsPrometheus = (dir: string) =>
+  [dir, path.join(dir, '..', '_base')].some((folder) => readdirSync(folder).some((name) => name !== 'expected.yaml' && readFileSync(path.join(folder, name), 'utf8').includes('${PROMETHEUS}')));
 
 async function runPreflightCase(dir: string) {
   const { dir: filled, expected } = materialize(dir);
   const output = await runCase(CHECK, filled, { faults: expected.faults, now: expected.now, config: expected.config });
-  assertResults(CHECK, output.body.checks, expected);
-  return output;
+  return { output, expected };
 }
 
-describe('analysis-preflight fixtures', () => {
-  for (const fixture of fixtureCases(CHECK)) {
-    it.skipIf(!prometheusBinary && needsPrometheus(fixture.dir))(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
-      const output = await runPreflightCase(fixture.dir);
-      expectGolden(CHECK, fixture.name, output.body);
-    });
-  }
+describeFixtureCases(CHECK, {
+  run: (fixture) => runPreflightCase(fixture.dir),
+  skipIf: (fixture) => !prometheusBinary && needsPrometheus(fixture.dir),
 });
 
 describe('analysis-preflight requests', () => {
@@ -164,7 +161,8 @@ describe('analysis-preflight requests', () => {
 
   it('web provider: sends the method, the template headers and the JSON body with args substituted', async () => {
     const before = recorded.length;
-    await runPreflightCase(fixture('web-post').dir);
+    const { output, expected } = await runPreflightCase(fixture('web-post').dir);
+    assertResults(CHECK, output.body.checks, expected);
     const sent = recorded.slice(before).filter((r) => r.url === '/echo');
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({ method: 'POST', headers: { 'x-scope': 'shop', 'content-type': 'application/json' } });
@@ -173,7 +171,8 @@ describe('analysis-preflight requests', () => {
 
   it('contacts no provider outside allowedHosts', async () => {
     const before = recorded.length;
-    await runPreflightCase(fixture('allowlist-skips').dir);
+    const { output, expected } = await runPreflightCase(fixture('allowlist-skips').dir);
+    assertResults(CHECK, output.body.checks, expected);
     expect(recorded.slice(before)).toEqual([]);
   });
 
@@ -222,7 +221,7 @@ describe('analysis-preflight deadline', () => {
 
 describe('analysis-preflight metrics', () => {
   const family = (name: string) => metrics.find((m) => m.name === name)!;
-  const resultWith = (metricsDetail: unknown[]): CheckResult => ({
+  const resultWith = (metricsDetail: unknown[]): CheckResult<Record<string, unknown>> => ({
     target: 'shop/error-rate',
     status: 'fail',
     summary: '',
@@ -236,7 +235,7 @@ describe('analysis-preflight metrics', () => {
       { metric: 'latency', phase: 'Successful', number: 0.25, value: '[0.25]' },
       { metric: 'traffic', phase: 'Inconclusive', number: Number.NaN, value: '[NaN]' },
     ]);
-    const phases = family('rollout_doctor_analysis_preflight_phase').collect(result);
+    const phases = collectSeries(family('rollout_doctor_analysis_preflight_phase'), result);
     expect(phases).toHaveLength(3 * 6);
     expect(phases.filter((s) => s.value === 1).map((s) => [s.labels.metric, s.labels.phase])).toEqual([
       ['error-rate', 'Error'],
@@ -244,7 +243,7 @@ describe('analysis-preflight metrics', () => {
       ['traffic', 'Inconclusive'],
     ]);
     expect(new Set(phases.map((s) => s.labels.phase))).toEqual(new Set(['Successful', 'Failed', 'Inconclusive', 'Error', 'Skipped', 'Unknown']));
-    const values = family('rollout_doctor_analysis_preflight_value').collect(result);
+    const values = collectSeries(family('rollout_doctor_analysis_preflight_value'), result);
     expect(values.map((s) => [s.labels.metric, s.value])).toEqual([
       ['latency', 0.25],
       ['traffic', Number.NaN],
@@ -253,8 +252,8 @@ describe('analysis-preflight metrics', () => {
   });
 
   it('collects nothing from an unknown result', () => {
-    const unknown: CheckResult = { target: '*', status: 'unknown', summary: 'x', remediation: [], details: { reason: 'x' } };
-    for (const family of metrics) expect(family.collect(unknown)).toEqual([]);
+    const unknown: CheckResult<Record<string, unknown>> = { target: '*', status: 'unknown', summary: 'x', remediation: [], details: { reason: 'x' } };
+    for (const family of metrics) expect(collectSeries(family, unknown)).toEqual([]);
   });
 });
 

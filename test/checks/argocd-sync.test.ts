@@ -1,22 +1,14 @@
 /**
- * argocd-sync over fixture folders (test/fixtures/argocd-sync/<case>/): a Rollout with a workloadRef,
- * its Deployment and Argo CD Applications, run through the simulator and the real client; plus its
- * metric family.
+ * argocd-sync's metric family, read from fixture cases (test/fixtures/argocd-sync/<case>/: a Rollout
+ * with a workloadRef, its Deployment and Argo CD Applications; the cases run in fixtures.test.ts).
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/argocd-sync.js';
-import { FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase } from '../helpers/cases.js';
+import { collectSeries, FIXTURE_ROOT, fixtureCases, runCase } from '../helpers/cases.js';
 
 const ID = 'argocd-sync';
 
-describe(ID, () => {
-  for (const fixture of fixtureCases(ID)) {
-    it(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
-      await runFixtureCase(ID, fixture);
-    });
-  }
-});
 
 describe(`${ID} metrics`, () => {
   const series = async (caseName: string) => {
@@ -24,7 +16,7 @@ describe(`${ID} metrics`, () => {
     const output = await runCase(ID, path.join(FIXTURE_ROOT, ID, caseName), { faults: fixture.expected.faults });
     return output.body.checks
       .filter((c) => c.check === ID)
-      .flatMap((result) => metrics[0]!.collect(result).map((s) => `${s.labels.namespace}/${s.labels.rollout} ${s.value}`));
+      .flatMap((result) => collectSeries(metrics[0]!, result).map((s) => `${s.labels.namespace}/${s.labels.rollout} ${s.value}`));
   };
 
   it('1 when the replicas are ignored (or need not be), 0 when Argo CD would fight the controller, nothing when unknown', async () => {

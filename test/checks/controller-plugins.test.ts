@@ -1,30 +1,23 @@
 /**
- * controller-plugins over fixture folders (test/fixtures/controller-plugins/<case>/): ConfigMap,
- * controller pods, Rollouts and templates, and the controller's logs, run through the simulator and
- * the real client; plus its metric families and the bounds of its log reads.
+ * controller-plugins' metric families, read from fixture cases (test/fixtures/controller-plugins/<case>/:
+ * ConfigMap, controller pods, Rollouts and templates, the controller's logs; the cases run in
+ * fixtures.test.ts), and the reading of controller log lines.
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/controller-plugins.js';
 import { namesPlugin, pluginErrorLines, readStartup } from '../../src/checks/lib/plugin-log.js';
-import { FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase } from '../helpers/cases.js';
+import { collectSeries, FIXTURE_ROOT, runCase } from '../helpers/cases.js';
 
 const ID = 'controller-plugins';
 
-describe(ID, () => {
-  for (const fixture of fixtureCases(ID)) {
-    it(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
-      await runFixtureCase(ID, fixture);
-    });
-  }
-});
 
 describe(`${ID} metrics`, () => {
   const series = async (caseName: string, now: string) => {
     const output = await runCase(ID, path.join(FIXTURE_ROOT, ID, caseName), { now });
     return output.body.checks
       .filter((c) => c.check === ID)
-      .flatMap((result) => metrics.flatMap((family) => family.collect(result).map((s) => `${family.name}{plugin="${s.labels.plugin}"} ${s.value}`)))
+      .flatMap((result) => metrics.flatMap((family) => collectSeries(family, result).map((s) => `${family.name}{plugin="${s.labels.plugin}"} ${s.value}`)))
       .sort();
   };
 
@@ -43,7 +36,7 @@ describe(`${ID} metrics`, () => {
     const output = await runCase(ID, path.join(FIXTURE_ROOT, ID, 'ok'), { faults: { 'pods/log': 403 } });
     const unknown = output.body.checks.find((c) => c.check === ID)!;
     expect(unknown.status).toBe('unknown');
-    expect(metrics.flatMap((family) => family.collect(unknown))).toEqual([]);
+    expect(metrics.flatMap((family) => collectSeries(family, unknown))).toEqual([]);
   });
 });
 

@@ -1,25 +1,18 @@
 /**
- * controller-pods over fixture folders (test/fixtures/controller-pods/<case>/) run through the
- * simulator and the real client, plus its metric families read from real results.
+ * controller-pods' metric families read from real results of its fixture cases
+ * (test/fixtures/controller-pods/<case>/; the cases run in fixtures.test.ts).
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/controller-pods.js';
-import { FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase } from '../helpers/cases.js';
+import { collectSeries, FIXTURE_ROOT, runCase } from '../helpers/cases.js';
 
 const ID = 'controller-pods';
 
-describe(ID, () => {
-  for (const fixture of fixtureCases(ID)) {
-    it(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
-      await runFixtureCase(ID, fixture);
-    });
-  }
-});
 
 describe(`${ID} metrics`, () => {
-  const collect = (result: Parameters<(typeof metrics)[number]['collect']>[0]) =>
-    Object.fromEntries(metrics.map((family) => [family.name, family.collect(result).map((s) => [s.labels, s.value])]));
+  const collect = (result: Parameters<typeof collectSeries>[1]) =>
+    Object.fromEntries(metrics.map((family) => [family.name, collectSeries(family, result).map((s) => [s.labels, s.value])]));
 
   it('reads replicas, restarts and the crash-looping flag from a crash-looping controller', async () => {
     const output = await runCase(ID, path.join(FIXTURE_ROOT, ID, 'crashloop-plugin-download-404'), { now: '2026-11-26T13:58:00Z' });
@@ -36,6 +29,6 @@ describe(`${ID} metrics`, () => {
     const output = await runCase(ID, path.join(FIXTURE_ROOT, ID, 'ok'), { faults: { deployments: 403 } });
     const unknown = output.body.checks.find((c) => c.check === ID)!;
     expect(unknown.status).toBe('unknown');
-    expect(metrics.flatMap((family) => family.collect(unknown))).toEqual([]);
+    expect(metrics.flatMap((family) => collectSeries(family, unknown))).toEqual([]);
   });
 });

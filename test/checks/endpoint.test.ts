@@ -1,7 +1,7 @@
 /**
- * endpoint over fixture folders (test/fixtures/endpoint/<case>/: FakeApps the simulator serves on
- * loopback, the endpoint config in expected.yaml) and over real loopback servers this file starts on
- * 127.0.0.1 ephemeral ports for what a FakeApp cannot do: refuse, hang without answering, reset.
+ * endpoint beyond its fixture cases (test/fixtures/endpoint/<case>/: FakeApps the simulator serves on
+ * loopback; they run in fixtures.test.ts): real loopback servers this file starts on 127.0.0.1
+ * ephemeral ports for what a FakeApp cannot do (refuse, hang without answering, reset), and its metrics.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/endpoint.js';
-import { assertResults, FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase } from '../helpers/cases.js';
+import { assertResults, collectSeries, FIXTURE_ROOT, fixtureCases, runCase } from '../helpers/cases.js';
 import { listenOnLoopback, type LoopbackServer } from '../helpers/loopback.js';
 
 const ID = 'endpoint';
@@ -27,13 +27,6 @@ beforeAll(() => {
   };
 });
 
-describe(ID, () => {
-  for (const fixture of fixtureCases(ID)) {
-    it(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
-      await runFixtureCase(ID, fixture);
-    });
-  }
-});
 
 /** A TCP server on 127.0.0.1 that does `onConnection` with every socket, closed with all its sockets. */
 function tcpServer(onConnection: (socket: Socket) => void): Promise<LoopbackServer> {
@@ -134,7 +127,7 @@ describe(`${ID} metrics`, () => {
       const fixture = fixtureCases(ID).find((c) => c.name === caseName)!;
       const output = await runCase(ID, fixture.dir, { config: fixture.expected.config, faults: fixture.expected.faults });
       const result = output.body.checks.find((c) => c.check === ID)!;
-      return Object.fromEntries(metrics.map((family) => [family.name, family.collect(result).map((s) => ({ ...s, value: family.name.endsWith('_seconds') ? s.value > 0 : s.value }))]));
+      return Object.fromEntries(metrics.map((family) => [family.name, collectSeries(family, result).map((s) => ({ ...s, value: family.name.endsWith('_seconds') ? s.value > 0 : s.value }))]));
     };
     expect(await collect('unauthorized-401')).toEqual({
       rollout_doctor_endpoint_up: [{ labels: { endpoint: 'litellm' }, value: 0 }],

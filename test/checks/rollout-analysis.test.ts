@@ -1,6 +1,5 @@
 /**
- * rollout-analysis: the fixture cases of test/fixtures/rollout-analysis through the simulator, the
- * AnalysisRun reader over upstream's own AnalysisRuns (Argo CD's health testdata, the kubectl
+ * rollout-analysis (its fixture cases run in fixtures.test.ts): its metric families, the AnalysisRun reader over upstream's own AnalysisRuns (Argo CD's health testdata, the kubectl
  * plugin's scenarios), and the limit arithmetic as analysis/analysis.go defines it.
  */
 import { readFileSync } from 'node:fs';
@@ -20,18 +19,10 @@ import {
 import { metrics } from '../../src/checks/rollout-analysis.js';
 import type { CheckResult } from '../../src/engine/types.js';
 import type { CustomObject } from '../../src/kube/types.js';
-import { fixtureCases, runFixtureCase } from '../helpers/cases.js';
+import { collectSeries } from '../helpers/cases.js';
 
-const CHECK = 'rollout-analysis';
 const SHARED = path.resolve(import.meta.dirname, '..', 'fixtures', 'upstream');
 
-describe('rollout-analysis fixtures', () => {
-  for (const fixture of fixtureCases(CHECK)) {
-    it(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
-      await runFixtureCase(CHECK, fixture);
-    });
-  }
-});
 
 function load(relative: string): CustomObject {
   return parse(readFileSync(path.join(SHARED, relative), 'utf8')) as CustomObject;
@@ -117,7 +108,7 @@ describe('Argo Rollouts analysis semantics', () => {
 
 describe('rollout-analysis metrics', () => {
   const run = analysisRunState(load('argo-rollouts-info/experiment-analysis/canary-analysis.yaml'));
-  const result: CheckResult = {
+  const result: CheckResult<Record<string, unknown>> = {
     target: 'jesse-test/rollout-experiment-analysis',
     status: 'warn',
     summary: '',
@@ -127,7 +118,7 @@ describe('rollout-analysis metrics', () => {
   const family = (name: string) => metrics.find((m) => m.name === name)!;
 
   it('emits every run phase one-hot for the newest run of each type, and per-metric streaks with their limits', () => {
-    expect(family('rollout_doctor_analysis_run_phase').collect(result).map((s) => [s.labels.type, s.labels.phase, s.value])).toEqual([
+    expect(collectSeries(family('rollout_doctor_analysis_run_phase'), result).map((s) => [s.labels.type, s.labels.phase, s.value])).toEqual([
       ['Background', 'Pending', 0],
       ['Background', 'Running', 0],
       ['Background', 'Successful', 0],
@@ -136,14 +127,14 @@ describe('rollout-analysis metrics', () => {
       ['Background', 'Inconclusive', 1],
     ]);
     const labels = { namespace: 'jesse-test', rollout: 'rollout-experiment-analysis', type: 'Background', metric: 'random-fail' };
-    expect(family('rollout_doctor_analysis_metric_inconclusive_measurements').collect(result)).toEqual([{ labels, value: 1 }]);
-    expect(family('rollout_doctor_analysis_metric_inconclusive_limit').collect(result)).toEqual([{ labels, value: 1 }]);
-    expect(family('rollout_doctor_analysis_metric_consecutive_errors').collect(result)).toEqual([{ labels, value: 0 }]);
-    expect(family('rollout_doctor_analysis_metric_consecutive_error_limit').collect(result)).toEqual([{ labels, value: 4 }]);
+    expect(collectSeries(family('rollout_doctor_analysis_metric_inconclusive_measurements'), result)).toEqual([{ labels, value: 1 }]);
+    expect(collectSeries(family('rollout_doctor_analysis_metric_inconclusive_limit'), result)).toEqual([{ labels, value: 1 }]);
+    expect(collectSeries(family('rollout_doctor_analysis_metric_consecutive_errors'), result)).toEqual([{ labels, value: 0 }]);
+    expect(collectSeries(family('rollout_doctor_analysis_metric_consecutive_error_limit'), result)).toEqual([{ labels, value: 4 }]);
   });
 
   it('emits nothing for unknown results', () => {
-    const unknown: CheckResult = { target: 'a/b', status: 'unknown', summary: 'x', remediation: [], details: { reason: 'x' } };
-    for (const f of metrics) expect(f.collect(unknown)).toEqual([]);
+    const unknown: CheckResult<Record<string, unknown>> = { target: 'a/b', status: 'unknown', summary: 'x', remediation: [], details: { reason: 'x' } };
+    for (const f of metrics) expect(collectSeries(f, unknown)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * rollout-status: the fixture cases of test/fixtures/rollout-status, and kubectl-plugin parity over
+ * rollout-status (its fixture cases run in fixtures.test.ts): kubectl-plugin parity over
  * every upstream test object in test/fixtures/upstream (a copy of ../shared/fixtures) (argo-rollouts-info: one scenario per folder;
  * argocd-health/rollout: one object per file), first through the pure function, then end to end
  * through the simulator and the real client-node.
@@ -19,20 +19,13 @@ import { rolloutInfo, type RolloutInfo } from '../../src/checks/lib/rollout-phas
 import { metrics } from '../../src/checks/rollout-status.js';
 import type { CheckResult } from '../../src/engine/types.js';
 import type { ReplicaSet, Rollout } from '../../src/kube/types.js';
-import { fixtureCases, runCase, runFixtureCase } from '../helpers/cases.js';
+import { collectSeries, runCase } from '../helpers/cases.js';
 
 const CHECK = 'rollout-status';
 const SHARED = path.resolve(import.meta.dirname, '..', 'fixtures', 'upstream');
 const INFO = path.join(SHARED, 'argo-rollouts-info');
 const ARGOCD = path.join(SHARED, 'argocd-health', 'rollout');
 
-describe('rollout-status fixtures', () => {
-  for (const fixture of fixtureCases(CHECK)) {
-    it(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
-      await runFixtureCase(CHECK, fixture);
-    });
-  }
-});
 
 interface Expectation {
   /** Folder (argo-rollouts-info) or file (argocd-health/rollout, relative). */
@@ -277,23 +270,23 @@ describe('kubectl argo rollouts parity (through the simulator)', () => {
 });
 
 describe('rollout-status metrics', () => {
-  const result = (details: Record<string, unknown>): CheckResult => ({ target: 'litellm/litellm', status: 'ok', summary: '', remediation: [], details: { namespace: 'litellm', rollout: 'litellm', ...details } });
+  const result = (details: Record<string, unknown>): CheckResult<Record<string, unknown>> => ({ target: 'litellm/litellm', status: 'ok', summary: '', remediation: [], details: { namespace: 'litellm', rollout: 'litellm', ...details } });
   const family = (name: string) => metrics.find((m) => m.name === name)!;
 
   it('emits every phase one-hot, weights as ratios and replicas by state', () => {
     const r = result({ phase: 'Paused', secondsInPhase: 120, stepIndex: 1, stepCount: 6, setWeight: 20, actualWeight: 0, replicas: { desired: 1, current: 2, updated: 1, ready: 2, available: 2 }, abort: false });
-    expect(family('rollout_doctor_rollout_phase').collect(r).map((s) => [s.labels.phase, s.value])).toEqual([
+    expect(collectSeries(family('rollout_doctor_rollout_phase'), r).map((s) => [s.labels.phase, s.value])).toEqual([
       ['Healthy', 0],
       ['Progressing', 0],
       ['Paused', 1],
       ['Degraded', 0],
     ]);
-    expect(family('rollout_doctor_rollout_canary_set_weight_ratio').collect(r)).toEqual([{ labels: { namespace: 'litellm', rollout: 'litellm' }, value: 0.2 }]);
-    expect(family('rollout_doctor_rollout_canary_actual_weight_ratio').collect(r)[0]!.value).toBe(0);
-    expect(family('rollout_doctor_rollout_phase_duration_seconds').collect(r)[0]!.value).toBe(120);
-    expect(family('rollout_doctor_rollout_current_step').collect(r)[0]!.value).toBe(1);
-    expect(family('rollout_doctor_rollout_steps').collect(r)[0]!.value).toBe(6);
-    expect(family('rollout_doctor_rollout_replicas').collect(r).map((s) => [s.labels.state, s.value])).toEqual([
+    expect(collectSeries(family('rollout_doctor_rollout_canary_set_weight_ratio'), r)).toEqual([{ labels: { namespace: 'litellm', rollout: 'litellm' }, value: 0.2 }]);
+    expect(collectSeries(family('rollout_doctor_rollout_canary_actual_weight_ratio'), r)[0]!.value).toBe(0);
+    expect(collectSeries(family('rollout_doctor_rollout_phase_duration_seconds'), r)[0]!.value).toBe(120);
+    expect(collectSeries(family('rollout_doctor_rollout_current_step'), r)[0]!.value).toBe(1);
+    expect(collectSeries(family('rollout_doctor_rollout_steps'), r)[0]!.value).toBe(6);
+    expect(collectSeries(family('rollout_doctor_rollout_replicas'), r).map((s) => [s.labels.state, s.value])).toEqual([
       ['desired', 1],
       ['current', 2],
       ['updated', 1],
@@ -303,7 +296,7 @@ describe('rollout-status metrics', () => {
   });
 
   it('emits nothing for unknown results (details carry only the reason)', () => {
-    const unknown: CheckResult = { target: '*', status: 'unknown', summary: 'x', remediation: [], details: { reason: 'x' } };
-    for (const family of metrics) expect(family.collect(unknown)).toEqual([]);
+    const unknown: CheckResult<Record<string, unknown>> = { target: '*', status: 'unknown', summary: 'x', remediation: [], details: { reason: 'x' } };
+    for (const family of metrics) expect(collectSeries(family, unknown)).toEqual([]);
   });
 });

@@ -1,29 +1,22 @@
 /**
- * rollout-traffic over fixture folders (test/fixtures/rollout-traffic/<case>/): Rollouts routed by a
- * traffic-router plugin, the Cilium CRD and CiliumEnvoyConfigs (or a configured object kind), run
- * through the simulator and the real client; plus its metric families.
+ * rollout-traffic's metric families, read from fixture cases (test/fixtures/rollout-traffic/<case>/:
+ * Rollouts routed by a traffic-router plugin, the Cilium CRD and CiliumEnvoyConfigs or a configured
+ * object kind; the cases run in fixtures.test.ts).
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/rollout-traffic.js';
-import { FIXTURE_ROOT, fixtureCases, runCase, runFixtureCase } from '../helpers/cases.js';
+import { collectSeries, FIXTURE_ROOT, runCase } from '../helpers/cases.js';
 
 const ID = 'rollout-traffic';
 
-describe(ID, () => {
-  for (const fixture of fixtureCases(ID)) {
-    it(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
-      await runFixtureCase(ID, fixture);
-    });
-  }
-});
 
 describe(`${ID} metrics`, () => {
   const series = async (caseName: string) => {
     const output = await runCase(ID, path.join(FIXTURE_ROOT, ID, caseName), { now: '2026-11-26T14:00:00Z' });
     return output.body.checks
       .filter((c) => c.check === ID)
-      .flatMap((result) => metrics.flatMap((family) => family.collect(result).map((s) => `${family.name}{${s.labels.namespace}/${s.labels.rollout},${s.labels.plugin}} ${s.value}`)));
+      .flatMap((result) => metrics.flatMap((family) => collectSeries(family, result).map((s) => `${family.name}{${s.labels.namespace}/${s.labels.rollout},${s.labels.plugin}} ${s.value}`)));
   };
 
   it('present and ok per rollout and plugin: 0 while the canary holds traffic without the object', async () => {

@@ -1,59 +1,21 @@
 /**
- * self-rbac over fixture folders (test/fixtures/self-rbac/<case>/). Each case runs as rollout-doctor's
+ * self-rbac's metric family. Its fixture cases (test/checks/fixtures.test.ts) run as rollout-doctor's
  * service account (`enforceRbacSubject` in expected.yaml) against the folder's RBAC objects, with the
- * checks it lists enabled (they define what rollout-doctor needs), and can also assert what those
- * other checks report (`also`): a forbidden list makes them `unknown`, never `fail`.
+ * checks they list enabled (they define what rollout-doctor needs), and also assert what those other
+ * checks report (`also`): a forbidden list makes them `unknown`, never `fail`.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { metrics } from '../../src/checks/self-rbac.js';
-import { parseConfig } from '../../src/config/load.js';
-import { resolveConfig, runCheckOnce } from '../../src/main.js';
-import { assertResults, type CaseFile, FAST_TIMEOUTS, FIXTURE_ROOT, fixtureCases } from '../helpers/cases.js';
-import { expectGolden } from '../helpers/golden.js';
+import { collectSeries, fixtureCases, runFixture } from '../helpers/cases.js';
 
 const ID = 'self-rbac';
 
-interface SelfRbacCase extends CaseFile {
-  enforceRbacSubject: string;
-  checks: string[];
-  also?: Record<string, CaseFile['results']>;
-}
-
-async function runEnforced(dir: string, expected: SelfRbacCase) {
-  const loaded = await resolveConfig({ simulate: { dir } });
-  const raw = loaded.file ? ((parse(readFileSync(loaded.file, 'utf8')) as Record<string, unknown>) ?? {}) : {};
-  const config = parseConfig({ ...raw, timeouts: FAST_TIMEOUTS, ...(expected.config ?? {}) }, loaded.file ?? `${dir}/<case config>`);
-  return runCheckOnce({
-    config: { ...loaded, config },
-    simulate: { dir, faults: expected.faults, now: expected.now ? new Date(expected.now) : undefined, ephemeralAppPorts: true, enforceRbacSubject: expected.enforceRbacSubject },
-    only: expected.checks,
-    logLevel: 'silent',
-  });
-}
-
-describe(ID, () => {
-  for (const fixture of fixtureCases(ID)) {
-    it(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
-      const expected = fixture.expected as SelfRbacCase;
-      const output = await runEnforced(fixture.dir, expected);
-      assertResults(ID, output.body.checks, expected);
-      for (const [check, results] of Object.entries(expected.also ?? {})) assertResults(check, output.body.checks, { results });
-      expectGolden(ID, fixture.name, output.body);
-    });
-  }
-});
-
 describe(`${ID} metrics`, () => {
   it('reports 0/1 allowed per group, resource and verb', async () => {
-    const dir = path.join(FIXTURE_ROOT, ID, 'missing-applications');
-    const expected = fixtureCases(ID).find((c) => c.name === 'missing-applications')!.expected as SelfRbacCase;
-    const output = await runEnforced(dir, expected);
+    const output = await runFixture(ID, fixtureCases(ID).find((c) => c.name === 'missing-applications')!);
     const samples = output.body.checks
       .filter((c) => c.check === ID)
-      .flatMap((result) => metrics[0]!.collect(result))
+      .flatMap((result) => collectSeries(metrics[0]!, result))
       .map((s) => `${s.labels.group} ${s.labels.resource} ${s.labels.verb} ${s.value}`)
       .sort();
     expect(samples).toEqual([

@@ -24,6 +24,7 @@ const INVALID: Record<string, string> = {
   'invalid-duplicate-key.yaml': `${FIXTURES}/invalid-duplicate-key.yaml: line 2, column 1: Map keys must be unique`,
   'invalid-mute-date.yaml': `${FIXTURES}/invalid-mute-date.yaml: mute[0].until: invalid date "next tuesday": use YYYY-MM-DD or an ISO-8601 date-time`,
   'invalid-token-source.yaml': `${FIXTURES}/invalid-token-source.yaml: endpoints[0].bearerToken: give exactly one of env or file`,
+  'invalid-selector.yaml': `${FIXTURES}/invalid-selector.yaml: controller.selector: invalid label selector "app in (a": unable to parse requirement: found '', expected: ',' or ')'`,
   'invalid-enum.yaml': `${FIXTURES}/invalid-enum.yaml: endpoints[0].method: expected one of "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"`,
 };
 

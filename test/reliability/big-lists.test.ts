@@ -48,7 +48,7 @@ beforeAll(async () => {
   const demo = await resolveConfig({ simulate: { dir: demoScenarioDir() } });
   const config = parseConfig({ ...JSON.parse(JSON.stringify(demo.config)), timeouts: { requestMs: 20_000, checkMs: 30_000, cycleMs: 60_000 } }, 'big-lists.yaml');
   runtime = await createRuntime({ kubeconfigPath, config: { ...demo, config }, only: ONLY, log: captureLog('warn').log });
-  app = buildServer({ health: runtime.daemon, metrics: runtime.metrics });
+  app = buildServer({ health: runtime.health, metrics: runtime.metrics });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
 }, 120_000);

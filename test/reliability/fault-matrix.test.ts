@@ -69,7 +69,7 @@ beforeAll(async () => {
       },
     },
   });
-  app = buildServer({ health: runtime.daemon, metrics: runtime.metrics });
+  app = buildServer({ health: runtime.health, metrics: runtime.metrics });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   await runtime.daemon.runOnce();

@@ -67,7 +67,7 @@ describe('endpoint faults', () => {
       expect(byTarget.get('huge-body')).toMatchObject({ status: 'fail', details: { errorClass: 'body' } });
       expect(process.memoryUsage().rss - before).toBeLessThan(80 * 1024 * 1024);
       expect(runtime.daemon.store.results().find((r) => r.check === 'controller-pods')?.status).toBe('ok');
-      expect(runtime.daemon.health().body.checks.length).toBe(endpoints.length + 1);
+      expect(runtime.health.health().body.checks.length).toBe(endpoints.length + 1);
     } finally {
       await runtime.close();
     }

@@ -81,7 +81,7 @@ describe('secrets stay secret', () => {
     const runtime = await createRuntime({ config: { ...scenario, config }, simulate: { dir, ephemeralAppPorts: true }, log: captured.log });
     try {
       await runtime.daemon.runOnce();
-      const health = runtime.daemon.health();
+      const health = runtime.health.health();
       const outputs = { logs: captured.lines().join('\n'), healthJson: health.json, healthText: renderText(health.body), metrics: runtime.metrics.text() };
       const secrets = [TOKEN, PASSWORD, FILE_TOKEN, runtime.simulator!.token, encodeURIComponent(PASSWORD)];
       for (const [where, text] of Object.entries(outputs)) {

@@ -123,7 +123,8 @@ describe('simulated API: reads', () => {
   });
 
   it('rejects a malformed label selector with 400 BadRequest', async () => {
-    for (const selector of ['app in (web', 'app=web=x', '=web', 'app in ()']) {
+    // `app in ()` is valid upstream (apimachinery v0.32.0 selector.go parseValues: the empty value).
+    for (const selector of ['app in (web', 'app=web=x', '=web', 'app in web']) {
       const err = await apiError(core.listPodForAllNamespaces({ labelSelector: selector }));
       expect(err.code, selector).toBe(400);
       expect(err.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'BadRequest', code: 400 });

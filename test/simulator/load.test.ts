@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { listScenarioFiles, loadScenario, startSimulator } from '../../src/simulator/index.js';
 import { apiError, kubeConfigFor, removeDir, writeScenario } from './helpers.js';
@@ -119,6 +120,53 @@ describe('loadScenario', () => {
       const pods = sim.objects('Pod');
       expect(pods).toHaveLength(2);
       expect((pods.find((p: any) => p.metadata.name === 'no-namespace') as any).spec.containers[0].name).toBe('replaced');
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
+describe('a case folder beside a _base/ folder overlays it', () => {
+  const pod = (name: string, image: string) => `apiVersion: v1\nkind: Pod\nmetadata: { name: ${name}, namespace: shop }\nspec: { containers: [{ name: app, image: ${image} }] }\n`;
+  let root: string;
+  beforeAll(async () => {
+    root = await writeScenario({
+      '_base/pods.yaml': [pod('a', 'v1'), pod('b', 'v1'), pod('c', 'v1')].join('---\n'),
+      '_base/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: settings, namespace: shop }\ndata: { mode: base }\n',
+      'case/pods.yaml': [pod('b', 'v2'), pod('d', 'v2')].join('---\n'),
+      'case/removed.yaml': 'apiVersion: v1\nkind: Pod\nmetadata: { name: c, namespace: shop }\n$delete: true\n',
+      'case/expected.yaml': 'results: []\n',
+      'typo/removed.yaml': 'apiVersion: v1\nkind: Pod\nmetadata: { name: nope, namespace: shop }\n$delete: true\n',
+    });
+  });
+  afterAll(() => removeDir(root));
+
+  const images = (objects: Record<string, unknown>[]) =>
+    objects.map((o) => `${o['kind']}/${(o['metadata'] as any).name}${o['kind'] === 'Pod' ? `=${(o['spec'] as any).containers[0].image}` : ''}`);
+
+  it('replaces objects of the same kind, namespace and name, adds new ones and $delete removes', async () => {
+    expect(images(await loadScenario(path.join(root, 'case')))).toEqual(['ConfigMap/settings', 'Pod/a=v1', 'Pod/b=v2', 'Pod/d=v2']);
+  });
+
+  it('loads the base itself as a scenario', async () => {
+    expect(images(await loadScenario(path.join(root, '_base')))).toEqual(['ConfigMap/settings', 'Pod/a=v1', 'Pod/b=v1', 'Pod/c=v1']);
+  });
+
+  it('names a $delete that matches nothing, and one without a base', async () => {
+    await expect(loadScenario(path.join(root, 'typo'))).rejects.toThrow(/typo\/removed\.yaml: \$delete names v1 Pod shop\/nope, which the base does not have/);
+    const alone = await writeScenario({ 'removed.yaml': 'apiVersion: v1\nkind: Pod\nmetadata: { name: x }\n$delete: true\n' });
+    try {
+      await expect(loadScenario(alone)).rejects.toThrow(/\$delete removes an object of a _base\/ scenario/);
+    } finally {
+      await removeDir(alone);
+    }
+  });
+
+  it('the simulator serves the overlaid objects', async () => {
+    const sim = await startSimulator({ dir: path.join(root, 'case') });
+    try {
+      const pods = await kubeConfigFor(sim).makeApiClient(CoreV1Api).listNamespacedPod({ namespace: 'shop' });
+      expect(pods.items.map((p) => `${p.metadata?.name}=${p.spec?.containers[0]?.image}`)).toEqual(['a=v1', 'b=v2', 'd=v2']);
     } finally {
       await sim.close();
     }

@@ -16,7 +16,8 @@
  */
 import type { CustomObject, Rollout } from '../../kube/types.js';
 import { parseDuration } from '../../config/duration.js';
-import { listOf, POD_TEMPLATE_HASH_LABEL } from './rollout-phase.js';
+import { POD_TEMPLATE_HASH_LABEL, ROLLOUT_TYPE_LABEL, STEP_INDEX_LABEL } from '../../argo/names.js';
+import { listOf } from './rollout-phase.js';
 
 export const ANALYSIS_PHASES = ['Pending', 'Running', 'Successful', 'Failed', 'Error', 'Inconclusive'] as const;
 export type AnalysisPhase = (typeof ANALYSIS_PHASES)[number];
@@ -191,11 +192,11 @@ export function analysisRunState(run: CustomObject): RunState {
   const specs = specMetrics(run);
   const names = [...new Set([...specs.map((m) => m.name ?? ''), ...results.map((r) => r.name ?? '')].filter(Boolean))];
   const labels = run.metadata.labels ?? {};
-  const stepIndex = labels['step-index'];
+  const stepIndex = labels[STEP_INDEX_LABEL];
   const state: RunState = {
     name: run.metadata.name ?? '',
     namespace: run.metadata.namespace ?? '',
-    type: labels['rollout-type'] ?? '',
+    type: labels[ROLLOUT_TYPE_LABEL] ?? '',
     phase: status.phase || 'Pending',
     message: status.message ?? '',
     metrics: names.map((name) => metricState(specs.find((m) => m.name === name), results.find((r) => r.name === name), name, dryRun)),
@@ -237,7 +238,7 @@ export function currentRevisionRuns(rollout: Rollout, runs: readonly CustomObjec
   const order = (run: CustomObject) => `${run.metadata.creationTimestamp ?? ''}\u0000${run.metadata.name ?? ''}`;
   for (const run of mine) {
     const labels = run.metadata.labels ?? {};
-    const key = `${labels['rollout-type'] ?? ''}/${labels['step-index'] ?? ''}`;
+    const key = `${labels[ROLLOUT_TYPE_LABEL] ?? ''}/${labels[STEP_INDEX_LABEL] ?? ''}`;
     const seen = newest.get(key);
     if (!seen || order(run) > order(seen)) newest.set(key, run);
   }

@@ -3,9 +3,10 @@
  * name, else the configured label selector), its pods through the Deployment's own selector (the
  * chart's dashboard shares the name label), its container and its service account.
  */
+import { type Command, kubectl } from '../../engine/remediation.js';
 import type { CheckContext } from '../../engine/types.js';
 import type { ContainerStatus, Deployment, Pod } from '../../kube/types.js';
-import { matchesSelector, parseSelector } from './selectors.js';
+import { matchesLabelSelector, matchesRequirements, parseLabelSelector } from '../../kube/label-selector.js';
 
 /**
  * How a previous container log is read: the crash reason sits at its end. Checks that read it ask
@@ -18,14 +19,15 @@ export function findControllerDeployment(ctx: Pick<CheckContext, 'snapshot' | 'c
   const { namespace, deployment, selector } = ctx.config.controller;
   const byName = ctx.snapshot.find('deployments', namespace, deployment);
   if (byName) return byName;
-  const wanted = parseSelector(selector);
-  return ctx.snapshot.inNamespace('deployments', namespace).find((d) => matchesSelector(d.metadata?.labels, wanted));
+  // The config's selector was checked at load; one without requirements names no Deployment.
+  const wanted = parseLabelSelector(selector);
+  return wanted.length === 0 ? undefined : ctx.snapshot.inNamespace('deployments', namespace).find((d) => matchesRequirements(wanted, d.metadata?.labels));
 }
 
 /** The controller's pods through the Deployment's own selector (the dashboard shares the name label). */
 export function controllerPods(ctx: Pick<CheckContext, 'snapshot'>, deployment: Deployment): Pod[] {
   const namespace = deployment.metadata?.namespace ?? '';
-  return ctx.snapshot.list('controllerPods').filter((p) => p.metadata?.namespace === namespace && matchesSelector(p.metadata?.labels, deployment.spec?.selector));
+  return ctx.snapshot.list('controllerPods').filter((p) => p.metadata?.namespace === namespace && matchesLabelSelector(p.metadata?.labels, deployment.spec?.selector, { empty: 'nothing' }));
 }
 
 export interface ControllerAccount {
@@ -78,6 +80,6 @@ export function controllerContainer(pod: Pod, deployment: Deployment): Container
 }
 
 /** `kubectl auth can-i <verb> <resource> --as=system:serviceaccount:<ns>:<sa>`, as the runbook writes it. */
-export function canICommand(verb: string, resource: string, account: Pick<ControllerAccount, 'user'>, namespace?: string): string {
-  return `kubectl auth can-i ${verb} ${resource}${namespace ? ` -n ${namespace}` : ''} --as=${account.user}`;
+export function canICommand(verb: string, resource: string, account: Pick<ControllerAccount, 'user'>): Command {
+  return kubectl(['auth', 'can-i', verb, resource, `--as=${account.user}`]);
 }

@@ -3,13 +3,12 @@
  * through indexes built once per snapshot (a WeakMap keyed by the snapshot), so that a check over
  * 1,000 rollouts looks each rollout's objects up instead of scanning every pod per rollout.
  */
+import { POD_TEMPLATE_HASH_LABEL, SERVICE_NAME_LABEL } from '../../argo/names.js';
 import type { Snapshot } from '../../kube/snapshot.js';
 import type { ContainerStatus, EndpointSlice, Endpoints, Event, Pod, ReplicaSet, Rollout } from '../../kube/types.js';
 import { quote } from './logs.js';
 import { secondsSince, toMillis } from './time.js';
 
-export const POD_TEMPLATE_HASH = 'rollouts-pod-template-hash';
-const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 function memo<T>(cache: WeakMap<Snapshot, T>, snapshot: Snapshot, build: () => T): T {
   let value = cache.get(snapshot);
@@ -35,7 +34,7 @@ export function podsWithHash(snapshot: Snapshot, namespace: string, hash: string
   const index = memo(podIndexes, snapshot, () => {
     const map = new Map<string, Pod[]>();
     for (const pod of snapshot.list('pods')) {
-      const podHash = pod.metadata?.labels?.[POD_TEMPLATE_HASH];
+      const podHash = pod.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL];
       if (podHash) push(map, key(pod.metadata?.namespace, podHash), pod);
     }
     return map;
@@ -66,7 +65,7 @@ export function rolloutReplicaSets(snapshot: Snapshot, rollout: Rollout): readon
 }
 
 export function replicaSetHash(rs: ReplicaSet): string | undefined {
-  return rs.metadata?.labels?.[POD_TEMPLATE_HASH];
+  return rs.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL];
 }
 
 /** Pods of a ReplicaSet: by hash, then by owner reference when the pod carries one. */

@@ -3,6 +3,7 @@
  * group) and the rules to add, rendered as YAML an operator can paste into a (Cluster)Role.
  */
 import { Document, isSeq, visit } from 'yaml';
+import { type RemediationStep, text } from '../../engine/remediation.js';
 
 export interface RuleToAdd {
   /** API group, '' for core. */
@@ -34,7 +35,7 @@ export function splitSubresource(resource: string): { resource: string; subresou
  * The rules as YAML lines (one remediation line each, so the text view keeps the indentation),
  * list items with flow-style lists: `- apiGroups: [cilium.io]`.
  */
-export function ruleYamlLines(rules: readonly RuleToAdd[], indent = 2): string[] {
+export function ruleYamlLines(rules: readonly RuleToAdd[], indent = 2): RemediationStep[] {
   const doc = new Document(rules.map((rule) => ({ apiGroups: [rule.group], resources: [rule.resource], verbs: [...rule.verbs] })));
   visit(doc, {
     Seq(_, node, path) {
@@ -46,5 +47,5 @@ export function ruleYamlLines(rules: readonly RuleToAdd[], indent = 2): string[]
     .toString({ flowCollectionPadding: false })
     .trimEnd()
     .split('\n')
-    .map((line) => pad + line);
+    .map((line) => text(pad + line));
 }

@@ -1,40 +1,39 @@
 /** Small builders that keep every check's results in the contract's shape. */
 import { isKubeError } from '../../kube/errors.js';
-import type { CheckResult, Status } from '../../engine/types.js';
+import type { RemediationStep } from '../../engine/remediation.js';
+import type { CheckResult, Status, UnknownDetails } from '../../engine/types.js';
 
-export function result(
-  target: string,
-  status: Status,
-  summary: string,
-  details: Record<string, unknown> = {},
-  remediation: string[] = [],
-): CheckResult {
+export function result<D extends object>(target: string, status: Status, summary: string, details: D, remediation: RemediationStep[] = []): CheckResult<D> {
   return { target, status, summary, remediation: status === 'ok' ? [] : remediation, details };
 }
 
-/** `unknown` for a target we could not look at; never `fail` for our own inability. */
-export function unknownResult(target: string, error: unknown, details: Record<string, unknown> = {}): CheckResult {
-  const reason = isKubeError(error) ? error.message : error instanceof Error ? error.message : String(error);
+export function reasonOf(error: unknown): string {
+  return isKubeError(error) ? error.message : error instanceof Error ? error.message : String(error);
+}
+
+/** `unknown` for a target we could not look at, with what was seen so far; never `fail` for our own inability. */
+export function unknownResult<D extends object>(target: string, error: unknown, details: D): CheckResult<D & UnknownDetails> {
+  const reason = reasonOf(error);
   return result(target, 'unknown', reason, { ...details, reason });
 }
 
 /**
  * Evaluates each target on its own: an error for one target (a log that cannot be read, a list the
- * target needs that failed) makes that target `unknown` and leaves the others alone. `concurrency`
- * bounds how many targets are evaluated at once (checks that make a request per target keep the
- * number of requests in flight on their deadline small).
+ * target needs that failed) makes that target `unknown` with only the reason and leaves the others
+ * alone. `concurrency` bounds how many targets are evaluated at once (checks that make a request per
+ * target keep the number of requests in flight on their deadline small).
  */
-export async function evaluateEach<T>(
+export async function evaluateEach<T, D extends object>(
   items: readonly T[],
   targetOf: (item: T) => string,
-  evaluate: (item: T) => Promise<CheckResult> | CheckResult,
+  evaluate: (item: T) => Promise<CheckResult<D>> | CheckResult<D>,
   options: { concurrency?: number } = {},
-): Promise<CheckResult[]> {
-  const one = async (item: T): Promise<CheckResult> => {
+): Promise<CheckResult<D | UnknownDetails>[]> {
+  const one = async (item: T): Promise<CheckResult<D | UnknownDetails>> => {
     try {
       return await evaluate(item);
     } catch (error) {
-      return unknownResult(targetOf(item), error);
+      return unknownResult(targetOf(item), error, {});
     }
   };
   return mapWithConcurrency(items, options.concurrency ?? items.length, one);

@@ -16,6 +16,7 @@
  *
  * Pure functions of the objects: no clock, no cluster.
  */
+import { POD_TEMPLATE_HASH_LABEL, WORKLOAD_GENERATION_ANNOTATION } from '../../argo/names.js';
 import type { Condition, CustomObject, ReplicaSet, Rollout, RolloutStep } from '../../kube/types.js';
 
 export const ROLLOUT_PHASES = ['Healthy', 'Progressing', 'Paused', 'Degraded'] as const;
@@ -48,10 +49,6 @@ export interface PhaseResult {
   message: string;
   rule: PhaseRule;
 }
-
-export const WORKLOAD_GENERATION_ANNOTATION = 'rollout.argoproj.io/workload-generation';
-export const REVISION_ANNOTATION = 'rollout.argoproj.io/revision';
-export const POD_TEMPLATE_HASH_LABEL = 'rollouts-pod-template-hash';
 
 /** Analysis phases that count as completed (v1alpha1 AnalysisPhase.Completed). */
 const COMPLETED_ANALYSIS_PHASES = new Set(['Successful', 'Failed', 'Error', 'Inconclusive']);

@@ -2,21 +2,42 @@
  * What a Rollout spec says, read the same way by every rollout-side check: its target name, its
  * strategy, the services, templates and plugins it references.
  */
-import type { CheckResult } from '../../engine/types.js';
+import type { Command, CommandOptions, Word } from '../../engine/remediation.js';
+import type { CheckResult, UnknownDetails } from '../../engine/types.js';
+import { argoRollouts } from './commands.js';
 import type { Rollout, RolloutAnalysis, RolloutStep } from '../../kube/types.js';
+import { evaluateEach } from './results.js';
 
 export function rolloutTarget(rollout: Rollout): string {
   return `${rollout.metadata.namespace ?? 'default'}/${rollout.metadata.name ?? ''}`;
 }
 
-/** The `namespace` and `rollout` labels of a rollout-side metric, from the result's details. */
-export function rolloutLabels(result: CheckResult): { namespace: string; rollout: string } {
-  return { namespace: String(result.details.namespace ?? ''), rollout: String(result.details.rollout ?? '') };
+/** What every rollout-side result's details start with. */
+export interface RolloutRef {
+  namespace: string;
+  rollout: string;
 }
 
-/** Check.rolloutOf of the checks whose targets are Rollouts (rolloutTarget). */
-export function targetIsRollout(result: CheckResult): string {
-  return result.target;
+/** The `namespace` and `rollout` labels of a rollout-side metric. */
+export function rolloutLabels(details: RolloutRef): { namespace: string; rollout: string } {
+  return { namespace: details.namespace, rollout: details.rollout };
+}
+
+/**
+ * evaluateEach over Rollouts: one result per Rollout, each about it (target and `rollout` are its
+ * `namespace/name`), a Rollout that cannot be evaluated `unknown` on its own.
+ */
+export async function evaluateRollouts<D extends object>(
+  rollouts: readonly Rollout[],
+  evaluate: (rollout: Rollout) => Promise<CheckResult<D>> | CheckResult<D>,
+): Promise<CheckResult<D | UnknownDetails>[]> {
+  const results = await evaluateEach(rollouts, rolloutTarget, evaluate);
+  return results.map(aboutTargetRollout);
+}
+
+/** A result whose target is a Rollout (`namespace/name`) is about that Rollout. */
+export function aboutTargetRollout<D extends object>(result: CheckResult<D>): CheckResult<D> {
+  return { ...result, rollout: result.target };
 }
 
 export function rolloutNamespace(rollout: Rollout): string {
@@ -96,7 +117,7 @@ export function stepPlugins(rollout: Rollout): string[] {
     .filter((name): name is string => Boolean(name));
 }
 
-/** `kubectl argo rollouts <verb> <name> -n <ns>` with the real names. */
-export function rolloutsCommand(rollout: Rollout, verb: string, extra = ''): string {
-  return `kubectl argo rollouts ${verb} ${rolloutName(rollout)} -n ${rolloutNamespace(rollout)}${extra ? ` ${extra}` : ''}`;
+/** `kubectl argo rollouts <verb> <name> -n <ns> [extra...]` with the real names. */
+export function rolloutsCommand(rollout: Rollout, verb: string, extra: readonly Word[] = [], options: CommandOptions = {}): Command {
+  return argoRollouts(verb, rolloutNamespace(rollout), rolloutName(rollout), extra, options);
 }

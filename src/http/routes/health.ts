@@ -1,6 +1,7 @@
 /** /health (JSON or text), /livez and /readyz. */
 import type { FastifyInstance } from 'fastify';
-import { type EncodedBody, sendEncoded } from '../encoded.js';
+import type { EncodedBody } from '../../encoded-body.js';
+import { sendEncoded } from '../encoded.js';
 import type { HealthBody, HealthFilter } from '../health-view.js';
 import { httpStatusFor } from '../health-view.js';
 import { healthQuerySchema } from '../health-schema.js';

@@ -1,6 +1,7 @@
 /** /metrics: the exposition rendered at the end of the last cycle. */
 import type { FastifyInstance } from 'fastify';
-import { type EncodedBody, sendEncoded } from '../encoded.js';
+import type { EncodedBody } from '../../encoded-body.js';
+import { sendEncoded } from '../encoded.js';
 
 export interface MetricsSource {
   /** The exposition as rendered at the end of the last cycle, encoded once. */

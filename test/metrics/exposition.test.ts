@@ -1,0 +1,93 @@
+/**
+ * The per-result series written straight into the text exposition format (src/metrics/exposition.ts):
+ * escaping, one-hot state sets that always emit every state, series of vanished targets gone, and
+ * check families fed only with the check's own results. Pure: no daemon, no cluster.
+ */
+import { describe, expect, it } from 'vitest';
+import type { MetricFamily, Sample, Status, StoredResult } from '../../src/engine/types.js';
+import { type FamilySource, formatValue, renderResultFamilies } from '../../src/metrics/exposition.js';
+
+function stored(check: string, target: string, status: Status, details: Record<string, unknown> = {}, extra: Partial<StoredResult> = {}): StoredResult {
+  return { check, target, status, summary: '', remediation: [], details, since: '2026-11-26T12:00:00.000Z', durationMs: 250, checkedAtMs: 1_795_700_000_000, origin: 'check', ...extra };
+}
+
+function render(results: StoredResult[], sources: FamilySource[] = []): string[] {
+  let text = '';
+  renderResultFamilies(results, sources, (piece) => (text += piece));
+  return text.trimEnd().split('\n');
+}
+
+const series = (lines: string[]) => lines.filter((l) => !l.startsWith('#'));
+
+const valueFamily: MetricFamily<{ value?: number; name?: string }> = {
+  name: 'rollout_doctor_test_value',
+  help: 'A test family.\nSecond line with a \\ backslash.',
+  labelNames: ['target', 'name'],
+  collect: (details, result) => (details.value === undefined ? [] : [{ labels: { name: details.name ?? '', target: result.target }, value: details.value }]),
+};
+
+describe('renderResultFamilies', () => {
+  it('emits every status of the one-hot state set, the current one 1', () => {
+    const lines = series(render([stored('rollout-status', 'a/x', 'warn')]));
+    expect(lines.filter((l) => l.startsWith('rollout_doctor_check_status'))).toEqual([
+      'rollout_doctor_check_status{check="rollout-status",target="a/x",status="ok"} 0',
+      'rollout_doctor_check_status{check="rollout-status",target="a/x",status="warn"} 1',
+      'rollout_doctor_check_status{check="rollout-status",target="a/x",status="fail"} 0',
+      'rollout_doctor_check_status{check="rollout-status",target="a/x",status="unknown"} 0',
+    ]);
+    expect(lines).toContain('rollout_doctor_check_duration_seconds{check="rollout-status",target="a/x"} 0.25');
+    expect(lines).toContain('rollout_doctor_check_last_run_timestamp_seconds{check="rollout-status",target="a/x"} 1795700000');
+    expect(lines).toContain('rollout_doctor_check_muted{check="rollout-status",target="a/x"} 0');
+  });
+
+  it.each([
+    ['a quote', 'ns/"x"', 'ns/\\"x\\"'],
+    ['a backslash', 'C:\\dir', 'C:\\\\dir'],
+    ['a newline', 'two\nlines', 'two\\nlines'],
+    ['nothing to escape', 'litellm/litellm', 'litellm/litellm'],
+  ])('escapes %s in a label value', (_name, target, written) => {
+    expect(series(render([stored('endpoint', target, 'ok')]))[0]).toBe(`rollout_doctor_check_status{check="endpoint",target="${written}",status="ok"} 1`);
+  });
+
+  it('escapes HELP text and writes HELP and TYPE even for a family without samples', () => {
+    const lines = render([], [{ checkId: 'test', family: valueFamily }]);
+    expect(lines.slice(-2)).toEqual(['# HELP rollout_doctor_test_value A test family.\\nSecond line with a \\\\ backslash.', '# TYPE rollout_doctor_test_value gauge']);
+  });
+
+  it('has no series for a target that is no longer in the store', () => {
+    const source = [{ checkId: 'test', family: valueFamily }];
+    const first = render([stored('test', 'a/x', 'ok', { value: 1 }), stored('test', 'b/y', 'ok', { value: 2 })], source);
+    const second = render([stored('test', 'a/x', 'ok', { value: 1 })], source);
+    // Four states, duration, last run, muted and the family's sample.
+    expect(first.filter((l) => l.includes('b/y'))).toHaveLength(8);
+    expect(second.filter((l) => l.includes('b/y'))).toEqual([]);
+  });
+
+  it('writes labels in the family order, feeds a family only its check\'s own results, last duplicate wins', () => {
+    const results = [
+      stored('test', 'a/x', 'ok', { value: 1, name: 'first' }),
+      stored('test', 'b/y', 'unknown', { reason: 'could not run', value: 9 }, { origin: 'engine' }),
+      stored('other', 'c/z', 'ok', { value: 5, name: 'other' }),
+    ];
+    const lines = render(results, [{ checkId: 'test', family: valueFamily }]);
+    expect(lines.filter((l) => l.startsWith('rollout_doctor_test_value'))).toEqual(['rollout_doctor_test_value{target="a/x",name="first"} 1']);
+    const twice: MetricFamily<object> = { name: 'rollout_doctor_test_twice', help: 'x', labelNames: ['k'], collect: (): Sample[] => [{ labels: { k: 'v' }, value: 1 }, { labels: { k: 'v', extra: 'ignored' }, value: 2 }] };
+    expect(render([stored('test', 'a/x', 'ok')], [{ checkId: 'test', family: twice }]).at(-1)).toBe('rollout_doctor_test_twice{k="v"} 2');
+  });
+
+  it('marks muted results', () => {
+    expect(series(render([stored('rollout-status', 'a/x', 'fail', {}, { muted: true, muteReason: 'ticket 7' })])).at(-1)).toBe('rollout_doctor_check_muted{check="rollout-status",target="a/x"} 1');
+  });
+});
+
+describe('formatValue', () => {
+  it.each([
+    [1, '1'],
+    [0.25, '0.25'],
+    [Number.NaN, 'NaN'],
+    [Number.POSITIVE_INFINITY, '+Inf'],
+    [Number.NEGATIVE_INFINITY, '-Inf'],
+  ])('%s -> %s', (value, text) => {
+    expect(formatValue(value)).toBe(text);
+  });
+});
