@@ -14,7 +14,7 @@
  */
 import { CompileError, compile, dialectFor, MAX_EXPRESSION_LENGTH, NotEvaluated, run, RuntimeError } from './index.js';
 import { children, type Node } from './ast.js';
-import { atoi } from './gostrings.js';
+import { atoi, parseFloat } from './gostrings.js';
 import { parse } from './parser.js';
 import { goQuote } from './text.js';
 import { ANY, ANY_MAP, ANY_SLICE, BOOL, FLOAT64, funcOf, INT64, sliceOf } from './types.js';
@@ -64,21 +64,10 @@ export class UnsupportedCondition extends Error {}
 
 export const MAX_CONDITION_LENGTH = MAX_EXPRESSION_LENGTH;
 
-const PARSE_FLOAT = /^[+-]?((\d+(_\d+)*)?\.?\d+(_\d+)*|\d+(_\d+)*\.)([eE][+-]?\d+)?$/;
-
-/** strconv.ParseFloat(s, 64): the value, or undefined for invalid syntax ("range" past ±MaxFloat64). */
+/** strconv.ParseFloat(s, 64): the value, or undefined where strconv returns an error. */
 export function parseGoFloat(text: string): number | undefined {
-  const parsed = strconvParseFloat(text);
+  const parsed = parseFloat(text);
   return typeof parsed === 'number' ? parsed : undefined;
-}
-
-function strconvParseFloat(text: string): number | 'syntax' | 'range' {
-  const lower = text.toLowerCase();
-  if (/^[+-]?(inf|infinity)$/.test(lower)) return lower.startsWith('-') ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
-  if (/^[+-]?nan$/.test(lower)) return Number.NaN;
-  if (!PARSE_FLOAT.test(text) || /_/.test(text)) return 'syntax';
-  const f = Number(text);
-  return Number.isFinite(f) ? f : 'range';
 }
 
 /** evaluate.go isNil: nil, or a nil map, slice or pointer. */
@@ -102,7 +91,7 @@ function asInt([v]: Value[]): Value {
 function asFloat([v]: Value[]): Value {
   if (numKind(v!) !== undefined) return Number(numValue(v!));
   if (typeof v === 'string') {
-    const parsed = strconvParseFloat(v);
+    const parsed = parseFloat(v);
     if (parsed === 'syntax') return panic(`strconv.ParseFloat: parsing ${goQuote(v)}: invalid syntax`);
     if (parsed === 'range') return panic(`strconv.ParseFloat: parsing ${goQuote(v)}: value out of range`);
     return parsed;

@@ -160,7 +160,10 @@ function runInt(v: Value, ctx: RunContext): Value {
 
 function runFloat(v: Value): Value {
   if (numKind(v) !== undefined) return toFloat(v);
-  if (typeof v === 'string') return parseFloat(v) ?? panic(`invalid operation: float(${v})`);
+  if (typeof v === 'string') {
+    const f = parseFloat(v);
+    return typeof f === 'number' ? f : panic(`invalid operation: float(${v})`);
+  }
   return panic(`invalid operation: float(${typeName(v)})`);
 }
 

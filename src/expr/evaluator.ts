@@ -384,7 +384,10 @@ export class Evaluator implements RunContext {
         if (param.k !== 'interface') panic(`reflect: Call using interface {} as type ${typeString(param)}`);
         return null;
       }
-      if (!assignableTo(typeOf(arg)!, param)) panic(`reflect: Call using ${typeName(arg)} as type ${typeString(param)}`);
+      if (!assignableTo(typeOf(arg)!, param)) {
+        // reflect words the variadic part differently (Value.call).
+        panic(type.variadic && i >= numIn - 1 ? `reflect: cannot use ${typeName(arg)} as type ${typeString(param)} in Call` : `reflect: Call using ${typeName(arg)} as type ${typeString(param)}`);
+      }
       return arg;
     });
     return out;

@@ -29,9 +29,22 @@ export function mapCase(s: string, upper: boolean): string {
   let out = '';
   for (const c of s) {
     const m = upper ? c.toUpperCase() : c.toLowerCase();
-    out += [...m].length === 1 ? m : c;
+    out += [...m].length === 1 ? m : simpleCase(c, upper);
   }
   return out;
+}
+
+/**
+ * unicode.ToUpper / ToLower use Unicode's simple case mapping; JavaScript applies the full one
+ * (SpecialCasing) where a rune maps to several. These are the runes whose simple mapping exists.
+ */
+function simpleCase(c: string, upper: boolean): string {
+  const r = c.codePointAt(0)!;
+  if (!upper) return r === 0x130 ? 'i' : c;
+  // Greek letters with ypogegrammeni take their titlecase form (U+1F88...).
+  if ((r >= 0x1f80 && r <= 0x1f87) || (r >= 0x1f90 && r <= 0x1f97) || (r >= 0x1fa0 && r <= 0x1fa7)) return String.fromCodePoint(r + 8);
+  if (r === 0x1fb3 || r === 0x1fc3 || r === 0x1ff3) return String.fromCodePoint(r + 9);
+  return c;
 }
 
 /** strings.genSplit: n < 0 all, n == 0 nil (undefined here), n > 0 at most n parts. */
@@ -99,12 +112,53 @@ export function atoi(s: string): bigint | undefined {
   return n < -(2n ** 63n) || n > 2n ** 63n - 1n ? undefined : n;
 }
 
-/** strconv.ParseFloat(s, 64): decimal forms and inf/infinity/nan in any case. */
-export function parseFloat(s: string): number | undefined {
+/** strconv's underscoreOK: underscores only between digits (or after a base prefix). */
+function underscoreOK(s: string): boolean {
+  let saw = '^';
+  let i = 0;
+  if (s[0] === '+' || s[0] === '-') s = s.slice(1);
+  const hex = /^0x/i.test(s);
+  if (/^0[box]/i.test(s)) {
+    i = 2;
+    saw = '0';
+  }
+  for (; i < s.length; i++) {
+    const c = s[i]!;
+    if ((c >= '0' && c <= '9') || (hex && /[a-f]/i.test(c))) {
+      saw = '0';
+      continue;
+    }
+    if (c === '_') {
+      if (saw !== '0') return false;
+      saw = '_';
+      continue;
+    }
+    if (saw === '_') return false;
+    saw = '!';
+  }
+  return saw !== '_';
+}
+
+/**
+ * strconv.ParseFloat(s, 64): decimal and hexadecimal (0x1p4) forms, underscores between digits,
+ * inf, infinity and nan in any case. The value, or which error strconv would give.
+ */
+export function parseFloat(s: string): number | 'syntax' | 'range' {
   const lower = s.toLowerCase();
   if (/^[+-]?(inf|infinity)$/.test(lower)) return lower.startsWith('-') ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
-  if (lower === 'nan') return Number.NaN;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return undefined;
-  const f = Number(s);
-  return Number.isFinite(f) ? f : undefined;
+  if (/^[+-]?nan$/.test(lower)) return Number.NaN;
+  if (s.includes('_') && !underscoreOK(s)) return 'syntax';
+  const text = s.replace(/_/g, '');
+  let f: number;
+  const hex = /^([+-]?)0x([0-9a-f]*)(?:\.([0-9a-f]*))?p([+-]?\d+)$/i.exec(text);
+  if (hex) {
+    const [, sign, whole, frac = '', e] = hex;
+    if (whole === '' && frac === '') return 'syntax';
+    f = Number.parseInt(`${whole}${frac}` || '0', 16) * 2 ** (Number(e) - 4 * frac.length);
+    if (sign === '-') f = -f;
+  } else {
+    if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) return 'syntax';
+    f = Number(text);
+  }
+  return Number.isFinite(f) ? f : 'range';
 }

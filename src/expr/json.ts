@@ -152,8 +152,9 @@ export function fromJSON(text: string): Value {
     for (const [word, result] of [['true', true], ['false', false], ['null', null]] as const) {
       if (c === word[0]) {
         for (let j = 1; j < word.length; j++) {
-          if (i + j >= s.length) return end();
-          if (s[i + j] !== word[j]) return fail(`invalid character ${quoteChar(s[i + j]!)} in literal ${word} (expecting ${quoteChar(word[j]!)})`);
+          // At the end the decoder sees a space (encoding/json scanner.eof).
+          const got = s[i + j] ?? ' ';
+          if (got !== word[j]) return fail(`invalid character ${quoteChar(got)} in literal ${word} (expecting ${quoteChar(word[j]!)})`);
         }
         i += word.length;
         return result;
@@ -172,13 +173,11 @@ export function fromJSON(text: string): Value {
         return JSON.parse(s.slice(start, i)) as string;
       }
       if (c === '\\') {
-        const e = s[i + 1];
-        if (e === undefined) return end();
+        const e = s[i + 1] ?? ' ';
         if (!'"\\/bfnrtu'.includes(e)) return fail(`invalid character ${quoteChar(e)} in string escape code`);
         if (e === 'u') {
           for (let j = 2; j < 6; j++) {
-            const h = s[i + j];
-            if (h === undefined) return end();
+            const h = s[i + j] ?? ' ';
             if (!/[0-9a-fA-F]/.test(h)) return fail(`invalid character ${quoteChar(h)} in \\u hexadecimal character escape`);
           }
           i += 6;
@@ -193,22 +192,21 @@ export function fromJSON(text: string): Value {
   };
   const number = (): number => {
     const start = i;
+    const at = (j: number) => s[j] ?? ' ';
+    const digit = (c: string) => c >= '0' && c <= '9';
     if (s[i] === '-') i++;
-    if (i >= s.length) return end();
-    if (s[i] === '0') i++;
-    else if (s[i]! >= '1' && s[i]! <= '9') while (i < s.length && s[i]! >= '0' && s[i]! <= '9') i++;
-    else return fail(`invalid character ${quoteChar(s[i]!)} in numeric literal`);
+    if (at(i) === '0') i++;
+    else if (at(i) >= '1' && at(i) <= '9') while (i < s.length && digit(s[i]!)) i++;
+    else return fail(`invalid character ${quoteChar(at(i))} in numeric literal`);
     if (s[i] === '.') {
       i++;
-      if (i >= s.length) return end();
-      if (!(s[i]! >= '0' && s[i]! <= '9')) return fail(`invalid character ${quoteChar(s[i]!)} after decimal point in numeric literal`);
-      while (i < s.length && s[i]! >= '0' && s[i]! <= '9') i++;
+      if (!digit(at(i))) return fail(`invalid character ${quoteChar(at(i))} after decimal point in numeric literal`);
+      while (i < s.length && digit(s[i]!)) i++;
     }
     if (s[i] === 'e' || s[i] === 'E') {
       i++;
       if (s[i] === '+' || s[i] === '-') i++;
-      if (i >= s.length) return end();
-      if (!(s[i]! >= '0' && s[i]! <= '9')) return fail(`invalid character ${quoteChar(s[i]!)} in exponent of numeric literal`);
+      if (!digit(at(i))) return fail(`invalid character ${quoteChar(at(i))} in exponent of numeric literal`);
       while (i < s.length && s[i]! >= '0' && s[i]! <= '9') i++;
     }
     const literal = s.slice(start, i);
@@ -253,7 +251,8 @@ export function fromBase64(s: string): string {
       if (v < 0) return illegal(at);
       vals.push(v);
     }
-    if (quantum.length < 4 && padding === 0) return illegal(chars.length === 0 ? 0 : chars[chars.length - 1]!.at + 1 - (quantum.length === 1 ? 1 : 0));
+    // An incomplete quantum at the end: the error names where it started (base64 decodeQuantum).
+    if (quantum.length < 4 && padding === 0) return illegal(bytes.length - quantum.length);
     const n = (vals[0]! << 18) | ((vals[1] ?? 0) << 12) | ((vals[2] ?? 0) << 6) | (vals[3] ?? 0);
     out.push((n >> 16) & 255);
     if (vals.length > 2) out.push((n >> 8) & 255);
