@@ -71,27 +71,3 @@ export function children(n: Node): Node[] {
       return [];
   }
 }
-
-/** ast.Node.String() for the few nodes whose text the optimizer compares (predicate combination). */
-export function nodeText(n: Node): string {
-  switch (n.t) {
-    case 'nil':
-      return 'nil';
-    case 'ident':
-      return n.value;
-    case 'int':
-    case 'float':
-    case 'bool':
-      return String(n.value);
-    case 'string':
-      return JSON.stringify(n.value);
-    case 'member':
-      return `${nodeText(n.node)}${n.optional ? '?.' : '.'}[${nodeText(n.property)}]`;
-    case 'chain':
-      return nodeText(n.node);
-    case 'pointer':
-      return `#${n.name}`;
-    default:
-      return `<${n.t}:${children(n).map(nodeText).join(',')}>`;
-  }
-}

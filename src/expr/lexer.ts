@@ -7,7 +7,6 @@
  * syntax error before it wins); v1.15 lexes everything first. `errorAt` says how many tokens precede
  * the error so that the parser can reproduce both.
  */
-import { CompileError } from './errors.js';
 import { goQuote, quoteRune } from './text.js';
 
 export type TokenKind = 'Identifier' | 'Number' | 'String' | 'Operator' | 'Bracket' | 'EOF';
@@ -451,11 +450,4 @@ export function lex(source: string, v17: boolean): LexResult {
     }
   }
   return { tokens: l.tokens };
-}
-
-/** v1.15: lexing happens before parsing, its error is the compile error. */
-export function lexOrThrow(source: string): Token[] {
-  const { tokens, error } = lex(source, false);
-  if (error) throw new CompileError(error.message);
-  return tokens;
 }

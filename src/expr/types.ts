@@ -60,7 +60,6 @@ const INT_KINDS = new Set<string>(['int', 'int8', 'int16', 'int32', 'int64', 'ui
 
 export const isIntKind = (k: string): k is IntKind => INT_KINDS.has(k);
 export const isFloatKind = (k: string): k is FloatKind => k === 'float32' || k === 'float64';
-export const isNumKind = (k: string): k is NumKind => isIntKind(k) || isFloatKind(k);
 export const isUnsigned = (k: IntKind) => k.startsWith('u');
 
 /** Bits of an integer kind (int and uint are 64-bit, as on the amd64 and arm64 controllers). */

@@ -10,7 +10,6 @@
 import { RuntimeError } from './errors.js';
 import { pow } from './gomath.js';
 import {
-  ANY,
   type ArrayType,
   BOOL,
   FLOAT64,
@@ -20,7 +19,6 @@ import {
   intBits,
   type IntKind,
   isFloatKind,
-  isIntKind,
   isUnsigned,
   type MapType,
   type NumKind,
@@ -114,10 +112,6 @@ export function numKind(v: Value): NumKind | undefined {
 }
 
 export const isNumber = (v: Value): boolean => numKind(v) !== undefined;
-export const isIntValue = (v: Value): boolean => {
-  const k = numKind(v);
-  return k !== undefined && isIntKind(k);
-};
 
 /** Wraps an integer into the range of its Go kind. */
 export function wrapInt(kind: IntKind, n: bigint): bigint {
@@ -152,9 +146,9 @@ export function goFloatToInt(f: number): bigint {
 }
 
 /** runtime.ToInt: any number to Go int. */
-export function toInt(v: Value, what = 'int'): bigint {
+export function toInt(v: Value): bigint {
   const k = numKind(v);
-  if (k === undefined) return panic(`invalid operation: ${what}(${typeName(v)})`);
+  if (k === undefined) return panic(`invalid operation: int(${typeName(v)})`);
   const n = numValue(v);
   return typeof n === 'bigint' ? BigInt.asIntN(64, n) : goFloatToInt(n);
 }
@@ -192,7 +186,7 @@ export function zeroValue(t: GoType): Value {
   }
 }
 
-/** A value as an element of a slice of type t (Go converts only where the type already matches). */
+/** A Go map key's identity: its dynamic type and value (1 and 1.0 are different keys). */
 export function mapKey(v: Value): string {
   if (v === null) return 'nil';
   switch (typeof v) {
@@ -258,7 +252,7 @@ function fForm(digits: string, exp: number): string {
 /** strconv.FormatFloat(f, fmt, -1, bits) for fmt 'e' or 'f' (encoding/json's choice). */
 export function formatFloatAs(f: number, fmt: 'e' | 'f', bits: 32 | 64): string {
   const { digits, exp, negative } = shortestDigits(f, bits);
-  const sign = negative && digits !== '0' ? '-' : negative ? '-' : '';
+  const sign = negative ? '-' : '';
   if (digits === '0') return fmt === 'e' ? `${sign}0e+00` : `${sign}0`;
   return sign + (fmt === 'e' ? eForm(digits, exp) : fForm(digits, exp));
 }
@@ -501,4 +495,3 @@ export function sliceOp(array: Value, from: Value, to: Value): Value {
   return panic(`cannot slice ${formatValue(from)}`);
 }
 
-export const anySlice = (items: Value[]) => new GoSlice({ k: 'slice', elem: ANY }, items);
