@@ -8,7 +8,6 @@ import {
   GoMap,
   GoNum,
   GoSlice,
-  isNil,
   panic,
   typeName,
   types,
@@ -61,4 +60,3 @@ export function encode(v: Value): unknown {
   throw new Error(`not encodable: ${typeName(v)}`);
 }
 
-export { isNil };
