@@ -82,8 +82,8 @@ export class Checker {
   }
 
   /** Checks the tree (annotating it); throws CompileError with the first error. */
-  check(root: { node: Node }): Nature {
-    const nature = this.visit(root.node);
+  check(node: Node): Nature {
+    const nature = this.visit(node);
     if (this.err !== undefined) throw new CompileError(this.err);
     return nature;
   }

@@ -15,7 +15,7 @@
  * limits; past them the answer is NotEvaluated rather than a guess.
  */
 import type { Node } from './ast.js';
-import { Checker, type Nature } from './checker.js';
+import { Checker } from './checker.js';
 import type { Dialect } from './dialect.js';
 import { NotEvaluated } from './errors.js';
 import { Evaluator } from './evaluator.js';
@@ -37,16 +37,14 @@ export type Environment = ReadonlyMap<string, Value>;
 export interface Program {
   readonly dialect: Dialect;
   readonly node: Node;
-  /** The static type of the whole expression. */
-  readonly nature: Nature;
 }
 
 /** expr.Compile(source, expr.Env(env)): throws CompileError (upstream rejects it) or NotEvaluated. */
 export function compile(source: string, env: Environment, dialect: Dialect): Program {
   if (source.length > MAX_EXPRESSION_LENGTH) throw new NotEvaluated(`the expression is longer than ${MAX_EXPRESSION_LENGTH} characters`);
-  const tree = { node: parse(source, dialect, (name) => env.has(name)) };
-  const nature = new Checker(dialect, env).check(tree);
-  return { dialect, node: optimize(tree.node, dialect), nature };
+  const node = parse(source, dialect, (name) => env.has(name));
+  new Checker(dialect, env).check(node);
+  return { dialect, node: optimize(node, dialect) };
 }
 
 /** expr.Run(program, env): throws RuntimeError (upstream's run error) or NotEvaluated. */
