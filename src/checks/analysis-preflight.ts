@@ -8,7 +8,7 @@
  * - prometheus provider (VictoriaMetrics answers the same API): the instant query, with the args
  *   the referencing Rollout passes (literal values, fieldRef, podTemplateHashValue as the current
  *   revision's hash; an arg from a Secret skips the metric with a note), then successCondition /
- *   failureCondition evaluated with expr's semantics (lib/condition.ts). Error -> fail, Failed or
+ *   failureCondition evaluated with expr's semantics (src/expr). Error -> fail, Failed or
  *   Inconclusive -> warn, Successful -> ok. Whether an empty vector or NaN came back is said.
  * - web provider: the URL with the template's method, headers and body; non-2xx -> Error; JSON body
  *   read with the template's jsonPath; a body that is not JSON while a condition reads result fields

@@ -1,7 +1,9 @@
 /**
- * The condition evaluator against the semantics of Argo Rollouts' utils/evaluate/evaluate.go on
- * expr-lang/expr. Where a case mirrors an upstream test, its name says which
- * (evaluate_test.go, metricproviders/prometheus/prometheus_test.go).
+ * Argo Rollouts' condition evaluation (utils/evaluate/evaluate.go) on src/expr. Where a case mirrors
+ * an upstream test, its name says which (evaluate_test.go, metricproviders/prometheus/prometheus_test.go).
+ * Expectations are the default controller's (v1.9.1: github.com/antonmedv/expr v1.15.5); where
+ * v1.10.0-rc1 (github.com/expr-lang/expr v1.17.7) answers otherwise, a case says both. The language
+ * itself is checked against the real library row by row in golden.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -17,17 +19,18 @@ import {
   stringResult,
   UnsupportedCondition,
   vectorResult,
-} from '../../../src/checks/lib/condition.js';
+} from '../../src/expr/argo.js';
 
 const vec = (...values: number[]) => vectorResult(values);
 const EMPTY = vec();
 const NAN = vec(Number.NaN);
 
-type Case = [name: string, condition: string, result: MetricResult, expected: boolean | { error: string } | { unsupported: string }];
+type Expected = boolean | { error: string } | { unsupported: string };
+type Case = [name: string, condition: string, result: MetricResult, expected: Expected | { v1_9: Expected; v1_10: Expected }];
 
-function run(condition: string, result: MetricResult): boolean | { error: string } | { unsupported: string } {
+function run(condition: string, result: MetricResult, version?: string): boolean | { error: string } | { unsupported: string } {
   try {
-    return evalCondition(condition, result);
+    return evalCondition(condition, result, version);
   } catch (error) {
     if (error instanceof ConditionError) return { error: error.message };
     if (error instanceof UnsupportedCondition) return { unsupported: error.message };
@@ -35,8 +38,14 @@ function run(condition: string, result: MetricResult): boolean | { error: string
   }
 }
 
-function check([, condition, result, expected]: Case): void {
-  const got = run(condition, result);
+function check([, condition, result, expectation]: Case): void {
+  const byVersion = typeof expectation === 'object' && 'v1_9' in expectation ? expectation : { v1_9: expectation, v1_10: expectation };
+  for (const [version, expected] of [[undefined, byVersion.v1_9], ['v1.10.0-rc1', byVersion.v1_10]] as const) {
+    expectOutcome(run(condition, result, version), expected);
+  }
+}
+
+function expectOutcome(got: ReturnType<typeof run>, expected: Expected): void {
   if (typeof expected === 'boolean') {
     expect(got).toBe(expected);
   } else if ('error' in expected) {
@@ -63,33 +72,34 @@ describe('evalCondition: vectors and scalars (Prometheus results)', () => {
     ['isNaN on a number', 'isNaN(result[0])', vec(1), false],
     ['isInf on +Inf', 'isInf(result[0])', vec(Number.POSITIVE_INFINITY), true],
     ['isInf on -Inf', 'isInf(result[0])', vec(Number.NEGATIVE_INFINITY), true],
-    ['index out of range on an empty vector (the homelab abort)', 'result[0] < 0.05', EMPTY, { error: 'index out of range: 0 (array length is 0)' }],
-    ['index out of range past the end', 'result[2] < 1', vec(1), { error: 'index out of range: 2 (array length is 1)' }],
+    ['index out of range on an empty vector (the homelab abort)', 'result[0] < 0.05', EMPTY, { v1_9: { error: 'reflect: slice index out of range' }, v1_10: { error: 'index out of range: 0 (array length is 0)' } }],
+    ['index out of range past the end', 'result[2] < 1', vec(1), { v1_9: { error: 'reflect: slice index out of range' }, v1_10: { error: 'index out of range: 2 (array length is 1)' } }],
     ['len guard short-circuits', 'len(result) == 0 || result[0] < 0.05', EMPTY, true],
     ['len guard with a value', 'len(result) > 0 && result[0] < 0.05', vec(0.5), false],
     ['ternary guard (graphite docs pattern)', 'len(result) > 0 ? result[0] < 1 : true', EMPTY, true],
     // default() and isNil() look at the whole result, not at their argument (evaluate.go defaultFunc/isNilFunc).
     ['default(result[0], 0) evaluates result[0] first and errors on an empty vector', 'default(result[0], 0) < 0.05', EMPTY, { error: 'index out of range' }],
-    ['default(result[0], 0) returns the whole vector when it is not nil', 'default(result[0], 0) < 0.05', vec(0.01), { error: 'mismatched types []float64 and float64' }],
+    ['default(result[0], 0) returns the whole vector when it is not nil', 'default(result[0], 0) < 0.05', vec(0.01), { error: 'invalid operation: []float64 < float64' }],
     ['isNil of a non-nil empty vector is false', 'isNil(result)', EMPTY, false],
     ['isNil ignores its argument', 'isNil(1)', EMPTY, false],
     ['a vector compared to a number does not compile', 'result < 0.05', vec(0.01), { error: 'invalid operation: < (mismatched types []float64 and float64)' }],
     ['isNaN on a whole vector does not compile', 'isNaN(result)', vec(1), { error: 'cannot use []float64 as argument' }],
     ['a float compared to a string does not compile', 'result[0] == "x"', vec(1), { error: 'mismatched types float64 and string' }],
     ['modulo of a float does not compile', 'result[0] % 2 == 0', vec(4), { error: 'mismatched types float64 and int' }],
-    ['member access on a vector does not compile', 'result.value > 1', vec(1), { error: 'type []float64 has no field value' }],
+    ['member access on a vector does not compile', 'result.value > 1', vec(1), { error: 'array elements can only be selected using an integer (got string)' }],
     ['unknown name (evaluate_test TestErrorWithInvalidReference)', 'invalidVariable', vec(1), { error: 'unknown name invalidVariable' }],
     ['unknown names are errors even on a branch never taken', 'true || foo > 1', vec(1), { error: 'unknown name foo' }],
-    ['non-bool output (evaluate_test TestErrorWithNonBoolReturn)', '1', vec(1), { error: 'expected bool, but got float64' }],
+    ['non-bool output (evaluate_test TestErrorWithNonBoolReturn)', '1', vec(1), { error: 'expected bool, but got int' }],
     ['division is float division: 1/0 is +Inf', 'isInf(1 / 0)', vec(), true],
     ['0/0 is NaN', 'isNaN(0.0 / 0)', vec(), true],
     ['in operator (evaluate_test TestEvaluateInOperator)', '2 in result', vec(2, 2), true],
     ['not in', '3 not in result', vec(2, 2), true],
     ['all() with a predicate', 'all(result, {# < 0.05})', vec(0.01, 0.02), true],
+    ['a predicate without braces', 'all(result, # < 0.05)', vec(0.01, 0.02), true],
     ['any() with a predicate', 'any(result, {# > 0.05})', vec(0.01, 0.02), false],
     ['count() with a predicate', 'count(result, {# > 1}) == 1', vec(1, 2), true],
     ['filter() then len', 'len(filter(result, {# > 1})) == 2', vec(1, 2, 3), true],
-    ['max over a vector', 'max(result) < 3', vec(1, 2), true],
+    ['max over a vector: numbers only in v1.15, arrays too in v1.17', 'max(result) < 3', vec(1, 2), { v1_9: { error: 'invalid argument for max (type []float64)' }, v1_10: true }],
     ['sum over a vector', 'sum(result) == 3', vec(1, 2), true],
     ['slice of a vector', 'len(result[1:]) == 2', vec(1, 2, 3), true],
     ['asFloat of a float', 'asFloat(result[0]) == 1.5', vec(1.5), true],
@@ -113,11 +123,12 @@ describe('evalCondition: operators, precedence and literals', () => {
     ['integer modulo', '7 % 3 == 1', r, true],
     ['modulo by zero', '1 % 0 == 0', r, { error: 'integer divide by zero' }],
     ['1 == 1.0', '1 == 1.0', r, true],
-    ['hex, octal, binary, underscores', '0x10 + 0o10 + 0b10 + 1_000 == 1026', r, true],
+    ['hex and underscores', '0x10 + 1_000 == 1016', r, true],
+    ['octal and binary literals are v1.17', '0o10 + 0b10 == 10', r, { v1_9: { error: 'invalid integer literal' }, v1_10: true }],
     ['exponent literal', '1e-3 < 0.002', r, true],
     ['string concatenation', '"a" + "b" == "ab"', r, true],
     ['single-quoted string with escapes', "'it\\'s' == \"it's\"", r, true],
-    ['raw string', '`a\\b` == "a\\\\b"', r, true],
+    ['raw strings are v1.17', '`a\\b` == "a\\\\b"', r, { v1_9: { error: 'unrecognized character: U+0060' }, v1_10: true }],
     ['string comparison', '"abc" < "abd"', r, true],
     ['contains / startsWith / endsWith', '"healthy" contains "alth" && "ok" startsWith "o" && "ok" endsWith "k"', r, true],
     ['nil equals nil', 'nil == nil', r, true],
@@ -126,15 +137,20 @@ describe('evalCondition: operators, precedence and literals', () => {
     ['?? keeps a non-nil left side', '(result ?? 0) == 2', r, true],
     ['a number used as a condition', 'result ? true : false', r, { error: 'non-bool expression' }],
     ['&& on a number does not compile', 'result && true', r, { error: 'invalid operation: &&' }],
-    ['syntax error', 'result >', r, { error: 'unexpected token end of condition' }],
+    ['syntax error', 'result >', r, { error: 'unexpected token EOF' }],
     ['unterminated string', '"abc', r, { error: 'literal not terminated' }],
-    ['unknown function', 'foo(result)', r, { error: 'unknown func foo' }],
+    ['unknown function', 'foo(result)', r, { error: 'unknown name foo' }],
     ['wrong arity', 'isNaN(result, 1)', r, { error: 'too many arguments to call isNaN' }],
-    ['a stray character', 'result @ 1', r, { error: 'unexpected character' }],
-    ['matches is not run', '"a" matches "a+"', r, { unsupported: 'matches' }],
-    ['an expr builtin not implemented', 'median(result) > 1', r, { unsupported: 'median()' }],
-    ['let is not supported', 'let x = 1; x == 1', r, { unsupported: 'let' }],
-    ['the pipe operator is not supported', 'result | abs() > 1', r, { unsupported: 'pipe' }],
+    ['a stray character', 'result @ 1', r, { error: "unrecognized character: U+0040 '@'" }],
+    ['matches, RE2 syntax', '"a" matches "a+" && "AB" matches "(?i)^ab$"', r, true],
+    ['matches: a pattern that backtracks in JavaScript runs in linear time', '"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab" matches "^(a+)+$"', r, false],
+    ['matches: a bad pattern is a compile error', '"a" matches "("', r, { error: 'error parsing regexp: missing closing ): `(`' }],
+    ['median of one number: an array in v1.15, numbers too in v1.17', 'median(result) > 1', r, { v1_9: { error: 'cannot median float64' }, v1_10: true }],
+    ['time values are not evaluated', 'now() > now()', r, { unsupported: 'now()' }],
+    ['let bindings', 'let x = result * 2; x == 4', r, true],
+    ['comments', 'result == 2 // two\n && /* still */ true', r, true],
+    ['if/else is v1.17', 'if result > 1 { true } else { false }', r, { v1_9: { error: 'unexpected token' }, v1_10: true }],
+    ['the pipe operator', 'result | abs() > 1', r, true],
   ];
   it.each(cases)('%s: %s', (...c) => check(c));
 
@@ -170,7 +186,7 @@ describe('evalCondition: JSON results (web provider)', () => {
     ['a field of a missing key is an error', 'result.missing.deeper == 1', jsonResult({ a: 1 }), { error: 'cannot fetch deeper from <nil>' }],
     ['optional chaining', 'result.missing?.deeper == nil', jsonResult({ a: 1 }), true],
     ['nested values are interface{}: comparing to a string is false, not an error', 'result.count == "3"', jsonResult({ count: 3 }), false],
-    ['ordering a nested string against a number is a runtime error', 'result.status < 1', jsonResult({ status: 'x' }), { error: 'mismatched types string and float64' }],
+    ['ordering a nested string against a number is a runtime error', 'result.status < 1', jsonResult({ status: 'x' }), { error: 'invalid operation: string < int' }],
     ['array of objects', 'result.items[0].ok == true', jsonResult({ items: [{ ok: true }] }), true],
     ['bracket key', 'result["a-b"] == 1', jsonResult({ 'a-b': 1 }), true],
     ['all() over nested values (evaluate_test TestEvaluateArray)', 'all(result.service_apdex.values.values, {# > 1})', jsonResult({ service_apdex: { label: null, values: { values: [2, 2] } } }), true],
@@ -181,14 +197,14 @@ describe('evalCondition: JSON results (web provider)', () => {
     ['asFloat of text (evaluate_test TestEvaluateAsFloatError)', 'asFloat(result) == 1.1', stringResult('NotANum'), { error: 'strconv.ParseFloat: parsing "NotANum": invalid syntax' }],
     ['asFloat compared to a string (evaluate_test TestEvaluateAsFloatError)', 'asFloat(result) == "1.1"', stringResult('1.1'), { error: 'mismatched types float64 and string' }],
     ['asFloat parses NaN', 'isNaN(asFloat(result))', stringResult('NaN'), true],
-    ['a field of a string result does not compile', 'result.status == "ok"', stringResult('ok'), { error: 'type string has no field status' }],
+    ['a field of a string result does not compile', 'result.status == "ok"', stringResult('ok'), { v1_9: { error: 'type string[string] is undefined' }, v1_10: { error: 'type string has no field status' } }],
     ['isNil of a JSON null', 'isNil(result)', jsonResult(null), true],
     ['default of a JSON null', 'default(result, 0) == 0', jsonResult(null), true],
     ['len of an object', 'len(result) == 2', jsonResult({ a: 1, b: 2 }), true],
     ['len of a number', 'len(result) == 1', jsonResult(1), { error: 'invalid argument for len (type float64)' }],
     ['a bool result (evaluate_test TestEvaluateConditionWithSuccess)', 'result == true', jsonResult(true), true],
     ['a bool result (evaluate_test TestEvaluateConditionWithFailure)', 'result == false', jsonResult(true), false],
-    ['a method call on a result (evaluate_test TestEvaluateInvalidStruct)', "result.Name() == 'hi'", jsonResult(true), { error: 'Name' }],
+    ['a method call on a result (evaluate_test TestEvaluateInvalidStruct)', "result.Name() == 'hi'", jsonResult(true), { v1_9: { error: 'type bool[string] is undefined' }, v1_10: { error: 'type bool has no method Name' } }],
   ];
   it.each(cases)('%s: %s', (...c) => check(c));
 });
@@ -222,8 +238,20 @@ describe('evaluateResult: the measurement phase (evaluate.go EvaluateResult)', (
   it('an empty vector indexed by the condition is an Error, naming the condition', () => {
     expect(evaluateResult(EMPTY, { successCondition: 'result[0] < 0.05', failureCondition: 'result[0] >= 0.05' })).toEqual({
       phase: 'Error',
-      error: 'successCondition "result[0] < 0.05": index out of range: 0 (array length is 0)',
+      error: 'successCondition "result[0] < 0.05": reflect: slice index out of range',
+      controllerError: 'reflect: slice index out of range',
     });
+  });
+
+  it('v1.10 words the empty-result error itself (evaluate.go formatEvalError, isNilOrEmpty)', () => {
+    expect(evaluateResult(EMPTY, { successCondition: 'result[0] < 0.05' }, 'v1.10.0-rc1')).toEqual({
+      phase: 'Error',
+      error: 'successCondition "result[0] < 0.05": index out of range: 0 (array length is 0)',
+      controllerError: 'could not evaluate successCondition "result[0] < 0.05": metric result is nil or empty: no data returned from the metric provider',
+    });
+    expect(evaluateResult(vec(1), { successCondition: 'result[2] < 1' }, 'v1.10.0-rc1').controllerError).toBe(
+      'could not evaluate successCondition "result[2] < 1": index out of range: 2 (array length is 1)',
+    );
   });
 
   it('an error in the failure condition is reported even when the success condition held', () => {
@@ -235,7 +263,7 @@ describe('evaluateResult: the measurement phase (evaluate.go EvaluateResult)', (
   });
 
   it('an unsupported construct has no phase', () => {
-    expect(evaluateResult(vec(1), { successCondition: '"x" matches "y"' })).toEqual({ unsupported: expect.stringContaining('successCondition') });
+    expect(evaluateResult(vec(1), { successCondition: 'now() > now()' })).toEqual({ unsupported: expect.stringContaining('successCondition') });
   });
 });
 
