@@ -13,6 +13,7 @@ import type { Check } from './engine/types.js';
 import { type HealthBody, HealthView, httpStatusFor, renderText } from './http/health-view.js';
 import { buildServer } from './http/server.js';
 import { CredentialsError, KubeClient, loadKubeConfig } from './kube/client.js';
+import { ListSource } from './kube/lists.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import { Metrics } from './metrics/registry.js';
 import { HttpProber, OPEN_OUTBOUND, type OutboundPolicy } from './probe/http.js';
@@ -99,6 +100,7 @@ export async function createRuntime(options: RunOptions): Promise<Runtime> {
   const prober = new HttpProber(simulation?.outbound ?? { ...OPEN_OUTBOUND, ...options.outbound });
   const daemon = new Daemon({
     client,
+    source: new ListSource(client),
     checks,
     config: loaded,
     prober,

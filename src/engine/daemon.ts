@@ -6,6 +6,7 @@
  */
 import type { LoadedConfig } from '../config/load.js';
 import type { KubeClient, RequestObserver } from '../kube/client.js';
+import type { SnapshotSource } from '../kube/snapshot.js';
 import type { Logger } from '../log.js';
 import type { Prober } from '../probe/http.js';
 import { type CycleOutcome, enabledChecks, runCycle } from './runner.js';
@@ -23,6 +24,8 @@ export type DaemonSubscriber = (event: DaemonEvent) => void | Promise<void>;
 
 export interface DaemonDeps {
   client: KubeClient;
+  /** Where cycles take their snapshot: lists per cycle, or the informer cache. */
+  source: SnapshotSource;
   checks: readonly Check[];
   config: LoadedConfig;
   prober: Prober;
@@ -103,6 +106,7 @@ export class Daemon {
     try {
       outcome = await runCycle({
         client,
+        source: this.deps.source,
         config,
         checks: this.checks(),
         prober,

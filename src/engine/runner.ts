@@ -10,7 +10,7 @@ import { DeadlineExceeded, type KubeClient, type RequestObserver } from '../kube
 import { isKubeError } from '../kube/errors.js';
 import type { TargetedRead } from '../kube/permissions.js';
 import { CycleReads } from '../kube/reads.js';
-import { type CustomKindRef, customKindKey, type KindName, ListSnapshot, type Snapshot, takeSnapshot } from '../kube/snapshot.js';
+import { type CustomKindRef, customKindKey, type KindName, ListSnapshot, type Snapshot, type SnapshotSource } from '../kube/snapshot.js';
 import type { Prober } from '../probe/http.js';
 import { type RemediationStep, renderStep } from './remediation.js';
 import { type Check, type CheckResult, STATUSES } from './types.js';
@@ -33,6 +33,8 @@ export interface CycleOutcome {
 
 export interface CycleDeps {
   client: KubeClient;
+  /** Where the cycle's snapshot comes from (lists, or the cache). */
+  source: SnapshotSource;
   config: Config;
   checks: readonly Check[];
   prober: Prober;
@@ -187,7 +189,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleOutcome> {
     // so their round trips overlap the lists instead of following them.
     const isIndependent = (check: Check) => check.needs.length === 0 && (check.customKinds?.(config) ?? []).length === 0;
     const early = new Map(checks.filter(isIndependent).map((check) => [check, run(check, new ListSnapshot(evaluatedAt, new Map()))]));
-    const snapshot = await takeSnapshot(client, config, checkNeeds(checks, config), { signal: cycle.signal, onRequest }, evaluatedAt);
+    const snapshot = await deps.source.snapshot(checkNeeds(checks, config), config, { signal: cycle.signal, onRequest }, evaluatedAt);
     const runs = await Promise.all(checks.map((check) => early.get(check) ?? run(check, snapshot)));
     return { startedAt, durationMs: performance.now() - started, apiRequests, runs, snapshot };
   } finally {
