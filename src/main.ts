@@ -12,8 +12,11 @@ import { Daemon } from './engine/daemon.js';
 import type { Check } from './engine/types.js';
 import { type HealthBody, HealthView, httpStatusFor, renderText } from './http/health-view.js';
 import { buildServer } from './http/server.js';
-import { CredentialsError, KubeClient, loadKubeConfig } from './kube/client.js';
+import { CacheSource } from './kube/cache.js';
+import { CredentialsError, KubeClient, loadKubeConfig, type RequestRecord } from './kube/client.js';
 import { ListSource } from './kube/lists.js';
+import type { SnapshotSource } from './kube/snapshot.js';
+import type { ReflectorTiming } from './kube/reflector.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import { Metrics } from './metrics/registry.js';
 import { HttpProber, OPEN_OUTBOUND, type OutboundPolicy } from './probe/http.js';
@@ -42,6 +45,13 @@ export interface RunOptions {
   outbound?: Partial<OutboundPolicy>;
   /** Wall clock (tests move it to exercise staleness). */
   now?: () => Date;
+  /**
+   * Where cycles take the cluster from: `watch`, the informer cache (serve), or `list`, every kind
+   * listed per cycle (the default here: one-shot checks and tests that set faults per cycle).
+   */
+  snapshot?: 'watch' | 'list';
+  /** The cache's timing (tests and benchmarks shorten it). */
+  cache?: { graceMs?: number; timing?: Partial<ReflectorTiming> };
 }
 
 /** The bundled healthy homelab scenario the demo serves. */
@@ -64,6 +74,8 @@ export async function resolveConfig(options: Pick<RunOptions, 'config' | 'config
 /** Everything a running rollout-doctor holds, so it can be stopped in one call. */
 export interface Runtime {
   daemon: Daemon;
+  /** Where cycles take the cluster from (the cache, or lists per cycle). */
+  source: SnapshotSource;
   metrics: Metrics;
   /** The /health renderer, fed by the daemon's cycles. */
   health: HealthView;
@@ -98,14 +110,28 @@ export async function createRuntime(options: RunOptions): Promise<Runtime> {
   const client = new KubeClient(kc, { requestTimeoutMs: loaded.config.timeouts.requestMs });
   // Counting goes through the daemon's cycle observer; the client itself stays metrics-free.
   const prober = new HttpProber(simulation?.outbound ?? { ...OPEN_OUTBOUND, ...options.outbound });
-  const daemon = new Daemon({
+  const onRequest = (record: RequestRecord) => metrics.recordRequest(record);
+  const source =
+    options.snapshot === 'watch'
+      ? new CacheSource(client, {
+          // A kind that worked keeps serving from the cache through failures shorter than a schedule interval.
+          graceMs: () => options.cache?.graceMs ?? daemon.scheduleIntervalSeconds * 1000,
+          timing: options.cache?.timing,
+          onRequest,
+          onModeChange: (kind, mode, reason) => {
+            if (mode === 'poll') log.warn({ event: 'watch_forbidden', kind }, `${reason}: listing ${kind} every cycle instead`);
+            else log.info({ event: 'watch_allowed', kind }, `watching ${kind} again`);
+          },
+        })
+      : new ListSource(client);
+  const daemon: Daemon = new Daemon({
     client,
-    source: new ListSource(client),
+    source,
     checks,
     config: loaded,
     prober,
     log,
-    onRequest: (record) => metrics.recordRequest(record),
+    onRequest,
     only: options.only,
     now: options.now,
     evaluationTime: options.simulate?.now ? () => options.simulate!.now! : undefined,
@@ -127,6 +153,7 @@ export async function createRuntime(options: RunOptions): Promise<Runtime> {
   );
   return {
     daemon,
+    source,
     metrics,
     health,
     prober,
@@ -184,7 +211,7 @@ export interface Served {
 
 /** Starts the HTTP server and the schedule (the first cycle runs at once). */
 export async function serve(options: RunOptions & { listen: ListenAddress }): Promise<Served> {
-  const runtime = await createRuntime(options);
+  const runtime = await createRuntime({ snapshot: 'watch', ...options });
   const { daemon, metrics, health, log } = runtime;
   const server = buildServer({ health, metrics, log });
   try {

@@ -27,7 +27,7 @@ export function overallStatus(entries: readonly HealthEntry[]): Status {
   return worst;
 }
 
-function toEntry(result: StoredResult, staleForMs: number | undefined): HealthEntry {
+function toEntry(result: StoredResult, cycleStartMs: number, staleForMs: number | undefined): HealthEntry {
   const entry: HealthEntry = {
     check: result.check,
     target: result.target,
@@ -38,6 +38,8 @@ function toEntry(result: StoredResult, staleForMs: number | undefined): HealthEn
     since: result.since,
     durationMs: result.durationMs,
   };
+  // Re-evaluated after a change since the last cycle: when.
+  if (result.checkedAtMs > cycleStartMs) entry.checkedAt = new Date(result.checkedAtMs).toISOString();
   if (result.rollout) entry.rollout = result.rollout;
   if (result.muted) {
     entry.muted = true;
@@ -54,13 +56,15 @@ function toEntry(result: StoredResult, staleForMs: number | undefined): HealthEn
 export function buildHealth(results: readonly StoredResult[], cycle: CycleInfo | undefined, filter: HealthFilter = {}, staleness: Staleness = {}): HealthBody {
   if (!cycle) return { schemaVersion: 1, status: 'unknown', checkedAt: null, cycle: null, checks: [] };
   const selected = results.filter((r) => (!filter.check || r.check === filter.check) && (!filter.target || r.target === filter.target));
-  const checks = selected.map((r) => toEntry(r, staleness.staleForMs));
+  const cycleStartMs = cycle.completedAtMs - Math.round(cycle.durationMs);
+  const checks = selected.map((r) => toEntry(r, cycleStartMs, staleness.staleForMs));
   const isFiltered = Boolean(filter.check || filter.target);
   return {
     schemaVersion: 1,
     status: isFiltered && checks.length === 0 ? 'unknown' : overallStatus(checks),
-    checkedAt: new Date(cycle.completedAtMs - Math.round(cycle.durationMs)).toISOString(),
+    checkedAt: new Date(cycleStartMs).toISOString(),
     cycle: { durationMs: Math.round(cycle.durationMs * 100) / 100, apiRequests: cycle.apiRequests },
+    ...(cycle.watchFallbacks.length > 0 ? { watchFallback: cycle.watchFallbacks.map((f) => ({ kind: f.kind, reason: `${f.reason}: listed every cycle instead` })) } : {}),
     checks,
   };
 }
@@ -88,7 +92,9 @@ export function writeText(body: HealthBody, write: (text: string) => void): void
   const header = body.cycle
     ? `rollout-doctor: ${label(body.status)}  (checked ${body.checkedAt}, cycle ${Math.round(body.cycle.durationMs)} ms, ${body.cycle.apiRequests} API requests)`
     : `rollout-doctor: ${label(body.status)}  (no check cycle has completed yet)`;
-  write(`${header}\n\n`);
+  write(`${header}\n`);
+  for (const fallback of body.watchFallback ?? []) write(`${fallback.kind}: ${fallback.reason}\n`);
+  write('\n');
   if (body.checks.length === 0) {
     write(body.cycle ? 'no results\n' : 'waiting for the first cycle\n');
     return;
@@ -190,9 +196,9 @@ export class HealthView {
   /** `staleForMs`: the age of the last cycle when it is stale (the daemon knows its schedule and clock). */
   constructor(private readonly staleForMs: () => number | undefined) {}
 
-  /** Takes a finished cycle (a skipped tick changes nothing here). */
+  /** Takes a finished cycle or re-evaluation (a skipped tick changes nothing here). */
   update(event: DaemonEvent): void {
-    if (event.type !== 'cycle') return;
+    if (event.type === 'skip') return;
     this.results = event.results;
     this.cycle = event.cycle;
     this.rendered = new RenderedHealth(buildHealth(this.results, this.cycle));

@@ -175,6 +175,10 @@ export class ListSource implements SnapshotSource {
     return snapshotOf(now, new Map(outcomes.flat()), config);
   }
 
+  watchFallbacks(): [] {
+    return [];
+  }
+
   async close(): Promise<void> {}
 }
 

@@ -131,12 +131,34 @@ export interface SnapshotRequest {
 /** What a kind's list (or its cache) came to; the items are already projected. */
 export type Outcome = { state: 'ok'; items: readonly unknown[] } | { state: 'absent'; reason: string } | { state: 'error'; error: KubeError };
 
+/** A kind read by lists per cycle because watching it is forbidden, with the API's answer. */
+export interface WatchFallback {
+  kind: string;
+  reason: string;
+}
+
 /** Where a cycle's snapshot comes from: lists per cycle (./lists.ts) or the informer cache (./cache.ts). */
 export interface SnapshotSource {
   /** The kinds of `request`, as one consistent view; waits (within the scope's deadline) for what it has to fetch. */
   snapshot(request: SnapshotRequest, config: Config, scope: RequestScope, now: Date): Promise<Snapshot>;
+  /** Kinds the source lists every cycle although it would rather watch them (watching is forbidden). */
+  watchFallbacks(): WatchFallback[];
   /** Stops whatever the source keeps running (watches). */
   close(): Promise<void>;
+}
+
+/** A source that knows when kinds change (the cache), so verdicts can follow between cycles. */
+export interface LiveSource extends SnapshotSource {
+  /** Called (synchronously) whenever a kind changed; `takeChanges` says which. */
+  onChange(listener: () => void): void;
+  /** The kinds changed since the last full snapshot or the last call. */
+  takeChanges(): Set<string>;
+  /** The current view without waiting or listing; undefined while a kind has not answered its first list. */
+  view(request: SnapshotRequest, config: Config, now: Date): Snapshot | undefined;
+}
+
+export function isLiveSource(source: SnapshotSource): source is LiveSource {
+  return 'takeChanges' in source;
 }
 
 /** One kind as a source fetches it: a built-in snapshot kind or a custom kind named by config. */

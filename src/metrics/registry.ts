@@ -45,6 +45,11 @@ export class Metrics {
     help: 'Scheduled cycles skipped because the previous one was still running.',
     registers: [this.registry],
   });
+  private readonly reevaluations = new Counter({
+    name: 'rollout_doctor_reevaluations_total',
+    help: 'Re-evaluations between cycles: the checks that read a kind that changed in the cache, run again on it.',
+    registers: [this.registry],
+  });
   private readonly cycleDuration = new Histogram({
     name: 'rollout_doctor_cycle_duration_seconds',
     help: 'Duration of a check cycle (snapshot and checks).',
@@ -84,6 +89,7 @@ export class Metrics {
     this.interval.set(options.intervalSeconds);
     this.cycles.inc(0);
     this.cyclesSkipped.inc(0);
+    this.reevaluations.inc(0);
     for (const result of ['success', 'failure'] as const) this.configReloads.inc({ result }, 0);
     const names = new Set<string>([...this.registry.getMetricsAsArray().map((m) => m.name), ...Object.keys(RESULT_FAMILY_HELP)]);
     for (const check of options.checks) {
@@ -117,10 +123,11 @@ export class Metrics {
     this.interval.set(seconds);
   }
 
-  /** Takes what the daemon published (main.ts subscribes it): counts the cycle or the skip, then renders. */
+  /** Takes what the daemon published (main.ts subscribes it): counts the cycle, re-evaluation or skip, then renders. */
   async update(event: DaemonEvent): Promise<void> {
     this.setInterval(event.intervalSeconds);
     if (event.type === 'cycle') this.recordCycle(event.cycle.durationMs, event.cycle.completedAtMs);
+    else if (event.type === 'partial') this.reevaluations.inc();
     else this.recordSkip();
     await this.render(event.results);
   }
