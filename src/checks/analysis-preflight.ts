@@ -29,12 +29,13 @@ import { command, kubectl, type RemediationStep, renderCommand, singleQuoted, te
 import type { Check, CheckContext, CheckResult, MetricFamily, Status, UnknownDetails } from '../engine/types.js';
 import { STATUS_RANK } from '../engine/types.js';
 import type { CustomObject, Rollout } from '../kube/types.js';
-import { type ArgValue, resolveArgs, substituteArgs } from './lib/analysis-args.js';
-import { DEFAULT_CONSECUTIVE_ERROR_LIMIT, intOrStringValue } from './lib/analysis.js';
-import { headerMap, type Measurement, MEASUREMENT_PHASES, measurePrometheus, measureWeb, prometheusQueryUrl } from './lib/metric-providers.js';
+import { type ArgValue, resolveArgs, substituteArgs } from '../argo/analysis-args.js';
+import { DEFAULT_CONSECUTIVE_ERROR_LIMIT, intOrStringValue } from '../argo/analysis.js';
+import { headerMap, type Measurement, MEASUREMENT_PHASES, measurePrometheus, measureWeb, prometheusQueryUrl } from '../argo/metric-providers.js';
 import { curlFor, endpointsOfRollout } from './lib/endpoints.js';
 import { evaluateEach, result } from './lib/results.js';
-import { referencedTemplates, rolloutsCommand, rolloutTarget, type TemplateReference } from './lib/rollout.js';
+import { rolloutsCommand } from './lib/rollout.js';
+import { referencedTemplates, rolloutTarget, type TemplateReference } from '../argo/rollout-spec.js';
 
 /** Templates measured at once. */
 const CONCURRENCY = 4;

@@ -8,7 +8,7 @@
  * Configured plugins come from the controller ConfigMap (`trafficRouterPlugins`,
  * `metricProviderPlugins`, `stepPlugins`); references from Rollouts (traffic routers, step plugins)
  * and AnalysisTemplates/ClusterAnalysisTemplates (metric providers). Evidence comes from the
- * controller log (see lib/plugin-log.ts for upstream's wording), read bounded per controller pod and
+ * controller log (see src/argo/plugin-log.ts for upstream's wording), read bounded per controller pod and
  * cycle: the start of the current container's log (64 KiB: the download lines come first), a
  * recent window (`recentWindow`, last 1000 lines, 128 KiB) for runtime plugin errors, and, when the
  * container is not running, the end of the previous container's log (200 lines, 64 KiB). A
@@ -24,18 +24,10 @@ import type { Check, CheckContext, CheckResult, MetricFamily, Sample } from '../
 import { argoRollouts, configMapYaml, controllerPluginLog, deploymentLogs, podLogs, restartDeployment } from './lib/commands.js';
 import type { Deployment, Pod } from '../kube/types.js';
 import { controllerContainer, controllerPods, findControllerDeployment, PREVIOUS_LOG } from './lib/controller.js';
-import { type LogLine, quoteEnds } from './lib/logs.js';
-import { pluginErrorLines, readStartup, type StartupEvidence } from './lib/plugin-log.js';
-import {
-  type ConfiguredPlugin,
-  configuredPlugins,
-  controllerConfigMap,
-  PLUGIN_KEYS,
-  type PluginConfigProblem,
-  type PluginKind,
-  type PluginReference,
-  pluginReferences,
-} from './lib/plugins.js';
+import { type LogLine } from '../argo/controller-log.js';
+import { quoteEnds } from '../text.js';
+import { pluginErrorLines, readStartup, type StartupEvidence } from '../argo/plugin-log.js';
+import { type ConfiguredPlugin, configuredPlugins, controllerConfigMap, PLUGIN_KEYS, type PluginConfigProblem, type PluginKind, type PluginReference, pluginReferences } from '../argo/plugins.js';
 import { result, unknownResult } from './lib/results.js';
 import { toMillis } from './lib/time.js';
 

@@ -1,7 +1,7 @@
 /**
  * rollout-analysis: the AnalysisRuns of each Rollout's current revision (owned by the Rollout and
  * labelled with its currentPodHash: step, background, pre- and post-promotion), per metric, judged
- * with Argo Rollouts' own semantics (lib/analysis.ts), not the runbook's wording: inconclusive
+ * with Argo Rollouts' own semantics (src/argo/analysis.ts), not the runbook's wording: inconclusive
  * measurements count in total and the metric turns Inconclusive after inconclusiveLimit + 1 of them,
  * which pauses the Rollout; Error measurements are retried every 10 s and the metric errors after
  * consecutiveErrorLimit + 1 in a row, which aborts it. An Error that is an empty query result
@@ -15,23 +15,14 @@ import { doubleQuoted, kubectl, type RemediationStep, text } from '../engine/rem
 import { formatDuration } from '../config/duration.js';
 import { type Check, type CheckContext, type CheckResult, type MetricFamily, type Sample, type Status, STATUS_RANK, type UnknownDetails } from '../engine/types.js';
 import type { Rollout } from '../kube/types.js';
-import {
-  ANALYSIS_PHASES,
-  analysisRunState,
-  currentRevisionRuns,
-  ERROR_RETRY_INTERVAL_SECONDS,
-  errorsLeft,
-  inconclusiveLeft,
-  type MetricState,
-  RUN_TYPE_TEXT,
-  type RunState,
-} from './lib/analysis.js';
+import { ANALYSIS_PHASES, analysisRunState, currentRevisionRuns, ERROR_RETRY_INTERVAL_SECONDS, errorsLeft, inconclusiveLeft, type MetricState, RUN_TYPE_TEXT, type RunState } from '../argo/analysis.js';
 import { recentAnalysisRuns } from './lib/commands.js';
 import { curlFor, endpointsOfRollout } from './lib/endpoints.js';
-import { quote } from './lib/logs.js';
+import { quote } from '../text.js';
 import { result } from './lib/results.js';
-import { type AnalysisWhere, evaluateRollouts, referencedTemplates, rolloutLabels, type RolloutRef, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget } from './lib/rollout.js';
-import { listOf } from './lib/rollout-phase.js';
+import { evaluateRollouts, rolloutLabels, type RolloutRef, rolloutsCommand } from './lib/rollout.js';
+import { type AnalysisWhere, referencedTemplates, rolloutName, rolloutNamespace, rolloutTarget } from '../argo/rollout-spec.js';
+import { listOf } from '../argo/rollout-info.js';
 
 interface Finding {
   status: Status;

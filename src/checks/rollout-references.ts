@@ -15,11 +15,12 @@ import { kubectl, type RemediationStep, text } from '../engine/remediation.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, UnknownDetails } from '../engine/types.js';
 import { configMapYaml, restartDeployment, rolloutPhaseYaml } from './lib/commands.js';
 import type { Condition, Rollout } from '../kube/types.js';
-import { quote } from './lib/logs.js';
-import { configuredPlugins, controllerConfigMap } from './lib/plugins.js';
+import { quote } from '../text.js';
+import { configuredPlugins, controllerConfigMap } from '../argo/plugins.js';
 import { result } from './lib/results.js';
-import { canarySteps, evaluateRollouts, referencedServices, referencedTemplates, rolloutLabels, type RolloutRef, rolloutName, rolloutNamespace, rolloutTarget, trafficRouterPlugins } from './lib/rollout.js';
-import { listOf, rolloutPhase } from './lib/rollout-phase.js';
+import { evaluateRollouts, rolloutLabels, type RolloutRef } from './lib/rollout.js';
+import { canarySteps, referencedServices, referencedTemplates, rolloutName, rolloutNamespace, rolloutTarget, trafficRouterPlugins } from '../argo/rollout-spec.js';
+import { listOf, rolloutPhase } from '../argo/rollout-info.js';
 
 export const REFERENCE_KINDS = ['AnalysisTemplate', 'ClusterAnalysisTemplate', 'Service', 'Workload', 'TrafficRouterPlugin'] as const;
 type ReferenceKind = (typeof REFERENCE_KINDS)[number];

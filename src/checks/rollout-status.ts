@@ -1,6 +1,6 @@
 /**
  * rollout-status: each Rollout's Status, Message, Step, SetWeight and ActualWeight exactly as
- * `kubectl argo rollouts get rollout` shows them (lib/rollout-phase.ts), judged: Healthy is ok;
+ * `kubectl argo rollouts get rollout` shows them (src/argo/rollout-info.ts), judged: Healthy is ok;
  * Progressing is ok until it has made no progress for `stuckAfter` (the homelab's 39 days of
  * "waiting for rollout spec update to be observed, Step 0/6, ActualWeight 0", a controller that never
  * reconciled); Paused is ok until `pausedWarnAfter`; Degraded fails with the controller's message.
@@ -22,11 +22,11 @@ import { controllerPluginLog, describePodsByHash, listPods, recentAnalysisRuns, 
 import { isKubeError } from '../kube/errors.js';
 import { namespaceFilter } from '../kube/snapshot.js';
 import type { Condition, ReplicaSet, Rollout } from '../kube/types.js';
-import { quote } from './lib/logs.js';
+import { quote } from '../text.js';
 import { result } from './lib/results.js';
-import { aboutTargetRollout, rolloutLabels, type RolloutRef, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, strategyOf } from './lib/rollout.js';
-import type { RolloutReplicas } from './lib/rollout-phase.js';
-import { isActualWeightFromReplicaSets, listOf, ownedReplicaSets, ROLLOUT_PHASES, rolloutInfo, type RolloutInfo } from './lib/rollout-phase.js';
+import { aboutTargetRollout, rolloutLabels, type RolloutRef, rolloutsCommand } from './lib/rollout.js';
+import { rolloutName, rolloutNamespace, rolloutTarget, strategyOf } from '../argo/rollout-spec.js';
+import { isActualWeightFromReplicaSets, listOf, ownedReplicaSets, ROLLOUT_PHASES, rolloutInfo, type RolloutInfo, type RolloutReplicas } from '../argo/rollout-info.js';
 import { toIso, toMillis } from './lib/time.js';
 
 type Options = Config['checks']['rollout-status'];

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/controller-plugins.js';
-import { namesPlugin, pluginErrorLines, readStartup } from '../../src/checks/lib/plugin-log.js';
+import { namesPlugin, pluginErrorLines, readStartup } from '../../src/argo/plugin-log.js';
 import { collectSeries, FIXTURE_ROOT, runCase } from '../helpers/cases.js';
 
 const ID = 'controller-plugins';

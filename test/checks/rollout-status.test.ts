@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { rolloutInfo, type RolloutInfo } from '../../src/checks/lib/rollout-phase.js';
+import { rolloutInfo, type RolloutInfo } from '../../src/argo/rollout-info.js';
 import { metrics } from '../../src/checks/rollout-status.js';
 import type { CheckResult } from '../../src/engine/types.js';
 import type { ReplicaSet, Rollout } from '../../src/kube/types.js';

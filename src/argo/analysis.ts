@@ -14,10 +14,10 @@
  *
  * Pure functions of the AnalysisRun object.
  */
-import type { CustomObject, Rollout } from '../../kube/types.js';
-import { parseDuration } from '../../config/duration.js';
-import { POD_TEMPLATE_HASH_LABEL, ROLLOUT_TYPE_LABEL, STEP_INDEX_LABEL } from '../../argo/names.js';
-import { listOf } from './rollout-phase.js';
+import type { CustomObject, Rollout } from '../kube/types.js';
+import { parseDuration } from '../config/duration.js';
+import { POD_TEMPLATE_HASH_LABEL, ROLLOUT_TYPE_LABEL, STEP_INDEX_LABEL } from './names.js';
+import { listOf } from './rollout-info.js';
 
 export const ANALYSIS_PHASES = ['Pending', 'Running', 'Successful', 'Failed', 'Error', 'Inconclusive'] as const;
 export type AnalysisPhase = (typeof ANALYSIS_PHASES)[number];

@@ -13,7 +13,7 @@
  * There is no "plugin registered" line: a download line in the current container's log is the
  * evidence that the running controller has the plugin.
  */
-import { logField, logLines, type LogLine } from './logs.js';
+import { logField, logLines, type LogLine } from './controller-log.js';
 
 /** The first line the controller logs (cmd/rollouts-controller). */
 const STARTING = 'Argo Rollouts starting';

@@ -16,8 +16,8 @@
  *
  * Pure functions of the objects: no clock, no cluster.
  */
-import { POD_TEMPLATE_HASH_LABEL, WORKLOAD_GENERATION_ANNOTATION } from '../../argo/names.js';
-import type { Condition, CustomObject, ReplicaSet, Rollout, RolloutStep } from '../../kube/types.js';
+import { POD_TEMPLATE_HASH_LABEL, WORKLOAD_GENERATION_ANNOTATION } from './names.js';
+import type { Condition, CustomObject, ReplicaSet, Rollout, RolloutStep } from '../kube/types.js';
 
 export const ROLLOUT_PHASES = ['Healthy', 'Progressing', 'Paused', 'Degraded'] as const;
 export type RolloutPhase = (typeof ROLLOUT_PHASES)[number];

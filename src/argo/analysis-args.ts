@@ -5,7 +5,7 @@
  * ResolveArgs: tags are trimmed, an unknown tag fails to resolve). Values that only exist when a run
  * is created are reported as such: a Secret (secretKeyRef, never read here).
  */
-import type { AnalysisArg, Rollout } from '../../kube/types.js';
+import type { AnalysisArg, Rollout } from '../kube/types.js';
 
 export interface ArgValue {
   value: string;

@@ -3,7 +3,7 @@
  * becomes the query URL (client_golang), and the k8s JSONPath subset the web provider reads.
  */
 import { describe, expect, it } from 'vitest';
-import { findJsonPath, formatGoFloat, parseK8sJsonPath, parseSampleValue, prometheusQueryUrl } from '../../../src/checks/lib/metric-providers.js';
+import { findJsonPath, formatGoFloat, parseK8sJsonPath, parseSampleValue, prometheusQueryUrl } from '../../src/argo/metric-providers.js';
 
 describe('formatGoFloat (strconv.FormatFloat(f, f, -1, 64))', () => {
   it.each([

@@ -10,8 +10,8 @@
  * `Unknown` rather than an Error phase: rollout-doctor may sit elsewhere in the network than the
  * controller, so it says it could not look.
  */
-import type { CheckContext } from '../../engine/types.js';
-import { DEFAULT_MAX_BODY_BYTES, type ProbeResult } from '../../probe/http.js';
+import type { CheckContext } from '../engine/types.js';
+import { DEFAULT_MAX_BODY_BYTES, type ProbeResult } from '../probe/http.js';
 import {
   evaluateResult,
   type Conditions,
@@ -22,8 +22,8 @@ import {
   scalarResult,
   stringResult,
   vectorResult,
-} from './condition.js';
-import { quote } from './logs.js';
+} from '../expr/argo.js';
+import { quote } from '../text.js';
 
 export type MeasurementPhase = 'Successful' | 'Failed' | 'Inconclusive' | 'Error' | 'Skipped' | 'Unknown';
 export const MEASUREMENT_PHASES: readonly MeasurementPhase[] = ['Successful', 'Failed', 'Inconclusive', 'Error', 'Skipped', 'Unknown'];

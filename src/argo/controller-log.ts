@@ -56,12 +56,6 @@ export function lastFatalOrError(text: string): LogLine | undefined {
   return undefined;
 }
 
-/** Keeps a quoted line on one line and short enough for a summary. */
-export function quote(message: string, max = 300): string {
-  const flat = message.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
 /** A structured field of a log line (`namespace=litellm` in logrus text, `"namespace":"litellm"` in JSON). */
 export function logField(line: LogLine, key: string): string | undefined {
   const raw = line.raw.replace(/^\d{4}-\d{2}-\d{2}T\S+\s+(?=(time=|\{))/, '');
@@ -77,17 +71,4 @@ export function logField(line: LogLine, key: string): string | undefined {
   const match = new RegExp(`(?:^|\\s)${escaped}=("(?:[^"\\\\]|\\\\.)*"|\\S+)`).exec(raw);
   if (!match) return undefined;
   return match[1]!.startsWith('"') ? unquote(match[1]!) : match[1];
-}
-
-/**
- * Like quote, but a long line loses its middle instead of its end: Go errors wrap outward
- * (`Failed to download plugins: failed to download plugin from <URL>: ... response code Not Found`),
- * so the outer context is at the start and the root cause at the end.
- */
-export function quoteEnds(message: string, max = 300): string {
-  const flat = message.replace(/\s+/g, ' ').trim();
-  if (flat.length <= max) return flat;
-  const tail = Math.floor((max - 3) * 0.4);
-  const head = max - 3 - tail;
-  return `${flat.slice(0, head).trimEnd()} … ${flat.slice(flat.length - tail).trimStart()}`;
 }

@@ -3,8 +3,8 @@
  * BuildArgumentsForRolloutAnalysisRun, utils/template ResolveArgs).
  */
 import { describe, expect, it } from 'vitest';
-import { resolveArgs, substituteArgs } from '../../../src/checks/lib/analysis-args.js';
-import type { Rollout } from '../../../src/kube/types.js';
+import { resolveArgs, substituteArgs } from '../../src/argo/analysis-args.js';
+import type { Rollout } from '../../src/kube/types.js';
 
 const rollout: Rollout = {
   metadata: { name: 'web', namespace: 'shop', labels: { team: 'payments' }, annotations: { 'example.com/owner': 'ops' } },

@@ -5,10 +5,10 @@
  * configure is the homelab's "canary that never ran".
  */
 import { parse } from 'yaml';
-import type { Config } from '../../config/schema.js';
-import type { Snapshot } from '../../kube/snapshot.js';
-import type { ConfigMap, CustomObject } from '../../kube/types.js';
-import { rolloutTarget, stepPlugins, trafficRouterPlugins } from './rollout.js';
+import type { Config } from '../config/schema.js';
+import type { Snapshot } from '../kube/snapshot.js';
+import type { ConfigMap, CustomObject } from '../kube/types.js';
+import { rolloutTarget, stepPlugins, trafficRouterPlugins } from './rollout-spec.js';
 
 export type PluginKind = 'trafficRouter' | 'metricProvider' | 'step';
 
