@@ -56,19 +56,24 @@ export function lastFatalOrError(text: string): LogLine | undefined {
   return undefined;
 }
 
-/** A structured field of a log line (`namespace=litellm` in logrus text, `"namespace":"litellm"` in JSON). */
-export function logField(line: LogLine, key: string): string | undefined {
+/** A structured field of a log line as written: a string in logrus text, any JSON value in JSON lines. */
+export function logValue(line: LogLine, key: string): unknown {
   const raw = line.raw.replace(/^\d{4}-\d{2}-\d{2}T\S+\s+(?=(time=|\{))/, '');
   if (raw.startsWith('{')) {
     try {
-      const value = (JSON.parse(raw) as Record<string, unknown>)[key];
-      return typeof value === 'string' ? value : undefined;
+      return (JSON.parse(raw) as Record<string, unknown>)[key];
     } catch {
       return undefined;
     }
   }
   const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const match = new RegExp(`(?:^|\\s)${escaped}=("(?:[^"\\\\]|\\\\.)*"|\\S+)`).exec(raw);
+  const match = new RegExp(`(?:^|\\s)${escaped}=("(?:[^"\\\\]|\\\\.)*"|\\S*)`).exec(raw);
   if (!match) return undefined;
   return match[1]!.startsWith('"') ? unquote(match[1]!) : match[1];
+}
+
+/** A string field of a log line (`namespace=litellm` in logrus text, `"namespace":"litellm"` in JSON). */
+export function logField(line: LogLine, key: string): string | undefined {
+  const value = logValue(line, key);
+  return typeof value === 'string' ? value : undefined;
 }

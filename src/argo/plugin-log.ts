@@ -1,41 +1,65 @@
 /**
- * What the Argo Rollouts controller log says about its plugins, in upstream's own words
- * (utils/plugin/downloader.go, controller/controller.go, rollout/trafficrouting/plugin/...):
+ * What the Argo Rollouts controller log says about its plugins, in upstream's own words (the same
+ * texts at v1.7.2, v1.8.4, v1.9.1 and v1.10.0-rc1 unless a line says otherwise):
  *
- * - startup: `Downloading plugin <name> from: <location>` then `Download complete, it took <d>`,
- *   or `Copied plugin from <src> to <dst>` for file:// locations; a failure ends the process with
- *   `level=fatal msg="Failed to download plugins: <error>"` (the error names the location, or the
- *   plugin, or says `sha256 hash of downloaded plugin (<location>) does not match expected hash`).
- * - at runtime: `failed to get traffic router plugin <name>: unable to start plugin system: unable
- *   to find plugin (<name>): plugin <name> not configured in configmap`, and `failed to set weight
- *   via plugin: ...` (logged by the rollout reconciler with `rollout=` and `namespace=` fields).
+ * - startup (utils/plugin/downloader.go, info level): `Downloading plugin <name> from: <location>`
+ *   then `Download complete, it took <d>`, or `Copied plugin from <src> to <dst>` for file://
+ *   locations. A `--loglevel` of warn or error hides them, and the starting line too.
+ * - fatal at startup (controller/controller.go): `Failed to init config: <err>` (the ConfigMap cannot
+ *   be read: a YAML error, or a name that is not `<namespace>/<name>`), then `Failed to download
+ *   plugins: <err>` (the error names the location, or the plugin, or says `sha256 hash of downloaded
+ *   plugin (<location>) does not match expected hash`). A 404 is such an error from v1.8.0
+ *   (downloader.go isFailure); v1.7 writes the 404 body as the plugin and goes on.
+ * - at runtime, traffic routers (rollout/trafficrouting/plugin/plugin.go): `failed to get traffic
+ *   router plugin <name>: ...`, `failed to update hash via plugin: ...`, `failed to set weight via
+ *   plugin: ...`, `failed to set header route via plugin: ...`, `failed to set mirror route via
+ *   plugin: ...`, `failed to remove managed routes via plugin: ...`: rollout/trafficrouting.go
+ *   returns each, so the reconcile fails and rollout/controller.go logs `roCtx.reconcile err <err>`
+ *   (fields rollout, namespace). `failed to verify weight via plugin: ...` is not one of them: it
+ *   only raises a WeightVerifyError event (`Failed to verify weight: ...`) and the reconcile goes on.
+ * - the same error is echoed: utils/controller processNextWorkItem logs `rollout syncHandler error:
+ *   <err>`, utils/record logs every event at its level with `event_reason=` (SetWeight raises
+ *   TrafficRoutingError), and client-go's broadcaster logs `Event(v1.ObjectReference{...}): ...` at
+ *   info. Only the first line of a failed reconcile is counted; step plugin errors
+ *   (rollout/stepplugin.go handleError, v1.8.0+) exist only as their ReconciliationError event line.
  *
  * There is no "plugin registered" line: a download line in the current container's log is the
  * evidence that the running controller has the plugin.
  */
+import { isStartingLine } from './controller.js';
 import { logField, logLines, type LogLine } from './controller-log.js';
+import type { PluginKind } from './plugins.js';
 
-/** The first line the controller logs (cmd/rollouts-controller). */
-const STARTING = 'Argo Rollouts starting';
 /** How late after the container's start its first log line may be and still be its start. */
 const START_SLACK_MS = 120_000;
 
 const DOWNLOADING = /^Downloading plugin (\S+) from: (\S+)/;
 const COMPLETE = /^Download complete, it took (\S+)/;
 const COPIED = /^Copied plugin from (\S+) to (\S+)/;
-const FAILED = /^Failed to download plugins: /;
+const FATAL = /^(Failed to download plugins|Failed to init config): /;
 
 /** Runtime error phrases that concern plugins. */
 export const PLUGIN_ERROR_PHRASES = [
   'not configured in configmap',
   'unable to find plugin',
-  'failed to get traffic router plugin',
   'unable to start plugin system',
+  'failed to get traffic router plugin',
+  'failed to update hash via plugin',
   'failed to set weight via plugin',
+  'failed to set header route via plugin',
+  'failed to set mirror route via plugin',
+  'failed to remove managed routes via plugin',
 ] as const;
+
+/** A weight verification failure: an event, not a failed reconcile (rollout/trafficrouting.go). */
+const VERIFY_WEIGHT = 'failed to verify weight';
+
+/** Which `unmarshal ... plugins` error of InitializeConfig concerns which key. */
+const UNMARSHAL_KIND: Record<string, PluginKind> = { 'traffic router': 'trafficRouter', 'metric provider': 'metricProvider', step: 'step' };
 
 export interface PluginRef {
   name: string;
+  kind?: PluginKind;
   location?: string;
 }
 
@@ -51,8 +75,10 @@ export interface StartupEvidence {
   isContainerStart: boolean;
   firstLineTime?: string;
   downloads: Map<string, Download>;
-  /** The fatal download failure, and the plugins it concerns. */
+  /** The fatal startup line (config or download), and the plugins it concerns. */
   failure?: { message: string; time?: string; plugins: string[] };
+  /** `Argo Rollouts [controller ]starting`, when the log has it. */
+  startingLine?: LogLine;
 }
 
 function escape(text: string): string {
@@ -77,10 +103,11 @@ export function readStartup(text: string, plugins: readonly PluginRef[], contain
   const lines = logLines(text);
   const first = lines[0];
   const firstMs = first ? timeMs(first) : undefined;
-  const hasStartingLine = lines.some((l) => l.message.startsWith(STARTING));
-  const isContainerStart = hasStartingLine || (firstMs !== undefined && containerStartedAtMs !== undefined && firstMs <= containerStartedAtMs + START_SLACK_MS);
+  const startingLine = lines.find(isStartingLine);
+  const isContainerStart = startingLine !== undefined || (firstMs !== undefined && containerStartedAtMs !== undefined && firstMs <= containerStartedAtMs + START_SLACK_MS);
   const evidence: StartupEvidence = { isContainerStart, downloads: new Map() };
   if (first?.time) evidence.firstLineTime = first.time;
+  if (startingLine) evidence.startingLine = startingLine;
   let pending: { name: string; location: string } | undefined;
   for (const line of lines) {
     const message = line.message;
@@ -102,18 +129,37 @@ export function readStartup(text: string, plugins: readonly PluginRef[], contain
       if (plugin) evidence.downloads.set(plugin.name, { how: 'copy', location: `file://${copied[1]}`, time: line.time });
       continue;
     }
-    if (FAILED.test(message)) {
-      const named = plugins.filter((p) => namesPlugin(message, p.name) || (p.location !== undefined && message.includes(p.location)));
-      const concerned = named.length > 0 ? named.map((p) => p.name) : pending ? [pending.name] : plugins.map((p) => p.name);
-      evidence.failure = { message, time: line.time, plugins: concerned };
-    }
+    if (FATAL.test(message)) evidence.failure = { message, time: line.time, plugins: fatalPlugins(message, plugins, pending?.name) };
   }
   return evidence;
 }
 
-/** Whether a line is one of the runtime plugin errors. */
+/**
+ * The plugins a fatal startup line concerns: those it names (or whose location it names); for a YAML
+ * error of one key, that key's plugins; for a download failure naming none, the one being downloaded.
+ */
+function fatalPlugins(message: string, plugins: readonly PluginRef[], downloading: string | undefined): string[] {
+  const named = plugins.filter((p) => namesPlugin(message, p.name) || (p.location !== undefined && message.includes(p.location)));
+  if (named.length > 0) return named.map((p) => p.name);
+  const unmarshal = /failed to unmarshal (traffic router|metric provider|step) plugins/.exec(message);
+  if (unmarshal) return plugins.filter((p) => p.kind === UNMARSHAL_KIND[unmarshal[1]!]).map((p) => p.name);
+  if (downloading && message.startsWith('Failed to download plugins')) return [downloading];
+  return plugins.map((p) => p.name);
+}
+
+/** A line that repeats an error already logged once: the syncHandler's, the event recorder's, client-go's. */
+function isEcho(line: LogLine): boolean {
+  return (
+    line.message.startsWith('Event(v1.ObjectReference{') ||
+    / syncHandler error: /.test(line.message) ||
+    logField(line, 'event_reason') === 'TrafficRoutingError'
+  );
+}
+
+/** Whether a line is a runtime plugin error, counted once per failed operation. */
 export function isPluginError(line: LogLine): boolean {
   const lower = line.message.toLowerCase();
+  if (lower.includes(VERIFY_WEIGHT) || isEcho(line)) return false;
   return PLUGIN_ERROR_PHRASES.some((phrase) => lower.includes(phrase));
 }
 

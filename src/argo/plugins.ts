@@ -1,13 +1,27 @@
 /**
  * Argo Rollouts plugins: the ones the controller's ConfigMap configures (`trafficRouterPlugins`,
- * `metricProviderPlugins`, `stepPlugins`, each a YAML list of name/location[/sha256][/disabled])
- * and the ones Rollouts and analysis templates reference. A referenced plugin the ConfigMap does not
- * configure is the homelab's "canary that never ran".
+ * `metricProviderPlugins`, `stepPlugins`, each a YAML list of utils/plugin/types/types.go PluginItem:
+ * name, location, sha256, args; `disabled` and `headersFrom` from v1.8.0) and the ones Rollouts and
+ * analysis templates reference. A referenced plugin the ConfigMap does not configure is the homelab's
+ * "canary that never ran".
+ *
+ * How the controller reads them, by version (utils/config/config.go, utils/plugin/plugin.go):
+ * - keys: v1.7 reads trafficRouterPlugins and metricProviderPlugins; v1.8.0 added stepPlugins;
+ * - lookup: v1.8.0+ GetPlugin(name, type) matches name and type; v1.7 GetPluginInfo(name) matches the
+ *   name only, across the keys it reads; either way a miss is "plugin %s not configured in configmap";
+ * - `disabled` (v1.8.0+) is read only by the step plugin resolver (rollout/steps/plugin/resolver.go:
+ *   the step records `disabled: true` in status.canary.stepPluginStatuses and passes); traffic-router
+ *   and metric plugins ignore it, and the downloader (utils/plugin/downloader.go) downloads every
+ *   plugin, disabled or not;
+ * - names must match `^([a-zA-Z0-9\-]+)\/{1}([a-zA-Z0-9_\-.]+)$` (ValidateConfig, every version), or
+ *   the controller exits at start: `Failed to init config: validation of config due to (plugin
+ *   repository (<name>) must be in the format of <namespace>/<name>)` (controller/controller.go).
  */
 import { parse } from 'yaml';
 import type { Config } from '../config/schema.js';
 import type { Snapshot } from '../kube/snapshot.js';
 import type { ConfigMap, CustomObject } from '../kube/types.js';
+import { isAtLeast } from './controller.js';
 import { rolloutTarget, stepPlugins, trafficRouterPlugins } from './rollout-spec.js';
 
 export type PluginKind = 'trafficRouter' | 'metricProvider' | 'step';
@@ -82,6 +96,55 @@ function parsePlugins(configMap: ConfigMap | undefined): PluginConfiguration {
     }
   }
   return { plugins, problems };
+}
+
+/** The keys a controller version reads (utils/config/config.go InitializeConfig; stepPlugins since v1.8.0). */
+export function pluginKindsRead(controllerVersion: string): PluginKind[] {
+  return isAtLeast(controllerVersion, '1.8.0') ? ['trafficRouter', 'metricProvider', 'step'] : ['trafficRouter', 'metricProvider'];
+}
+
+export interface PluginLookup {
+  /** The entry the controller finds, when it finds one. */
+  plugin?: ConfiguredPlugin;
+  /** The lookup rule of this version, with its upstream file. */
+  rule: string;
+}
+
+export const LOOKUP_RULE_V18 = 'GetPlugin matches name and type (utils/config/config.go, v1.8.0+)';
+export const LOOKUP_RULE_V17 = 'GetPluginInfo matches the name only, under trafficRouterPlugins or metricProviderPlugins (utils/plugin/plugin.go, v1.7)';
+
+/** The entry the controller finds for a plugin used as `kind`, by the lookup rule of its version. */
+export function lookupPlugin(plugins: readonly ConfiguredPlugin[], name: string, kind: PluginKind, controllerVersion: string): PluginLookup {
+  if (isAtLeast(controllerVersion, '1.8.0')) return { plugin: plugins.find((p) => p.name === name && p.kind === kind), rule: LOOKUP_RULE_V18 };
+  const read = pluginKindsRead(controllerVersion);
+  return { plugin: plugins.find((p) => p.name === name && read.includes(p.kind)), rule: LOOKUP_RULE_V17 };
+}
+
+/** Whether the controller skips the plugin: a disabled step plugin, from v1.8.0. */
+export function isDisabledStepPlugin(plugin: ConfiguredPlugin, controllerVersion: string): boolean {
+  return plugin.kind === 'step' && plugin.disabled && isAtLeast(controllerVersion, '1.8.0');
+}
+
+const PLUGIN_NAME = /^([a-zA-Z0-9-]+)\/{1}([a-zA-Z0-9_\-.]+)$/;
+
+/** ValidateConfig's message for a name that is not `<namespace>/<name>`, undefined for a valid one. */
+export function invalidNameMessage(name: string): string | undefined {
+  return PLUGIN_NAME.test(name) ? undefined : `plugin repository (${name}) must be in the format of <namespace>/<name>`;
+}
+
+/**
+ * The error InitializeConfig returns for these plugins, as the controller's fatal line quotes it after
+ * `Failed to init config: `: ValidateConfig stops at the first invalid name, in key order.
+ */
+export function configInitError(plugins: readonly ConfiguredPlugin[], controllerVersion: string): { plugin: string; message: string } | undefined {
+  const read = pluginKindsRead(controllerVersion);
+  for (const kind of read) {
+    for (const plugin of plugins.filter((p) => p.kind === kind)) {
+      const invalid = invalidNameMessage(plugin.name);
+      if (invalid) return { plugin: plugin.name, message: `validation of config due to (${invalid})` };
+    }
+  }
+  return undefined;
 }
 
 /** The controller's ConfigMap from the snapshot (undefined when it does not exist). */

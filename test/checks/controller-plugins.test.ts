@@ -24,7 +24,7 @@ describe(`${ID} metrics`, () => {
   it('reports 0/1 loaded and the recent error lines per plugin', async () => {
     expect(await series('referenced-not-configured', '2026-11-26T14:00:00Z')).toEqual([
       'rollout_doctor_plugin_loaded{plugin="argoproj-labs/cilium"} 0',
-      'rollout_doctor_plugin_recent_error_lines{plugin="argoproj-labs/cilium"} 8',
+      'rollout_doctor_plugin_recent_error_lines{plugin="argoproj-labs/cilium"} 4',
     ]);
     expect(await series('ok', '2026-11-26T14:00:00Z')).toEqual([
       'rollout_doctor_plugin_loaded{plugin="argoproj-labs/cilium"} 1',
