@@ -1,10 +1,18 @@
 /**
- * One measurement of an analysis metric, taken now the way the Argo Rollouts controller takes it:
- * the `prometheus` provider (metricproviders/prometheus: an instant query through client_golang's
- * API client, a vector becomes `[]float64` and a scalar a `float64` for the conditions, other result
- * types are an error) and the `web` provider (metricproviders/webmetric: the URL with its method,
- * headers and body, a non-2xx answer is an error, a JSON body is read with the k8s JSONPath
- * (default `{$}`), its first value is `result`). VictoriaMetrics answers the same query API.
+ * One measurement of an analysis metric, taken now the way the Argo Rollouts controller of a given
+ * version takes it (the version decides where noted; the condition language too, src/expr):
+ * - `prometheus` (metricproviders/prometheus/prometheus.go): an instant query through client_golang's
+ *   API client, or from v1.8.0 a range query when `rangeQuery` is set (start and end are expr time
+ *   expressions, step a Go duration); a vector becomes `[]float64` and a scalar a `float64` for the
+ *   conditions; a matrix is every sample of every series in one `[]float64` from v1.8.0 and
+ *   "Prometheus metric type not supported" on v1.7, like any other result type.
+ * - `web` (metricproviders/webmetric/webmetric.go): the URL with its method, headers and body, a
+ *   non-2xx answer is an error, a JSON body is read with the k8s JSONPath (default `{$}`), its first
+ *   value is `result`. A body that is not JSON (an empty one too) is recorded as the value, phase
+ *   Successful, without evaluating the conditions: every release up to v1.10.0-rc1 ("non JSON body
+ *   return as string"); upstream master (07c75035e, unreleased) evaluates them on the text, which is
+ *   reported beside it as what the newer rule would decide.
+ * VictoriaMetrics answers the same query API.
  *
  * A connection that cannot be made (refused, timeout, DNS, TLS, outside loopback in a simulation) is
  * `Unknown` rather than an Error phase: rollout-doctor may sit elsewhere in the network than the
@@ -24,11 +32,12 @@ import {
   vectorResult,
 } from '../expr/argo.js';
 import { quote } from '../text.js';
+import { isAtLeast } from './controller.js';
 
 export type MeasurementPhase = 'Successful' | 'Failed' | 'Inconclusive' | 'Error' | 'Skipped' | 'Unknown';
 export const MEASUREMENT_PHASES: readonly MeasurementPhase[] = ['Successful', 'Failed', 'Inconclusive', 'Error', 'Skipped', 'Unknown'];
 
-export type ResultKind = 'vector' | 'scalar' | 'empty' | 'nan' | 'json' | 'text';
+export type ResultKind = 'vector' | 'matrix' | 'scalar' | 'empty' | 'nan' | 'json' | 'text';
 
 export interface Measurement {
   phase: MeasurementPhase;
@@ -45,8 +54,14 @@ export interface Measurement {
   note?: string;
   httpStatus?: number;
   errorClass?: string;
-  /** What Argo Rollouts up to v1.8 records instead (a body that is not JSON is Successful there). */
-  legacyPhase?: MeasurementPhase;
+  /** The measurement message the controller of this version records, when it differs from `message`. */
+  controllerMessage?: string;
+  /** The version-dependent rules that decided (upstream file, versions). */
+  rules?: string[];
+  /** The conditions were not evaluated (a web body that is not JSON): the gate cannot fail. */
+  isNotEvaluated?: boolean;
+  /** What upstream master's rule (evaluate the conditions on a text body) would decide. */
+  newerPhase?: MeasurementPhase;
   /** Which condition held, when evaluated. */
   success?: boolean;
   failure?: boolean;
@@ -94,6 +109,7 @@ function fromEvaluation(evaluation: Evaluation, base: Measurement): Measurement 
   if (evaluation.unsupported) return { ...base, phase: 'Unknown', message: `cannot evaluate ${evaluation.unsupported}` };
   const out: Measurement = { ...base, phase: evaluation.phase! };
   if (evaluation.error) out.message = evaluation.error;
+  if (evaluation.controllerError && evaluation.controllerError !== evaluation.error) out.controllerMessage = evaluation.controllerError;
   if (evaluation.success !== undefined) out.success = evaluation.success;
   if (evaluation.failure !== undefined) out.failure = evaluation.failure;
   return out;
@@ -104,6 +120,8 @@ export interface HttpOptions {
   timeoutMs: number;
   tlsVerify: boolean;
   headers: Record<string, string>;
+  /** The controller version whose rules apply (src/argo/controller.ts). */
+  controllerVersion: string;
 }
 
 export function headerMap(headers: unknown): Record<string, string> {
@@ -115,25 +133,88 @@ export function headerMap(headers: unknown): Record<string, string> {
   return out;
 }
 
-/** `<address>/api/v1/query` as client_golang joins it (the address may carry a path prefix). */
-export function prometheusQueryUrl(address: string): URL {
+/** `<address>/api/v1/query` (or `query_range`) as client_golang joins it (the address may carry a path prefix). */
+export function prometheusQueryUrl(address: string, endpoint: 'query' | 'query_range' = 'query'): URL {
   const url = new URL(address);
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/api/v1/query`;
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/api/v1/${endpoint}`;
   return url;
+}
+
+/** `rangeQuery` of a prometheus metric (PrometheusRangeQueryArgs, v1.8.0+). */
+export interface RangeQuery {
+  start?: string;
+  end?: string;
+  step?: string;
+}
+
+const GO_DURATION_UNITS: Record<string, number> = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, 'μs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+
+/** Go's time.ParseDuration in seconds ("30s", "1h30m", "-5m", "0"); undefined where Go returns an error. */
+export function parseGoDuration(text: string): number | undefined {
+  const match = /^([+-]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/.exec(text);
+  if (text === '0' || text === '+0' || text === '-0') return 0;
+  if (!match) return undefined;
+  let seconds = 0;
+  for (const part of text.replace(/^[+-]/, '').matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) seconds += Number(part[1]) * GO_DURATION_UNITS[part[2]!]!;
+  return match[1] === '-' ? -seconds : seconds;
+}
+
+/**
+ * utils/evaluate/evaluate.go EvalTime for the forms its docs give (`now()`, `now() - duration("1h")`,
+ * `now() + duration(...)`): the time in ms, or `unsupported` for anything else (the expr interpreter
+ * does not evaluate time values, so neither another expression nor expr's errors are guessed).
+ */
+export function evalRangeTime(expression: string | undefined, nowMs: number): { ms: number } | { unsupported: string } {
+  const text = (expression ?? '').trim();
+  const match = /^now\(\)(?:\s*([+-])\s*duration\(\s*"([^"]*)"\s*\))?$/.exec(text);
+  const seconds = match?.[2] === undefined ? 0 : parseGoDuration(match[2]);
+  if (!match || seconds === undefined) return { unsupported: `the time expression ${JSON.stringify(text)}` };
+  return { ms: nowMs + (match[1] === '-' ? -1 : 1) * seconds * 1000 };
+}
+
+/** client_golang formatTime: seconds since the epoch as the shortest decimal. */
+function promTime(ms: number): string {
+  return formatGoFloat(ms / 1000);
 }
 
 const API_ERROR_CODES = new Set([400, 422, 503]);
 const GATEWAY_CODES = new Set([502, 503, 504]);
 
 /** The prometheus provider's measurement, now. */
-export async function measurePrometheus(ctx: Pick<CheckContext, 'http' | 'signal'>, address: string, query: string, conditions: Conditions, options: HttpOptions): Promise<Measurement> {
+export async function measurePrometheus(
+  ctx: Pick<CheckContext, 'http' | 'signal'>,
+  address: string,
+  query: string,
+  conditions: Conditions,
+  options: HttpOptions,
+  rangeQuery?: RangeQuery,
+): Promise<Measurement> {
+  const isV18 = isAtLeast(options.controllerVersion, '1.8.0');
+  const rules: string[] = [];
+  const params: Record<string, string> = { query };
+  if (rangeQuery && isV18) {
+    rules.push('rangeQuery: a range query, its matrix flattened into one []float64 (prometheus.go, v1.8.0+)');
+    // The wall clock, as the controller's time.Now(): the backend answers for real time.
+    const nowMs = Date.now();
+    const times: Record<'start' | 'end', number> = { start: 0, end: 0 };
+    for (const which of ['start', 'end'] as const) {
+      const time = evalRangeTime(rangeQuery[which], nowMs);
+      if ('unsupported' in time) return { phase: 'Unknown', rules, message: `cannot evaluate rangeQuery.${which}: ${time.unsupported}` };
+      times[which] = time.ms;
+    }
+    const step = parseGoDuration(rangeQuery.step ?? '');
+    if (step === undefined) return { phase: 'Error', rules, message: `failed to parse rangeQuery.step as duration: time: invalid duration ${JSON.stringify(rangeQuery.step ?? '')}` };
+    Object.assign(params, { start: promTime(times.start), end: promTime(times.end), step: formatGoFloat(step) });
+  } else if (rangeQuery) {
+    rules.push('rangeQuery is not read before v1.8.0: the instant query runs (prometheus.go, v1.7)');
+  }
   let url: URL;
   try {
-    url = prometheusQueryUrl(address);
+    url = prometheusQueryUrl(address, params.step !== undefined ? 'query_range' : 'query');
   } catch {
     return { phase: 'Error', message: 'prometheus address is not is url format' };
   }
-  const form = new URLSearchParams({ query }).toString();
+  const form = new URLSearchParams(params).toString();
   // client_golang posts the query as a form and falls back to GET when the server answers 405.
   let response = await ctx.http.request({
     url: url.toString(),
@@ -151,6 +232,7 @@ export async function measurePrometheus(ctx: Pick<CheckContext, 'http' | 'signal
   if (response.bodyTruncated) return tooLarge(response.status);
   const status = response.status;
   const base: Measurement = { phase: 'Error', httpStatus: status };
+  if (rules.length > 0) base.rules = rules;
   let body: Record<string, unknown> | undefined;
   try {
     const parsed = JSON.parse(response.body) as unknown;
@@ -182,6 +264,20 @@ export async function measurePrometheus(ctx: Pick<CheckContext, 'http' | 'signal
     base.value = `[${values.map(formatGoFloat).join(',')}]`;
     base.resultKind = values.length === 0 ? 'empty' : values.some(Number.isNaN) ? 'nan' : 'vector';
     if (values.length > 0) base.number = values[0];
+  } else if (data.resultType === 'matrix' && Array.isArray(data.result) && isV18) {
+    const values: number[] = [];
+    for (const series of data.result as { values?: unknown[][] }[]) {
+      for (const pair of series?.values ?? []) {
+        const v = parseSampleValue(pair?.[1]);
+        if (v === undefined) return { ...base, message: `bad_response: unreadable sample value ${quote(JSON.stringify(pair ?? null), 80)}` };
+        values.push(v);
+      }
+    }
+    result = vectorResult(values);
+    base.value = `[${values.map(formatGoFloat).join(',')}]`;
+    base.resultKind = values.length === 0 ? 'empty' : values.some(Number.isNaN) ? 'nan' : 'matrix';
+    if (values.length > 0) base.number = values[0];
+    if (!rangeQuery) base.rules = [...(base.rules ?? []), 'a matrix result is flattened into one []float64 (prometheus.go processResponse, v1.8.0+)'];
   } else if (data.resultType === 'scalar' && Array.isArray(data.result)) {
     const v = parseSampleValue((data.result as unknown[])[1]);
     if (v === undefined) return { ...base, message: 'bad_response: unreadable scalar value' };
@@ -190,9 +286,10 @@ export async function measurePrometheus(ctx: Pick<CheckContext, 'http' | 'signal
     base.resultKind = Number.isNaN(v) ? 'nan' : 'scalar';
     base.number = v;
   } else {
+    if (data.resultType === 'matrix') base.rules = [...(base.rules ?? []), 'a matrix result is not supported before v1.8.0 (prometheus.go processResponse, v1.7)'];
     return { ...base, message: 'Prometheus metric type not supported' };
   }
-  return fromEvaluation(evaluateResult(result, conditions), base);
+  return fromEvaluation(evaluateResult(result, conditions, options.controllerVersion), base);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -303,7 +400,7 @@ export async function measureWeb(ctx: Pick<CheckContext, 'http' | 'signal'>, req
   try {
     data = JSON.parse(response.body);
   } catch {
-    return measureText(response.body, conditions, base);
+    return measureText(response.body, conditions, base, options.controllerVersion);
   }
   const found = findJsonPath(data, steps);
   if ('error' in found) return { ...base, message: `Could not find JSONPath in body: ${found.error}` };
@@ -312,15 +409,22 @@ export async function measureWeb(ctx: Pick<CheckContext, 'http' | 'signal'>, req
   base.value = JSON.stringify(value ?? null);
   base.resultKind = 'json';
   if (typeof value === 'number') base.number = value;
-  return fromEvaluation(evaluateResult(jsonResult(value), conditions), base);
+  return fromEvaluation(evaluateResult(jsonResult(value), conditions, options.controllerVersion), base);
 }
 
-const LEGACY_TEXT_NOTE = 'Argo Rollouts up to v1.8 records a body that is not JSON as Successful without evaluating the conditions; later versions evaluate them on the raw text';
+export const TEXT_BODY_RULE = 'a body that is not JSON is Successful without evaluating the conditions (webmetric.go parseResponse, every release up to v1.10.0-rc1; upstream master 07c75035e, unreleased, evaluates them)';
 
-/** A body that is not JSON: later controllers evaluate the conditions on the text; v1.8 and earlier skip them. */
-function measureText(body: string, conditions: Conditions, base: Measurement): Measurement {
-  const measured = fromEvaluation(evaluateResult(stringResult(body), conditions), { ...base, value: quote(body, 200), resultKind: 'text', note: LEGACY_TEXT_NOTE, legacyPhase: 'Successful' });
+/**
+ * A body that is not JSON: the released controllers record it as the value, Successful, and never
+ * evaluate the conditions; what upstream master's rule would decide is kept beside it.
+ */
+function measureText(body: string, conditions: Conditions, base: Measurement, controllerVersion: string): Measurement {
+  const out: Measurement = { ...base, phase: 'Successful', value: quote(body, 200), resultKind: 'text', rules: [TEXT_BODY_RULE] };
+  if (!conditions.successCondition && !conditions.failureCondition) return out;
+  const newer = fromEvaluation(evaluateResult(stringResult(body), conditions, controllerVersion), { phase: 'Error' });
+  out.isNotEvaluated = true;
+  out.newerPhase = newer.phase;
   const readsFields = [conditions.successCondition, conditions.failureCondition].some((c) => c && readsResultFields(c));
-  if (readsFields && measured.phase === 'Error') measured.message = `the body is not JSON but a condition reads result fields (${measured.message ?? 'error'})`;
-  return measured;
+  if (newer.phase === 'Error' || newer.phase === 'Unknown') out.note = `upstream master would record an Error: ${readsFields ? 'the body is not JSON but a condition reads result fields: ' : ''}${newer.message ?? 'error'}`;
+  return out;
 }
