@@ -38,7 +38,11 @@ export const RUN_TYPE_TEXT: Record<string, string> = {
   Background: 'background analysis',
   PrePromotion: 'pre-promotion analysis',
   PostPromotion: 'post-promotion analysis',
+  Experiment: 'experiment analysis',
 };
+
+/** The type of a run an Experiment owns: it carries no rollout-type label (experiments/experiment.go). */
+export const EXPERIMENT_RUN_TYPE = 'Experiment';
 
 export interface MetricState {
   name: string;
@@ -75,8 +79,10 @@ export interface MetricState {
 export interface RunState {
   name: string;
   namespace: string;
-  /** rollout-type label: Step, Background, PrePromotion, PostPromotion ('' when absent). */
+  /** rollout-type label: Step, Background, PrePromotion, PostPromotion ('' when absent); Experiment for an Experiment's run. */
   type: string;
+  /** The Experiment that owns the run. */
+  experiment?: string;
   stepIndex?: number;
   phase: string;
   message: string;
@@ -202,7 +208,7 @@ function metricState(spec: SpecMetric | undefined, result: MetricResult | undefi
   return state;
 }
 
-export function analysisRunState(run: CustomObject): RunState {
+export function analysisRunState(run: CustomObject, experiment?: string): RunState {
   const status = (run.status ?? {}) as { phase?: string; message?: string; startedAt?: string; metricResults?: MetricResult[] };
   const results = listOf<MetricResult>(status.metricResults);
   const specs = specMetrics(run);
@@ -213,11 +219,12 @@ export function analysisRunState(run: CustomObject): RunState {
   const state: RunState = {
     name: run.metadata.name ?? '',
     namespace: run.metadata.namespace ?? '',
-    type: labels[ROLLOUT_TYPE_LABEL] ?? '',
+    type: experiment === undefined ? (labels[ROLLOUT_TYPE_LABEL] ?? '') : EXPERIMENT_RUN_TYPE,
     phase: status.phase || 'Pending',
     message: status.message ?? '',
     metrics: names.map((name) => metricState(specs.find((m) => m.name === name), results.find((r) => r.name === name), name, dryRun)),
   };
+  if (experiment !== undefined) state.experiment = experiment;
   if (stepIndex !== undefined && /^\d+$/.test(stepIndex)) state.stepIndex = Number(stepIndex);
   if (run.metadata.creationTimestamp) state.createdAt = run.metadata.creationTimestamp;
   if (status.startedAt) state.startedAt = status.startedAt;

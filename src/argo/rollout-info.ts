@@ -4,7 +4,9 @@
  * utils/rollout/rolloututil.go GetRolloutPhase and CalculateRolloutPhase,
  * utils/replicaset/canary.go GetCurrentCanaryStep and GetCurrentSetWeight,
  * pkg/kubectl-argo-rollouts/info/rollout_info.go NewRolloutInfo and replicaset_info.go
- * GetReplicaSetInfo), with two deliberate divergences taken from Argo CD's Rollout health.lua:
+ * GetReplicaSetInfo). Weights are in units of utils/weightutil/weight.go MaxTrafficWeight (v1.7.0+:
+ * trafficRouting.maxTrafficWeight, else 100), with two deliberate divergences taken from Argo CD's
+ * Rollout health.lua:
  *
  * - The reference-workload rule. The plugin applies it only when spec.templateResolvedFromRef is
  *   set, a field the controller sets in memory and never serializes, so on objects read from the API
@@ -184,11 +186,21 @@ export function currentCanaryStep(rollout: Rollout): { step: RolloutStep | null;
   return { step: steps[index] ?? null, index };
 }
 
-/** canary.go GetCurrentSetWeight: 0 when aborted, 100 past the last step, else the last setWeight so far. */
+/**
+ * utils/weightutil/weight.go MaxTrafficWeight (v1.7.0+, same through v1.10.0-rc1): the weight a
+ * fully promoted canary gets, `trafficRouting.maxTrafficWeight` when set, else 100. setWeight steps,
+ * SetWeight and ActualWeight are in its units.
+ */
+export function maxTrafficWeight(rollout: Rollout): number {
+  const configured = (rollout.spec?.strategy?.canary?.trafficRouting as { maxTrafficWeight?: unknown } | undefined)?.maxTrafficWeight;
+  return typeof configured === 'number' ? configured : 100;
+}
+
+/** canary.go GetCurrentSetWeight: 0 when aborted, MaxTrafficWeight past the last step, else the last setWeight so far. */
 export function currentSetWeight(rollout: Rollout): number {
   if (rollout.status?.abort === true) return 0;
   const { step, index } = currentCanaryStep(rollout);
-  if (!step || index === null) return 100;
+  if (!step || index === null) return maxTrafficWeight(rollout);
   const steps = listOf<RolloutStep>(rollout.spec?.strategy?.canary?.steps);
   for (let i = index; i >= 0; i--) {
     const weight = steps[i]?.setWeight;
@@ -202,13 +214,15 @@ function isOwnedBy(object: { metadata?: { ownerReferences?: { uid?: string }[] }
 }
 
 /**
- * rollout_info.go: ActualWeight. 100 past the last step; with traffic routing the weight the
- * controller recorded (else SetWeight); without, the canary ReplicaSet's share of available pods
- * (replicaset_info.go marks a ReplicaSet canary when its hash is currentPodHash and not stableRS).
+ * rollout_info.go: ActualWeight. MaxTrafficWeight past the last step; with traffic routing the
+ * weight the controller recorded (else SetWeight); without, the canary ReplicaSet's share of
+ * available pods (replicaset_info.go marks a ReplicaSet canary when its hash is currentPodHash and
+ * not stableRS), in units of MaxTrafficWeight.
  */
 export function actualWeight(rollout: Rollout, replicaSets: readonly ReplicaSet[], setWeight = currentSetWeight(rollout)): number {
   const { step } = currentCanaryStep(rollout);
-  if (!step) return 100;
+  const max = maxTrafficWeight(rollout);
+  if (!step) return max;
   const available = rollout.status?.availableReplicas ?? 0;
   if (available <= 0) return 0;
   if (!hasObject(rollout.spec?.strategy?.canary?.trafficRouting)) {
@@ -218,7 +232,7 @@ export function actualWeight(rollout: Rollout, replicaSets: readonly ReplicaSet[
       const hash = rs.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL] ?? '';
       if (hash === (rollout.status?.stableRS ?? '')) continue;
       if (hash !== (rollout.status?.currentPodHash ?? '')) continue;
-      weight = Math.trunc(((rs.status?.availableReplicas ?? 0) * 100) / available);
+      weight = Math.trunc(((rs.status?.availableReplicas ?? 0) * max) / available);
     }
     return weight;
   }
@@ -252,10 +266,12 @@ export interface RolloutInfo extends PhaseResult {
   step?: string;
   stepIndex?: number;
   stepCount?: number;
-  /** Integer percent, canary only. */
+  /** Canary only, in units of maxTrafficWeight. */
   setWeight?: number;
-  /** Integer percent, canary only; absent when it needs ReplicaSets and none were given. */
+  /** Canary only, in units of maxTrafficWeight; absent when it needs ReplicaSets and none were given. */
   actualWeight?: number;
+  /** Canary only: MaxTrafficWeight (100 unless trafficRouting.maxTrafficWeight says otherwise). */
+  maxTrafficWeight?: number;
   replicas: RolloutReplicas;
 }
 
@@ -287,6 +303,7 @@ export function rolloutInfo(rollout: Rollout, replicaSets: readonly ReplicaSet[]
       info.stepCount = steps.length;
     }
     info.setWeight = currentSetWeight(rollout);
+    info.maxTrafficWeight = maxTrafficWeight(rollout);
     if (replicaSets !== undefined || !isActualWeightFromReplicaSets(rollout)) info.actualWeight = actualWeight(rollout, replicaSets ?? [], info.setWeight);
   }
   return info;
