@@ -3,7 +3,7 @@
  * becomes the query URL (client_golang), and the k8s JSONPath subset the web provider reads.
  */
 import { describe, expect, it } from 'vitest';
-import { findJsonPath, formatGoFloat, parseK8sJsonPath, parseSampleValue, prometheusQueryUrl } from '../../src/argo/metric-providers.js';
+import { evalRangeTime, findJsonPath, formatGoFloat, parseGoDuration, parseK8sJsonPath, parseSampleValue, prometheusQueryUrl } from '../../src/argo/metric-providers.js';
 
 describe('formatGoFloat (strconv.FormatFloat(f, f, -1, 64))', () => {
   it.each([
@@ -64,5 +64,31 @@ describe('k8s JSONPath subset', () => {
     for (const path of ['{$.data.items[?(@.ok==true)].name}', '{..name}', '{$.data.items[0:1]}', '$.status', '{.a}{.b}']) {
       expect(parseK8sJsonPath(path)).toHaveProperty('unsupported');
     }
+  });
+});
+
+describe('rangeQuery (prometheus.go, v1.8.0+): step as time.ParseDuration, start/end as EvalTime', () => {
+  it.each([
+    ['15s', 15],
+    ['1h30m', 5400],
+    ['1.5m', 90],
+    ['500ms', 0.5],
+    ['0', 0],
+    ['-5m', -300],
+    ['', undefined],
+    ['5', undefined],
+    ['1d', undefined],
+  ])('ParseDuration(%j) = %s s', (text, seconds) => {
+    expect(parseGoDuration(text)).toBe(seconds);
+  });
+
+  it('evaluates now() and now() plus or minus a duration; anything else is not guessed', () => {
+    const now = Date.parse('2026-11-26T12:00:00Z');
+    expect(evalRangeTime('now()', now)).toEqual({ ms: now });
+    expect(evalRangeTime('now() - duration("5m")', now)).toEqual({ ms: now - 300_000 });
+    expect(evalRangeTime(' now()+duration("1h") ', now)).toEqual({ ms: now + 3_600_000 });
+    expect(evalRangeTime('date("2026-11-26")', now)).toHaveProperty('unsupported');
+    expect(evalRangeTime('now() - duration("5 minutes")', now)).toHaveProperty('unsupported');
+    expect(prometheusQueryUrl('http://prometheus:9090/prefix/', 'query_range').toString()).toBe('http://prometheus:9090/prefix/api/v1/query_range');
   });
 });
