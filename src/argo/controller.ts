@@ -23,12 +23,12 @@ import { DEFAULT_CONTROLLER_VERSION, parseVersion } from '../expr/index.js';
 import { logValue, type LogLine } from './controller-log.js';
 
 /** The newest released controller, whose rules apply when the version is unknown. */
-export const NEWEST_RELEASED_VERSION = DEFAULT_CONTROLLER_VERSION;
+const NEWEST_RELEASED_VERSION = DEFAULT_CONTROLLER_VERSION;
 
 /** The starting line's message before v1.9.0-rc1 (v1.7.2, v1.8.4 main.go). */
-export const STARTING_MESSAGE_V17 = 'Argo Rollouts starting';
+const STARTING_MESSAGE_V17 = 'Argo Rollouts starting';
 /** The starting line's message from v1.9.0-rc1 (commit 5fe7bb896). */
-export const STARTING_MESSAGE_V19 = 'Argo Rollouts controller starting';
+const STARTING_MESSAGE_V19 = 'Argo Rollouts controller starting';
 
 export function isStartingLine(line: LogLine): boolean {
   return line.message === STARTING_MESSAGE_V17 || line.message === STARTING_MESSAGE_V19;
@@ -66,7 +66,7 @@ export function versionFromImage(image: string): string | undefined {
 }
 
 /** The starting line's `version` field as written: a string in text logs, the struct's Version in JSON. */
-export function startingLineVersionField(line: LogLine): string | undefined {
+function startingLineVersionField(line: LogLine): string | undefined {
   const value = logValue(line, 'version');
   if (typeof value === 'string') return value;
   if (value && typeof value === 'object' && typeof (value as { Version?: unknown }).Version === 'string') return (value as { Version: string }).Version;

@@ -32,7 +32,7 @@ export function isOwnedBy(object: Owned, owner: { kind: string; metadata: { name
 }
 
 /** The Experiments a Rollout owns, newest first. */
-export function rolloutExperiments(rollout: Rollout, experiments: readonly CustomObject[]): CustomObject[] {
+function rolloutExperiments(rollout: Rollout, experiments: readonly CustomObject[]): CustomObject[] {
   const ro = { kind: 'Rollout', metadata: rollout.metadata };
   return experiments
     .filter((ex) => isOwnedBy(ex, ro))

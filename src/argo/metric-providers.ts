@@ -412,7 +412,7 @@ export async function measureWeb(ctx: Pick<CheckContext, 'http' | 'signal'>, req
   return fromEvaluation(evaluateResult(jsonResult(value), conditions, options.controllerVersion), base);
 }
 
-export const TEXT_BODY_RULE = 'a body that is not JSON is Successful without evaluating the conditions (webmetric.go parseResponse, every release up to v1.10.0-rc1; upstream master 07c75035e, unreleased, evaluates them)';
+const TEXT_BODY_RULE = 'a body that is not JSON is Successful without evaluating the conditions (webmetric.go parseResponse, every release up to v1.10.0-rc1; upstream master 07c75035e, unreleased, evaluates them)';
 
 /**
  * A body that is not JSON: the released controllers record it as the value, Successful, and never

@@ -39,7 +39,7 @@ const COPIED = /^Copied plugin from (\S+) to (\S+)/;
 const FATAL = /^(Failed to download plugins|Failed to init config): /;
 
 /** Runtime error phrases that concern plugins. */
-export const PLUGIN_ERROR_PHRASES = [
+const PLUGIN_ERROR_PHRASES = [
   'not configured in configmap',
   'unable to find plugin',
   'unable to start plugin system',

@@ -110,8 +110,8 @@ export interface PluginLookup {
   rule: string;
 }
 
-export const LOOKUP_RULE_V18 = 'GetPlugin matches name and type (utils/config/config.go, v1.8.0+)';
-export const LOOKUP_RULE_V17 = 'GetPluginInfo matches the name only, under trafficRouterPlugins or metricProviderPlugins (utils/plugin/plugin.go, v1.7)';
+const LOOKUP_RULE_V18 = 'GetPlugin matches name and type (utils/config/config.go, v1.8.0+)';
+const LOOKUP_RULE_V17 = 'GetPluginInfo matches the name only, under trafficRouterPlugins or metricProviderPlugins (utils/plugin/plugin.go, v1.7)';
 
 /** The entry the controller finds for a plugin used as `kind`, by the lookup rule of its version. */
 export function lookupPlugin(plugins: readonly ConfiguredPlugin[], name: string, kind: PluginKind, controllerVersion: string): PluginLookup {

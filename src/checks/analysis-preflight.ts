@@ -47,7 +47,7 @@ import { type ArgValue, resolveArgs, substituteArgs } from '../argo/analysis-arg
 import { type LimitSpec, type MeasuredPhase, metricLimits, type Prediction, predictMetric, selectMetrics, validateMetricLimits } from '../argo/analysis.js';
 import { type ControllerVersion, isAtLeast, versionText } from '../argo/controller.js';
 import { headerMap, type Measurement, MEASUREMENT_PHASES, measurePrometheus, measureWeb, prometheusQueryUrl, type RangeQuery } from '../argo/metric-providers.js';
-import { readControllerRuntime } from './lib/controller.js';
+import { readControllerVersion } from './lib/controller.js';
 import { curlFor, endpointsOfRollout } from './lib/endpoints.js';
 import { evaluateEach, result } from './lib/results.js';
 import { rolloutsCommand } from './lib/rollout.js';
@@ -499,7 +499,7 @@ export const analysisPreflightCheck: Check<Details> = {
     const startedMs = Date.now();
     const entries = discover(ctx);
     if (entries.length === 0) return [];
-    const { version } = await readControllerRuntime(ctx);
+    const version = await readControllerVersion(ctx);
     return evaluateEach(entries, (entry) => entry.target, (entry) => evaluate(ctx, entry, startedMs, version), { concurrency: CONCURRENCY });
   },
 };

@@ -20,7 +20,7 @@
 import { kubectl, type RemediationStep, text } from '../engine/remediation.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, UnknownDetails } from '../engine/types.js';
 import { configMapYaml, restartDeployment, rolloutPhaseYaml } from './lib/commands.js';
-import { type ControllerRuntime, readControllerRuntime } from './lib/controller.js';
+import { readControllerVersion } from './lib/controller.js';
 import type { ControllerVersion } from '../argo/controller.js';
 import type { Condition, Rollout } from '../kube/types.js';
 import { quote } from '../text.js';
@@ -109,7 +109,7 @@ function addReference(list: Reference[], kind: ReferenceKind, name: string, used
   list.push(reference);
 }
 
-function collectReferences(rollout: Rollout, ctx: CheckContext, runtime: ControllerRuntime | undefined): Reference[] {
+function collectReferences(rollout: Rollout, ctx: CheckContext, version: ControllerVersion | undefined): Reference[] {
   const namespace = rolloutNamespace(rollout);
   const references: Reference[] = [];
   for (const use of templateUses(rollout)) {
@@ -129,10 +129,10 @@ function collectReferences(rollout: Rollout, ctx: CheckContext, runtime: Control
     }
   }
   const plugins = trafficRouterPlugins(rollout);
-  if (plugins.length > 0 && runtime) {
+  if (plugins.length > 0 && version) {
     const configured = configuredPlugins(controllerConfigMap(ctx.snapshot, ctx.config)).plugins;
     for (const plugin of plugins) {
-      const lookup = lookupPlugin(configured, plugin, 'trafficRouter', runtime.version.version);
+      const lookup = lookupPlugin(configured, plugin, 'trafficRouter', version.version);
       addReference(references, 'TrafficRouterPlugin', plugin, 'trafficRouting.plugins', () => lookup.plugin !== undefined, undefined, lookup.rule);
     }
   }
@@ -161,9 +161,9 @@ function remediationFor(rollout: Rollout, missing: Reference[], ctx: CheckContex
   return steps;
 }
 
-function evaluate(rollout: Rollout, ctx: CheckContext, runtime: ControllerRuntime | undefined): CheckResult<ReferencesDetails> {
+function evaluate(rollout: Rollout, ctx: CheckContext, version: ControllerVersion | undefined): CheckResult<ReferencesDetails> {
   const target = rolloutTarget(rollout);
-  const references = collectReferences(rollout, ctx, runtime);
+  const references = collectReferences(rollout, ctx, version);
   const missing = references.filter((r) => !r.exists);
   const { phase, message } = rolloutPhase(rollout);
   const details: ReferencesDetails = {
@@ -175,7 +175,7 @@ function evaluate(rollout: Rollout, ctx: CheckContext, runtime: ControllerRuntim
     missing: missing.map(describe),
     missingByKind: Object.fromEntries(REFERENCE_KINDS.map((kind) => [kind, missing.filter((r) => r.kind === kind).length])),
   };
-  if (runtime && trafficRouterPlugins(rollout).length > 0) details.controllerVersion = runtime.version;
+  if (version && trafficRouterPlugins(rollout).length > 0) details.controllerVersion = version;
   if (missing.length === 0) {
     const counted = REFERENCE_KINDS.map((kind) => [kind, references.filter((r) => r.kind === kind).length] as const).filter(([, n]) => n > 0);
     const what = counted.length > 0 ? counted.map(([kind, n]) => `${n} ${KIND_TEXT[kind]}${n === 1 ? '' : 's'}`).join(', ') : 'nothing to check';
@@ -215,7 +215,7 @@ export const rolloutReferencesCheck: Check<Details> = {
   async run(ctx) {
     const rollouts = ctx.snapshot.list('rollouts');
     // The version decides the plugin lookup: read once, and only when a Rollout names a plugin.
-    const runtime = rollouts.some((r) => trafficRouterPlugins(r).length > 0) ? await readControllerRuntime(ctx) : undefined;
-    return evaluateRollouts(rollouts, (rollout) => evaluate(rollout, ctx, runtime));
+    const version = rollouts.some((r) => trafficRouterPlugins(r).length > 0) ? await readControllerVersion(ctx) : undefined;
+    return evaluateRollouts(rollouts, (rollout) => evaluate(rollout, ctx, version));
   },
 };

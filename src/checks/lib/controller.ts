@@ -101,45 +101,36 @@ export function containerLogLevel(container: ContainerSpec | undefined): string 
   return controllerLogLevel([...(container?.command ?? []), ...(container?.args ?? [])]);
 }
 
-export interface ControllerRuntime {
-  version: ControllerVersion;
-  /** `--loglevel` of the controller container (default info). */
-  logLevel: string;
-}
-
 /**
- * The running controller's version and log level, for checks that apply version rules: the image of
- * the first running controller pod's container (else the Deployment's), and the starting line at the
- * head of that container's log (read with HEAD_LOG, shared with controller-plugins). Never throws: what
- * cannot be read leaves the version to the image tag or the newest release, with a note.
+ * The running controller's version, for checks that apply version rules: the image of the first
+ * running controller pod's container (else the Deployment's), and the starting line at the head of
+ * that container's log (read with HEAD_LOG, shared with controller-plugins; not read when
+ * `--loglevel` hides it). Never throws: what cannot be read leaves the version to the image tag or
+ * the newest release, with a note.
  */
-export async function readControllerRuntime(ctx: Pick<CheckContext, 'snapshot' | 'config' | 'kube'>): Promise<ControllerRuntime> {
+export async function readControllerVersion(ctx: Pick<CheckContext, 'snapshot' | 'config' | 'kube'>): Promise<ControllerVersion> {
   let deployment: Deployment | undefined;
   let pods: Pod[] = [];
   try {
     deployment = findControllerDeployment(ctx);
     if (deployment) pods = controllerPods(ctx, deployment).filter((p) => !p.metadata?.deletionTimestamp);
   } catch (error) {
-    return { version: { ...resolveControllerVersion({}), note: `the controller could not be looked up (${(error as Error).message}): the rules of the newest release apply` }, logLevel: 'info' };
+    return { ...resolveControllerVersion({}), note: `the controller could not be looked up (${(error as Error).message}): the rules of the newest release apply` };
   }
-  if (!deployment) return { version: resolveControllerVersion({}), logLevel: 'info' };
+  if (!deployment) return resolveControllerVersion({});
   const running = [...pods].sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '')).find((p) => controllerContainer(p, deployment!)?.state?.running);
   const status = running ? controllerContainer(running, deployment) : undefined;
   const container = running ? controllerContainerSpec(running.spec?.containers, deployment, status?.name) : controllerContainerSpec(deployment.spec?.template?.spec?.containers, deployment);
   const logLevel = containerLogLevel(container);
   const image = container?.image;
-  if (!running || !logsInfoLines(logLevel)) {
-    const version = resolveControllerVersion({ image });
-    if (!logsInfoLines(logLevel)) version.note = [version.note, `--loglevel ${logLevel} hides the starting line: the image tag is the only source`].filter(Boolean).join('; ');
-    return { version, logLevel };
-  }
+  const withNote = (version: ControllerVersion, note: string) => ({ ...version, note: [version.note, note].filter(Boolean).join('; ') });
+  if (!logsInfoLines(logLevel)) return withNote(resolveControllerVersion({ image }), `--loglevel ${logLevel} hides the starting line: the image tag is the only source`);
+  if (!running) return resolveControllerVersion({ image });
   try {
     const head = await ctx.kube.podLog({ namespace: running.metadata?.namespace ?? '', pod: running.metadata?.name ?? '', container: status?.name, ...HEAD_LOG });
-    return { version: resolveControllerVersion({ image, startingLine: logLines(head).find(isStartingLine) }), logLevel };
+    return resolveControllerVersion({ image, startingLine: logLines(head).find(isStartingLine) });
   } catch (error) {
-    const version = resolveControllerVersion({ image });
-    version.note = [version.note, `the controller log could not be read (${(error as Error).message})`].filter(Boolean).join('; ');
-    return { version, logLevel };
+    return withNote(resolveControllerVersion({ image }), `the controller log could not be read (${(error as Error).message})`);
   }
 }
 
