@@ -18,7 +18,7 @@ import { text } from '../engine/remediation.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, UnknownDetails } from '../engine/types.js';
 import { deploymentLogs } from './lib/commands.js';
 import { type ControllerAccount, canICommand, controllerServiceAccount, findControllerDeployment } from './lib/controller.js';
-import { configuredPlugins, controllerConfigMap, isCiliumPlugin, pluginControllerRules } from './lib/plugins.js';
+import { configuredPlugins, controllerConfigMap, isCiliumPlugin, pluginControllerRules } from '../argo/plugins.js';
 import { qualifiedResource, rbacTarget, ruleYamlLines, splitSubresource } from './lib/rbac.js';
 import { evaluateEach, mapWithConcurrency, result } from './lib/results.js';
 

@@ -15,7 +15,7 @@ import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/t
 import { argoRollouts } from './lib/commands.js';
 import { curlFor } from './lib/endpoints.js';
 import { redactUrl } from '../log.js';
-import { quote } from './lib/logs.js';
+import { quote } from '../text.js';
 import { result } from './lib/results.js';
 
 interface EndpointDetails {

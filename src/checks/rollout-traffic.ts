@@ -24,9 +24,10 @@ import type { CustomKindRef } from '../kube/snapshot.js';
 import { deploymentLogs } from './lib/commands.js';
 import type { CustomObject, Rollout } from '../kube/types.js';
 import { canICommand, controllerServiceAccountOrDefault } from './lib/controller.js';
-import { CILIUM_TRAFFIC_OBJECT, type TrafficObjectExpectation, trafficObjectFor } from './lib/plugins.js';
+import { CILIUM_TRAFFIC_OBJECT, type TrafficObjectExpectation, trafficObjectFor } from '../argo/plugins.js';
 import { result } from './lib/results.js';
-import { canarySteps, evaluateRollouts, rolloutLabels, type RolloutRef, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, trafficRouterPlugins } from './lib/rollout.js';
+import { evaluateRollouts, rolloutLabels, type RolloutRef, rolloutsCommand } from './lib/rollout.js';
+import { canarySteps, rolloutName, rolloutNamespace, rolloutTarget, trafficRouterPlugins } from '../argo/rollout-spec.js';
 
 export interface CanaryTraffic {
   holdsTraffic: boolean;
