@@ -14,6 +14,13 @@ import { matchesLabelSelector, matchesRequirements, parseLabelSelector } from '.
  */
 export const PREVIOUS_LOG = { tailLines: 200, limitBytes: 64 * 1024 } as const;
 
+/**
+ * How the recent window of a running controller's log is read (with `sinceSeconds` =
+ * controller-plugins' recentWindow): the same bounds in every check, so that the cycle's memo serves
+ * them one request.
+ */
+export const RECENT_LOG = { tailLines: 1000, limitBytes: 128 * 1024 } as const;
+
 /** The controller Deployment: by configured name, else by label in the controller namespace. */
 export function findControllerDeployment(ctx: Pick<CheckContext, 'snapshot' | 'config'>): Deployment | undefined {
   const { namespace, deployment, selector } = ctx.config.controller;
@@ -79,7 +86,7 @@ export function controllerContainer(pod: Pod, deployment: Deployment): Container
   return statuses.find((s) => names.includes(s.name)) ?? statuses[0];
 }
 
-/** `kubectl auth can-i <verb> <resource> --as=system:serviceaccount:<ns>:<sa>`, as the runbook writes it. */
-export function canICommand(verb: string, resource: string, account: Pick<ControllerAccount, 'user'>): Command {
-  return kubectl(['auth', 'can-i', verb, resource, `--as=${account.user}`]);
+/** `kubectl auth can-i <verb> <resource> [-n <ns>] --as=system:serviceaccount:<ns>:<sa>`, as the runbook writes it. */
+export function canICommand(verb: string, resource: string, account: Pick<ControllerAccount, 'user'>, namespace?: string): Command {
+  return kubectl(['auth', 'can-i', verb, resource, ...(namespace ? ['-n', namespace] : []), `--as=${account.user}`]);
 }
