@@ -28,7 +28,7 @@
  * traffic object kind (ciliumenvoyconfigs.cilium.io, the Gateway API route kinds, configured ones).
  */
 import { GATEWAY_API_GROUP, GATEWAY_API_PLUGIN, headerRules, type HeaderRule, NEWEST_GATEWAY_API_RELEASE, readGatewayApiConfig, ROUTE_KINDS, type RouteKind, routeKindSpec, type RouteKindSpec, weightedRefs } from '../argo/gateway-api.js';
-import { parseReleaseTag, releaseFromLocation } from '../argo/plugin-release.js';
+import { isAtLeast, parseReleaseTag, releaseFromLocation } from '../argo/plugin-release.js';
 import { type ReconcileError, trafficRouterReconcileErrors } from '../argo/traffic-router-errors.js';
 import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/schema.js';
@@ -437,7 +437,9 @@ function evaluateGatewayApi(ctx: CheckContext, rollout: Rollout, plugin: string,
         showRoute,
         rolloutsCommand(rollout, 'get rollout'),
         text(
-          `# Something other than ${plugin} rewrote the weights (Argo CD syncing the route from Git does this): make the GitOps tool ignore spec.rules of ${spec.kind}s labelled rollouts.argoproj.io/gatewayapi-canary=in-progress (the plugin's docs/features/multiple-routes.md); the controller writes the weights again on its next reconcile`,
+          `# Something other than ${plugin} rewrote the weights (Argo CD syncing the route from Git does this): make the GitOps tool ignore spec.rules of ${
+            isAtLeast(release, 'v0.9.0') ? `${spec.kind}s labelled rollouts.argoproj.io/gatewayapi-canary=in-progress (the plugin's docs/features/multiple-routes.md)` : `${where} (releases before v0.9.0 set no in-progress label)`
+          }; the controller writes the weights again on its next reconcile`,
         ),
       ],
     });
@@ -463,11 +465,11 @@ function evaluateGatewayApi(ctx: CheckContext, rollout: Rollout, plugin: string,
     return { status: worst, summary: shown.map((f) => f.text).join('; '), remediation: uniqueSteps(shown.flatMap((f) => f.remediation)), detail };
   }
   const weightText = expected ? `canary ${canaryService} ${expected.canary}, stable ${stableService} ${expected.stable} as the controller set` : 'no weights set by the controller yet';
-  const headerCount = routes.reduce((n, r) => n + (r.headerRoutes?.length ?? 0), 0);
+  const headerRoutes = routes.flatMap((r) => (r.headerRoutes ?? []).map((h) => `${h.managedRoute ? `${h.managedRoute} ` : ''}(${r.kind} ${r.name} rule ${h.rule}${h.headers.length > 0 ? `, header ${h.headers.join(', ')}` : ''})`));
   const routeNames = routes.map((r) => `${r.kind} ${r.namespace}/${r.name}`).join(', ');
   return {
     status: 'ok',
-    summary: `${routeNames}: ${weightText}${headerCount > 0 ? `; ${headerCount} header route${headerCount === 1 ? '' : 's'}` : ''}${traffic.holdsTraffic ? '' : ' (canary holds no traffic)'}`,
+    summary: `${routeNames}: ${weightText}${headerRoutes.length > 0 ? `; header route${headerRoutes.length === 1 ? '' : 's'} to the canary: ${headerRoutes.join(', ')}` : ''}${traffic.holdsTraffic ? '' : ' (canary holds no traffic)'}`,
     remediation: [],
     detail,
   };
