@@ -532,7 +532,7 @@ function withReconcileErrors(ctx: CheckContext, outcome: RouterOutcome, errors: 
   return {
     status: 'fail',
     summary: outcome.status === 'fail' ? `${outcome.summary}; ${summary}` : summary,
-    remediation: uniqueSteps([...(outcome.status === 'fail' ? outcome.remediation : []), deploymentLogs(controller.namespace, controller.deployment, [`--since=${formatDuration(windowSeconds)}`], 'via plugin'), ...forbiddenCommand(ctx, last.message)]),
+    remediation: uniqueSteps([...(outcome.status === 'fail' ? outcome.remediation : []), deploymentLogs(controller.namespace, controller.deployment, [`--since=${formatDuration(windowSeconds)}`], 'reconcile err'), ...forbiddenCommand(ctx, last.message)]),
     detail: { ...outcome.detail, ok: false },
   };
 }
