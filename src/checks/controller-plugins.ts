@@ -24,6 +24,7 @@ import type { Check, CheckContext, CheckResult, MetricFamily, Sample } from '../
 import { argoRollouts, configMapYaml, controllerPluginLog, deploymentLogs, podLogs, restartDeployment } from './lib/commands.js';
 import type { Deployment, Pod } from '../kube/types.js';
 import { controllerContainer, controllerPods, findControllerDeployment, PREVIOUS_LOG } from './lib/controller.js';
+import { ciliumDownload404Steps } from './lib/gateway-api.js';
 import { type LogLine, quoteEnds } from './lib/logs.js';
 import { pluginErrorLines, readStartup, type StartupEvidence } from './lib/plugin-log.js';
 import {
@@ -293,6 +294,7 @@ function evaluatePlugin(
       ...(location.startsWith('http') ? [command(['curl', '-sSIL', location])] : []),
       showConfigMap,
       text(`# Fix the location${entry!.sha256 ? ' or sha256' : ''} of ${name} under ${PLUGIN_KEYS[entry!.kind]} in ${cmRef}, then: `, restart),
+      ...ciliumDownload404Steps(name, failure.message, location, cmRef),
     ]);
   }
   const startErrors = errorLines.filter((l) => /unable to (find plugin|start plugin system)|not configured in configmap/i.test(l.message));
