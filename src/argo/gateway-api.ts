@@ -33,8 +33,8 @@ export interface RouteKindSpec {
   plural: string;
   /**
    * The version the plugin's clientset reads: GatewayV1() for HTTP and GRPC routes (HTTPRoute was
-   * GatewayV1beta1() up to v0.2.0, a version every Gateway API release through v1.6.1 serves beside
-   * v1, so the v1 list stands for it), GatewayV1alpha2() for TCP and TLS routes in every release.
+   * GatewayV1beta1() up to v0.2.0, a version every Gateway API release from v1.0.0 through v1.6.1
+   * serves beside v1, so the v1 list stands for it), GatewayV1alpha2() for TCP and TLS routes in every release.
    */
   version: 'v1' | 'v1alpha2';
   single: ConfigKey;

@@ -126,7 +126,10 @@ const SCENARIOS: Scenario[] = [
         ['references', 'sympozium-apiserver'],
       ]),
       ...alerts('ArgoRolloutPodsNotStarting', ['namespace', 'rollout'], [['pods', 'web']]),
-      ...alerts('ArgoRolloutCanaryWithoutTrafficObject', ['namespace', 'rollout', 'plugin'], ['analysis-errors', 'analysis-inconclusive', 'paused', 'traffic'].map((ns) => [ns, 'litellm', 'argoproj-labs/cilium'])),
+      ...alerts('ArgoRolloutCanaryWithoutTrafficObject', ['namespace', 'rollout', 'plugin'], [
+        ...['analysis-errors', 'analysis-inconclusive', 'paused', 'traffic'].map((ns) => [ns, 'litellm', 'argoproj-labs/cilium']),
+        ['plugins', 'litellm', 'argoproj-labs/gatewayAPI'],
+      ]),
       ...alerts('ArgoCDRolloutReplicasNotIgnored', ['namespace', 'rollout'], [['litellm', 'litellm']]),
       ...alerts('ArgoRolloutAnalysisAboutToAbort', ['namespace', 'rollout', 'type', 'metric', 'streak'], [
         ['analysis-errors', 'litellm', 'Step', 'error-rate', 'error'],
