@@ -27,14 +27,27 @@
  * command), list configmaps and pods in the controller namespace, get pods/log there, list each
  * traffic object kind (ciliumenvoyconfigs.cilium.io, the Gateway API route kinds, configured ones).
  */
-import { GATEWAY_API_GROUP, GATEWAY_API_PLUGIN, headerRules, type HeaderRule, NEWEST_GATEWAY_API_RELEASE, readGatewayApiConfig, ROUTE_KINDS, type RouteKind, routeKindSpec, type RouteKindSpec, weightedRefs } from '../argo/gateway-api.js';
-import { isAtLeast, parseReleaseTag, releaseFromLocation } from '../argo/plugin-release.js';
+import {
+  GATEWAY_API_GROUP,
+  GATEWAY_API_PLUGIN,
+  type GatewayApiConfig,
+  headerRules,
+  type HeaderRule,
+  NEWEST_GATEWAY_API_RELEASE,
+  readGatewayApiConfig,
+  ROUTE_KINDS,
+  type RouteKind,
+  routeKindSpec,
+  type RouteKindSpec,
+  weightedRefs,
+} from '../argo/gateway-api.js';
+import { isAtLeast, parseReleaseTag, type PluginRelease, releaseFromLocation } from '../argo/plugin-release.js';
 import { type ReconcileError, trafficRouterReconcileErrors } from '../argo/traffic-router-errors.js';
 import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/schema.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, Sample, Status, UnknownDetails } from '../engine/types.js';
 import { STATUS_RANK } from '../engine/types.js';
-import { kubectl, type RemediationStep, text, uniqueSteps } from '../engine/remediation.js';
+import { type Command, kubectl, type RemediationStep, text, uniqueSteps } from '../engine/remediation.js';
 import { matchesLabelSelector } from '../kube/label-selector.js';
 import type { CustomKindRef } from '../kube/snapshot.js';
 import { deploymentLogs } from './lib/commands.js';
@@ -304,26 +317,41 @@ function routesOfKind(ctx: CheckContext, spec: RouteKindSpec, namespace: string)
   return ctx.snapshot.listCustom(ref).filter((o) => o.metadata.namespace === namespace);
 }
 
-function notServedText(spec: RouteKindSpec, release: string): string {
-  const plugin = `${GATEWAY_API_PLUGIN} ${release}`;
+function notServedText(spec: RouteKindSpec, plugin: string): string {
   if (spec.version === 'v1alpha2') {
     return `${spec.kind} ${GATEWAY_API_GROUP}/v1alpha2 is not served, and ${plugin} reads ${spec.kind}s only at v1alpha2 (Gateway API's standard channel serves ${spec.kind === 'TLSRoute' ? 'TLSRoute only as v1 from v1.5.0' : 'TCPRoute only as v1 from v1.6.0'}; its experimental channel still serves v1alpha2)`;
   }
   return `${spec.kind} ${GATEWAY_API_GROUP}/${spec.version} is not served (Gateway API CRDs not installed): ${plugin} has nowhere to set weights`;
 }
 
-function evaluateGatewayApi(ctx: CheckContext, rollout: Rollout, plugin: string, traffic: CanaryTraffic): RouterOutcome {
-  const rolloutNs = rolloutNamespace(rollout);
-  const releaseTag = gatewayApiRelease(ctx);
-  const rulesOf = releaseTag ?? NEWEST_GATEWAY_API_RELEASE;
-  const release = parseReleaseTag(rulesOf)!;
-  const raw = rollout.spec?.strategy?.canary?.trafficRouting?.plugins?.[plugin];
-  const config = readGatewayApiConfig(raw, rolloutNs, release);
-  const controller = ctx.config.controller;
-  const pluginText = `${plugin} ${rulesOf}${releaseTag ? '' : ' (newest release: the location names none)'}`;
-  const findings: Finding[] = [];
-  const showRollout = kubectl(['get', 'rollout', rolloutName(rollout), '-n', rolloutNs, '-o', 'yaml']);
+/** What every Gateway API finding refers to: the Rollout, the plugin release and its reading of the config. */
+interface GatewayApiRouter {
+  ctx: CheckContext;
+  rollout: Rollout;
+  plugin: string;
+  release: PluginRelease;
+  /** `argoproj-labs/gatewayAPI v0.15.0`, saying when that is the newest release for want of one. */
+  pluginText: string;
+  config: GatewayApiConfig;
+  canaryService: string;
+  stableService: string;
+  showRollout: Command;
+}
 
+/** A route SetWeight visits: named in the config, or found by a selector. */
+interface RouteTarget {
+  spec: RouteKindSpec;
+  name: string;
+  namespace: string | undefined;
+  via: string;
+  object?: CustomObject;
+}
+
+/** What the configuration itself says: rejected fields, fields the release ignores, maxTrafficWeight. */
+function configFindings(g: GatewayApiRouter): Finding[] {
+  const { plugin, config, pluginText, showRollout } = g;
+  const { controller } = g.ctx.config;
+  const findings: Finding[] = [];
   if (config.errors.length > 0) {
     findings.push({
       status: 'fail',
@@ -338,7 +366,7 @@ function evaluateGatewayApi(ctx: CheckContext, rollout: Rollout, plugin: string,
       remediation: [showRollout, text(`# Upgrade the plugin (location in ConfigMap ${controller.namespace}/${controller.configMap}) or remove the fields it does not read`)],
     });
   }
-  const maxWeight = rollout.spec?.strategy?.canary?.trafficRouting?.maxTrafficWeight;
+  const maxWeight = g.rollout.spec?.strategy?.canary?.trafficRouting?.maxTrafficWeight;
   if (typeof maxWeight === 'number' && maxWeight !== 100) {
     findings.push({
       status: 'warn',
@@ -346,31 +374,39 @@ function evaluateGatewayApi(ctx: CheckContext, rollout: Rollout, plugin: string,
       remediation: [showRollout, text('# Remove maxTrafficWeight (the Gateway API plugin ignores it)')],
     });
   }
+  return findings;
+}
 
-  // The routes SetWeight visits: named ones, then the ones selectors find (discoverRoutesBySelector).
-  const routes: RouteDetail[] = [];
-  const targets: { spec: RouteKindSpec; name: string; namespace: string | undefined; via: string; object?: CustomObject }[] = [];
+/**
+ * The routes SetWeight visits, named ones first, then the ones selectors find
+ * (discoverRoutesBySelector), with the findings about where it looks for them.
+ */
+function routeTargets(g: GatewayApiRouter): { targets: RouteTarget[]; unserved: Set<RouteKind>; findings: Finding[] } {
+  const { plugin, config, pluginText, showRollout } = g;
+  const findings: Finding[] = [];
   const unserved = new Set<RouteKind>();
-  const listIn = (spec: RouteKindSpec, namespace: string): CustomObject[] | undefined => {
-    const objects = routesOfKind(ctx, spec, namespace);
-    if (!objects && !unserved.has(spec.kind)) {
+  const listIn = (spec: RouteKindSpec, namespace: string): CustomObject[] => {
+    const objects = routesOfKind(g.ctx, spec, namespace);
+    if (objects) return objects;
+    if (!unserved.has(spec.kind)) {
       unserved.add(spec.kind);
-      findings.push({ status: 'fail', text: notServedText(spec, rulesOf), remediation: [kubectl(['get', 'crd', `${spec.plural}.${GATEWAY_API_GROUP}`]), kubectl(['api-resources', `--api-group=${GATEWAY_API_GROUP}`])] });
+      findings.push({ status: 'fail', text: notServedText(spec, g.pluginText), remediation: [kubectl(['get', 'crd', `${spec.plural}.${GATEWAY_API_GROUP}`]), kubectl(['api-resources', `--api-group=${GATEWAY_API_GROUP}`])] });
     }
-    return objects;
+    return [];
   };
-  for (const route of config.routes) {
+  const targets: RouteTarget[] = config.routes.map((route) => {
     const spec = routeKindSpec(route.kind);
-    const objects = config.namespace ? listIn(spec, config.namespace) : undefined;
-    targets.push({ spec, name: route.name, namespace: config.namespace, via: route.via, object: objects?.find((o) => o.metadata.name === route.name) });
-  }
+    const object = config.namespace ? listIn(spec, config.namespace).find((o) => o.metadata.name === route.name) : undefined;
+    return { spec, name: route.name, namespace: config.namespace, via: route.via, object };
+  });
   for (const selector of config.selectors) {
     const spec = routeKindSpec(selector.kind);
-    const found = (listIn(spec, config.selectorNamespace) ?? []).filter((o) => matchesLabelSelector(o.metadata.labels, selector.selector, { empty: 'everything' }));
+    const found = listIn(spec, config.selectorNamespace).filter((o) => matchesLabelSelector(o.metadata.labels, selector.selector, { empty: 'everything' }));
     for (const object of found.sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))) {
       targets.push({ spec, name: object.metadata.name ?? '', namespace: config.selectorNamespace, via: selector.key, object });
     }
   }
+  const rolloutNs = rolloutNamespace(g.rollout);
   if (!config.namespace && config.routes.length > 0) {
     findings.push({
       status: 'fail',
@@ -385,67 +421,97 @@ function evaluateGatewayApi(ctx: CheckContext, rollout: Rollout, plugin: string,
       remediation: [showRollout, ...(config.selectors.length > 0 ? [kubectl(['get', 'httproutes,grpcroutes', '-n', config.selectorNamespace, '--show-labels'])] : [])],
     });
   }
+  return { targets, unserved, findings };
+}
 
-  const weights = rollout.status?.canary?.weights;
-  const canaryWeight = weights?.canary?.weight;
-  const expected = typeof canaryWeight === 'number' ? { canary: canaryWeight, stable: 100 - canaryWeight } : undefined;
-  const canaryService = rollout.spec?.strategy?.canary?.canaryService ?? '';
-  const stableService = rollout.spec?.strategy?.canary?.stableService ?? '';
-  for (const target of targets) {
-    const { spec } = target;
-    const detail: RouteDetail = { kind: spec.kind, name: target.name, namespace: target.namespace ?? '', apiVersion: `${GATEWAY_API_GROUP}/${spec.version}`, via: target.via, found: Boolean(target.object) };
-    routes.push(detail);
-    const where = `${spec.kind} ${target.namespace ?? ''}/${target.name}`;
-    const showRoute = kubectl(['get', spec.kind.toLowerCase(), target.name, '-n', target.namespace ?? rolloutNs, '-o', 'yaml']);
-    if (!target.object) {
-      if (target.namespace && !unserved.has(spec.kind)) {
-        findings.push({
+/** One route: found, with the backendRefs SetWeight needs, carrying the controller's weights. */
+function routeFindings(g: GatewayApiRouter, target: RouteTarget, expected: { canary: number; stable: number } | undefined, isUnserved: boolean): { detail: RouteDetail; findings: Finding[] } {
+  const { plugin, release, canaryService, stableService } = g;
+  const { spec } = target;
+  const detail: RouteDetail = { kind: spec.kind, name: target.name, namespace: target.namespace ?? '', apiVersion: `${GATEWAY_API_GROUP}/${spec.version}`, via: target.via, found: Boolean(target.object) };
+  const where = `${spec.kind} ${target.namespace ?? ''}/${target.name}`;
+  if (!target.object) {
+    // A kind not served, or no namespace to look in, is its own finding.
+    if (!target.namespace || isUnserved) return { detail, findings: [] };
+    return {
+      detail,
+      findings: [
+        {
           status: 'fail',
           text: `${where} not found: every SetWeight of ${plugin} fails (${spec.plural}.${GATEWAY_API_GROUP} "${target.name}" not found)`,
           remediation: [
             kubectl(['get', spec.plural, '-n', target.namespace]),
             text(`# Create ${where} with backendRefs ${stableService} and ${canaryService}, or name an existing route in trafficRouting.plugins["${plugin}"].${target.via}`),
           ],
-        });
-      }
-      continue;
-    }
-    const refs = weightedRefs(target.object, spec, rollout, release);
-    if (refs.skippedRules.length > 0) detail.skippedRules = refs.skippedRules;
-    if (spec.hasHeaderRoutes) {
-      const header = headerRules(target.object, rollout, release);
-      if (header.length > 0) detail.headerRoutes = header;
-    }
-    if (refs.error) {
-      detail.error = refs.error;
-      findings.push({
-        status: 'fail',
-        text: `${where} has no backendRef named ${refs.refs.some((r) => r.role === 'canary') ? stableService : canaryService} where ${plugin} sets weights: every SetWeight fails ("${refs.error}")`,
-        remediation: [showRoute, text(`# Give a rule of ${where} backendRefs named ${stableService} (stable) and ${canaryService} (canary)`)],
-      });
-      continue;
-    }
-    if (!expected) continue;
-    detail.weights = refs.refs.map((ref) => ({ rule: ref.rule, ...(ref.ruleName ? { ruleName: ref.ruleName } : {}), service: ref.service, role: ref.role, weight: ref.weight, expected: expected[ref.role] }));
-    const wrong = detail.weights.filter((w) => w.weight !== w.expected);
-    if (wrong.length === 0) continue;
-    const ruleText = (w: RouteWeightDetail) => `rule ${w.rule}${w.ruleName ? ` (${w.ruleName})` : ''}`;
-    findings.push({
-      status: 'fail',
-      text: `${where} ${wrong.map((w) => `${ruleText(w)}: ${w.role} backendRef ${w.service} has weight ${w.weight}, the controller set ${w.expected}`).join('; ')} (status.canary.weights.canary.weight ${expected.canary}; the plugin writes stable as 100 - canary)`,
-      remediation: [
-        showRoute,
-        rolloutsCommand(rollout, 'get rollout'),
-        text(
-          `# Something other than ${plugin} rewrote the weights (Argo CD syncing the route from Git does this): make the GitOps tool ignore spec.rules of ${
-            isAtLeast(release, 'v0.9.0') ? `${spec.kind}s labelled rollouts.argoproj.io/gatewayapi-canary=in-progress (the plugin's docs/features/multiple-routes.md)` : `${where} (releases before v0.9.0 set no in-progress label)`
-          }; the controller writes the weights again on its next reconcile`,
-        ),
+        },
       ],
-    });
+    };
   }
+  const showRoute = kubectl(['get', spec.kind.toLowerCase(), target.name, '-n', target.namespace ?? '', '-o', 'yaml']);
+  const refs = weightedRefs(target.object, spec, g.rollout, release);
+  if (refs.skippedRules.length > 0) detail.skippedRules = refs.skippedRules;
+  const header = spec.hasHeaderRoutes ? headerRules(target.object, g.rollout, release) : [];
+  if (header.length > 0) detail.headerRoutes = header;
+  if (refs.error) {
+    detail.error = refs.error;
+    const missing = refs.refs.some((r) => r.role === 'canary') ? stableService : canaryService;
+    return {
+      detail,
+      findings: [
+        {
+          status: 'fail',
+          text: `${where} has no backendRef named ${missing} where ${plugin} sets weights: every SetWeight fails ("${refs.error}")`,
+          remediation: [showRoute, text(`# Give a rule of ${where} backendRefs named ${stableService} (stable) and ${canaryService} (canary)`)],
+        },
+      ],
+    };
+  }
+  if (!expected) return { detail, findings: [] };
+  detail.weights = refs.refs.map((ref) => ({ rule: ref.rule, ...(ref.ruleName ? { ruleName: ref.ruleName } : {}), service: ref.service, role: ref.role, weight: ref.weight, expected: expected[ref.role] }));
+  const wrong = detail.weights.filter((w) => w.weight !== w.expected);
+  if (wrong.length === 0) return { detail, findings: [] };
+  const ruleText = (w: RouteWeightDetail) => `rule ${w.rule}${w.ruleName ? ` (${w.ruleName})` : ''}`;
+  const ignoreWhat = isAtLeast(release, 'v0.9.0') ? `${spec.kind}s labelled rollouts.argoproj.io/gatewayapi-canary=in-progress (the plugin's docs/features/multiple-routes.md)` : `${where} (releases before v0.9.0 set no in-progress label)`;
+  return {
+    detail,
+    findings: [
+      {
+        status: 'fail',
+        text: `${where} ${wrong.map((w) => `${ruleText(w)}: ${w.role} backendRef ${w.service} has weight ${w.weight}, the controller set ${w.expected}`).join('; ')} (status.canary.weights.canary.weight ${expected.canary}; the plugin writes stable as 100 - canary)`,
+        remediation: [
+          showRoute,
+          rolloutsCommand(g.rollout, 'get rollout'),
+          text(`# Something other than ${plugin} rewrote the weights (Argo CD syncing the route from Git does this): make the GitOps tool ignore spec.rules of ${ignoreWhat}; the controller writes the weights again on its next reconcile`),
+        ],
+      },
+    ],
+  };
+}
 
-  const present = targets.length > 0 && targets.every((t) => t.object);
+function evaluateGatewayApi(ctx: CheckContext, rollout: Rollout, plugin: string, traffic: CanaryTraffic): RouterOutcome {
+  const rolloutNs = rolloutNamespace(rollout);
+  const releaseTag = gatewayApiRelease(ctx);
+  const rulesOf = releaseTag ?? NEWEST_GATEWAY_API_RELEASE;
+  const release = parseReleaseTag(rulesOf)!;
+  const config = readGatewayApiConfig(rollout.spec?.strategy?.canary?.trafficRouting?.plugins?.[plugin], rolloutNs, release);
+  const g: GatewayApiRouter = {
+    ctx,
+    rollout,
+    plugin,
+    release,
+    pluginText: `${plugin} ${rulesOf}${releaseTag ? '' : ' (newest release: the location names none)'}`,
+    config,
+    canaryService: rollout.spec?.strategy?.canary?.canaryService ?? '',
+    stableService: rollout.spec?.strategy?.canary?.stableService ?? '',
+    showRollout: kubectl(['get', 'rollout', rolloutName(rollout), '-n', rolloutNs, '-o', 'yaml']),
+  };
+  const canaryWeight = rollout.status?.canary?.weights?.canary?.weight;
+  const expected = typeof canaryWeight === 'number' ? { canary: canaryWeight, stable: 100 - canaryWeight } : undefined;
+  const { targets, unserved, findings: targetFindings } = routeTargets(g);
+  const perRoute = targets.map((target) => routeFindings(g, target, expected, unserved.has(target.spec.kind)));
+  const routes = perRoute.map((r) => r.detail);
+  const findings = [...configFindings(g), ...targetFindings, ...perRoute.flatMap((r) => r.findings)];
+
   const worst = findings.reduce<Status>((status, f) => (STATUS_RANK[f.status] > STATUS_RANK[status] ? f.status : status), 'ok');
   const detail: RouterDetail = {
     plugin,
@@ -457,14 +523,14 @@ function evaluateGatewayApi(ctx: CheckContext, rollout: Rollout, plugin: string,
     ...(expected ? { expectedWeights: expected } : {}),
     ...(config.ignoredKeys.length > 0 ? { ignoredKeys: config.ignoredKeys } : {}),
     ...(config.errors.length > 0 ? { configErrors: config.errors } : {}),
-    present,
+    present: targets.length > 0 && targets.every((t) => t.object),
     ok: worst !== 'fail',
   };
   if (worst !== 'ok') {
     const shown = findings.filter((f) => f.status === worst);
     return { status: worst, summary: shown.map((f) => f.text).join('; '), remediation: uniqueSteps(shown.flatMap((f) => f.remediation)), detail };
   }
-  const weightText = expected ? `canary ${canaryService} ${expected.canary}, stable ${stableService} ${expected.stable} as the controller set` : 'no weights set by the controller yet';
+  const weightText = expected ? `canary ${g.canaryService} ${expected.canary}, stable ${g.stableService} ${expected.stable} as the controller set` : 'no weights set by the controller yet';
   const headerRoutes = routes.flatMap((r) => (r.headerRoutes ?? []).map((h) => `${h.managedRoute ? `${h.managedRoute} ` : ''}(${r.kind} ${r.name} rule ${h.rule}${h.headers.length > 0 ? `, header ${h.headers.join(', ')}` : ''})`));
   const routeNames = routes.map((r) => `${r.kind} ${r.namespace}/${r.name}`).join(', ');
   return {
