@@ -36,7 +36,7 @@ export interface PluginRule {
  */
 export type RowCondition = { route: RouteKind } | { selector: RouteKind } | 'header-routes';
 
-/** Where a row's permissions are needed: cluster-wide, or in the namespaces its condition names. */
+/** Where a row's permissions are needed: cluster-wide, where the Rollouts using the plugin are, or where its condition holds. */
 export type RowScope = 'cluster' | 'rollout-namespaces' | 'condition-namespaces';
 
 export interface PluginRbacRow {
@@ -90,7 +90,7 @@ function rowMatches(row: Pick<PluginRbacRow, 'plugin'>, plugin: string): boolean
   return 'name' in row.plugin ? row.plugin.name === plugin : plugin.toLowerCase().includes(row.plugin.nameContains);
 }
 
-/** The release a row applies to: the plugin's, else (location names none) the newest. */
+/** Whether a row holds for the plugin's release; a location naming none gets the newest release's rows (those without `before`). */
 function rowApplies(row: Pick<PluginRbacRow, 'from' | 'before'>, release: PluginRelease | undefined): boolean {
   return release ? isReleaseWithin(release, row.from, row.before) : row.before === undefined;
 }
