@@ -90,6 +90,11 @@ function rowMatches(row: Pick<PluginRbacRow, 'plugin'>, plugin: string): boolean
   return 'name' in row.plugin ? row.plugin.name === plugin : plugin.toLowerCase().includes(row.plugin.nameContains);
 }
 
+/** Whether what a plugin needs depends on how Rollouts use it (its rows are scoped or conditional): then the Rollouts are read. */
+export function dependsOnRollouts(plugin: string): boolean {
+  return PLUGIN_RBAC.some((row) => rowMatches(row, plugin) && (row.when !== undefined || row.scope !== 'cluster'));
+}
+
 /** Whether a row holds for the plugin's release; a location naming none gets the newest release's rows (those without `before`). */
 function rowApplies(row: Pick<PluginRbacRow, 'from' | 'before'>, release: PluginRelease | undefined): boolean {
   return release ? isReleaseWithin(release, row.from, row.before) : row.before === undefined;

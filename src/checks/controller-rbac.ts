@@ -18,7 +18,7 @@
  * Permissions: list deployments and rollouts (cluster), list configmaps (controller namespace),
  * create subjectaccessreviews.authorization.k8s.io.
  */
-import { pluginRequirements } from '../argo/plugin-rbac.js';
+import { dependsOnRollouts, pluginRequirements } from '../argo/plugin-rbac.js';
 import { text } from '../engine/remediation.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, UnknownDetails } from '../engine/types.js';
 import { deploymentLogs } from './lib/commands.js';
@@ -72,7 +72,8 @@ type Details = PermissionDetails | UnknownDetails;
 function neededPermissions(ctx: CheckContext): Need[] {
   const { plugins } = configuredPlugins(controllerConfigMap(ctx.snapshot, ctx.config));
   const routers = plugins.filter((p) => p.kind === 'trafficRouter');
-  const rollouts = routers.length > 0 ? ctx.snapshot.list('rollouts') : [];
+  // Only the Gateway API plugin's needs depend on the Rollouts: a failed Rollout list leaves the others checkable.
+  const rollouts = routers.some((p) => dependsOnRollouts(p.name)) ? ctx.snapshot.list('rollouts') : [];
   const needs = new Map<string, Need>();
   for (const plugin of routers) {
     const required = pluginRequirements(plugin, rollouts, ctx.config);
