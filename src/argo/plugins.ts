@@ -193,39 +193,6 @@ export function isCiliumPlugin(name: string): boolean {
   return name.toLowerCase().includes('cilium');
 }
 
-/** RBAC the controller needs for one traffic-router plugin, as a ClusterRole rule would say it. */
-export interface PluginRule {
-  /** API group, '' for core. */
-  group: string;
-  /** REST plural, possibly with a subresource (`pods/log`). */
-  resource: string;
-  verbs: string[];
-}
-
-const CILIUM_RULES: PluginRule[] = [{ group: 'cilium.io', resource: 'ciliumenvoyconfigs', verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] }];
-
-/**
- * What a traffic-router plugin needs the controller to be allowed: built in for Cilium, plus
- * `config.plugins[<name>].controllerRules`; a configured rule for a group/resource replaces the
- * built-in verbs for it.
- */
-export function pluginControllerRules(plugin: string, config: Config): PluginRule[] {
-  const byKey = new Map<string, PluginRule>();
-  for (const rule of isCiliumPlugin(plugin) ? CILIUM_RULES : []) byKey.set(`${rule.group}/${rule.resource}`, { ...rule, verbs: [...rule.verbs] });
-  const configured = new Map<string, PluginRule>();
-  for (const rule of config.plugins[plugin]?.controllerRules ?? []) {
-    for (const group of rule.apiGroups) {
-      for (const resource of rule.resources) {
-        const key = `${group}/${resource}`;
-        const existing = configured.get(key);
-        configured.set(key, { group, resource, verbs: [...new Set([...(existing?.verbs ?? []), ...rule.verbs])] });
-      }
-    }
-  }
-  for (const [key, rule] of configured) byKey.set(key, rule);
-  return [...byKey.values()];
-}
-
 /** The object a traffic-router plugin keeps in the rollout's namespace while a canary holds traffic. */
 export interface TrafficObjectExpectation {
   group: string;

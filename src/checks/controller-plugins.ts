@@ -28,6 +28,7 @@ import { type ControllerVersion, isAtLeast, logsInfoLines, resolveControllerVers
 import { type LogLine } from '../argo/controller-log.js';
 import { quoteEnds } from '../text.js';
 import { pluginErrorLines, readStartup, type StartupEvidence } from '../argo/plugin-log.js';
+import { ciliumDownload404Steps } from './lib/gateway-api.js';
 import {
   type ConfiguredPlugin,
   configInitError,
@@ -363,6 +364,7 @@ function evaluatePlugin(c: Context, name: string, configured: ConfiguredPlugin[]
       ...(!isConfig && location.startsWith('http') ? [command(['curl', '-sSIL', location])] : []),
       showConfigMap,
       text(`# Fix ${isConfig ? `the ${PLUGIN_KEYS[entry!.kind]} entries` : `the location${entry!.sha256 ? ' or sha256' : ''} of ${name} under ${PLUGIN_KEYS[entry!.kind]}`} in ${cmRef}, then: `, restart),
+      ...ciliumDownload404Steps(name, failure.message, location, cmRef),
     ]);
   }
   if (notes.length > 0) details.note = notes.join('; ');

@@ -5,6 +5,7 @@
  */
 import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
+import { compareReleases, parseReleaseTag } from '../argo/plugin-release.js';
 import { LabelSelectorError, parseLabelSelector } from '../kube/label-selector.js';
 import { parseDuration } from './duration.js';
 
@@ -101,6 +102,26 @@ const pluginRule = z.strictObject({
   verbs: z.array(z.string().min(1)).min(1),
 });
 
+/** A plugin release tag as plugins tag their GitHub releases: v0.12.0, v0.0.0-rc1. */
+const releaseTag = z.string().superRefine((value, ctx) => {
+  if (!parseReleaseTag(value)) ctx.addIssue({ code: 'custom', message: `invalid release "${value}": expected a tag such as v0.12.0` });
+});
+
+/** Rules a plugin needs from one release (inclusive) until another (exclusive). */
+const versionedPluginRules = z
+  .strictObject({
+    from: releaseTag.optional(),
+    before: releaseTag.optional(),
+    /** Where the rules come from, shown with them (the plugin's installation docs). */
+    source: z.string().min(1).optional(),
+    rules: z.array(pluginRule).min(1),
+  })
+  .superRefine((row, ctx) => {
+    const from = row.from === undefined ? undefined : parseReleaseTag(row.from);
+    const before = row.before === undefined ? undefined : parseReleaseTag(row.before);
+    if (from && before && compareReleases(from, before) >= 0) ctx.addIssue({ code: 'custom', path: ['before'], message: `before (${row.before}) must be a later release than from (${row.from})` });
+  });
+
 const trafficObjectRule = z.strictObject({
   /** Group of the object the router creates, e.g. cilium.io. */
   group: z.string().min(1),
@@ -146,12 +167,13 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** Rollouts the operator expects to exist (discovery still finds every other one). */
   expectedRollouts: z.array(z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'expected <namespace>/<rollout>')).default([]),
-  /** Per traffic-router plugin: RBAC the controller needs and the object it must create. */
+  /** Per traffic-router plugin: RBAC the controller needs (for every release, or by release) and the object it must create. */
   plugins: z
     .record(
       z.string().min(1),
       z.strictObject({
         controllerRules: z.array(pluginRule).default([]),
+        controllerRulesByVersion: z.array(versionedPluginRules).default([]),
         trafficObject: trafficObjectRule.optional(),
       }),
     )

@@ -25,6 +25,8 @@ const INVALID: Record<string, string> = {
   'invalid-mute-date.yaml': `${FIXTURES}/invalid-mute-date.yaml: mute[0].until: invalid date "next tuesday": use YYYY-MM-DD or an ISO-8601 date-time`,
   'invalid-token-source.yaml': `${FIXTURES}/invalid-token-source.yaml: endpoints[0].bearerToken: give exactly one of env or file`,
   'invalid-selector.yaml': `${FIXTURES}/invalid-selector.yaml: controller.selector: invalid label selector "app in (a": unable to parse requirement: found '', expected: ',' or ')'`,
+  'invalid-plugin-release.yaml': `${FIXTURES}/invalid-plugin-release.yaml: plugins.argoproj-labs/gatewayAPI.controllerRulesByVersion[0].from: invalid release "0.12.0": expected a tag such as v0.12.0`,
+  'invalid-plugin-release-range.yaml': `${FIXTURES}/invalid-plugin-release-range.yaml: plugins.argoproj-labs/gatewayAPI.controllerRulesByVersion[0].before: before (v0.1.0) must be a later release than from (v0.13.0)`,
   'invalid-enum.yaml': `${FIXTURES}/invalid-enum.yaml: endpoints[0].method: expected one of "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"`,
 };
 

@@ -57,6 +57,8 @@ const EXPECTED: { alertname: string; labels: Record<string, string> }[] = [
   { alertname: 'ArgoRolloutServiceMisrouted', labels: { namespace: 'services', rollout: 'web' } },
   { alertname: 'ArgoRolloutPodsNotStarting', labels: { namespace: 'pods', rollout: 'web' } },
   { alertname: 'ArgoRolloutCanaryWithoutTrafficObject', labels: { namespace: 'traffic', rollout: 'litellm', plugin: 'argoproj-labs/cilium' } },
+  // The Gateway API plugin's configuration names no route: every SetWeight fails.
+  { alertname: 'ArgoRolloutCanaryWithoutTrafficObject', labels: { namespace: 'plugins', rollout: 'litellm', plugin: 'argoproj-labs/gatewayAPI' } },
   { alertname: 'ArgoCDRolloutReplicasNotIgnored', labels: { namespace: 'litellm', rollout: 'litellm' } },
   { alertname: 'ArgoRolloutAnalysisPreflightFailing', labels: { namespace: 'preflight', template: 'error-rate', metric: 'error-rate' } },
   { alertname: 'RolloutEndpointDown', labels: { endpoint: 'app-ready' } },

@@ -22,6 +22,13 @@ export const PREVIOUS_LOG = { tailLines: 200, limitBytes: 64 * 1024 } as const;
  */
 export const HEAD_LOG = { limitBytes: 64 * 1024 } as const;
 
+/**
+ * How the recent window of a running controller's log is read (with `sinceSeconds` =
+ * controller-plugins' recentWindow): the same bounds in every check, so that the cycle's memo serves
+ * them one request.
+ */
+export const RECENT_LOG = { tailLines: 1000, limitBytes: 128 * 1024 } as const;
+
 /** The controller Deployment: by configured name, else by label in the controller namespace. */
 export function findControllerDeployment(ctx: Pick<CheckContext, 'snapshot' | 'config'>): Deployment | undefined {
   const { namespace, deployment, selector } = ctx.config.controller;
@@ -134,7 +141,7 @@ export async function readControllerVersion(ctx: Pick<CheckContext, 'snapshot' |
   }
 }
 
-/** `kubectl auth can-i <verb> <resource> --as=system:serviceaccount:<ns>:<sa>`, as the runbook writes it. */
-export function canICommand(verb: string, resource: string, account: Pick<ControllerAccount, 'user'>): Command {
-  return kubectl(['auth', 'can-i', verb, resource, `--as=${account.user}`]);
+/** `kubectl auth can-i <verb> <resource> [-n <ns>] --as=system:serviceaccount:<ns>:<sa>`, as the runbook writes it. */
+export function canICommand(verb: string, resource: string, account: Pick<ControllerAccount, 'user'>, namespace?: string): Command {
+  return kubectl(['auth', 'can-i', verb, resource, ...(namespace ? ['-n', namespace] : []), `--as=${account.user}`]);
 }
