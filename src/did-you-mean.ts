@@ -25,9 +25,9 @@ export function closestName(name: string, allowed: readonly string[]): string | 
   return best?.name;
 }
 
-/** `what` followed by a "did you mean" hint, or the list of what is allowed. */
-export function unknownNameMessage(what: string, name: string, allowed: readonly string[]): string {
+/** `what` followed by a "did you mean" hint, or the list of what is allowed (`listName: a, b`). */
+export function unknownNameMessage(what: string, name: string, allowed: readonly string[], listName = 'allowed'): string {
   const close = closestName(name, allowed);
   if (close !== undefined) return `${what} (did you mean "${close}"?)`;
-  return allowed.length > 0 ? `${what} (allowed: ${allowed.join(', ')})` : what;
+  return allowed.length > 0 ? `${what} (${listName}: ${allowed.join(', ')})` : what;
 }

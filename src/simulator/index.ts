@@ -10,9 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { FakeAppServer, isLoopbackHost, parseFakeApp } from './fake-apps.js';
 import { SIMULATOR_GROUP } from './kinds.js';
-import { normalizeObjects, readScenarioDocuments, scenarioLogsDir } from './load.js';
+import { normalizeObjects, readScenarioDocuments, readScenarioManifest, scenarioLogsDir } from './load.js';
 import { RbacAuthorizer } from './rbac.js';
-import { ApiServer } from './server.js';
+import { ApiServer, faultKey } from './server.js';
 import { servingIdentity } from './tls.js';
 import { ObjectStore, type KubeObject } from './store.js';
 import type { FakeAppHandle, SimulatedCluster, SimulatorKubeconfig, SimulatorOptions } from './types.js';
@@ -58,7 +58,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   store.markLoaded();
   const token = randomBytes(24).toString('hex');
-  const fixedNow = options.now?.getTime();
+  const now = options.now ?? (dir === undefined ? undefined : (await readScenarioManifest(dir)).now);
+  const fixedNow = now?.getTime();
   const api = new ApiServer({
     store,
     authorizer: new RbacAuthorizer(store),
@@ -109,6 +110,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     url,
     token,
     caPem,
+    now,
     kubeconfig,
     kubeconfigYaml: () =>
       stringify({
@@ -125,7 +127,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     setFault: (resource, fault) => api.setFault(resource, fault),
     clearFault: (resource) => {
       if (resource === undefined) api.faults.clear();
-      else api.faults.delete(resource);
+      else api.faults.delete(faultKey(resource, store.registry));
     },
     apply: (object) => {
       store.write(asObject(object, 'apply'));
