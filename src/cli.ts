@@ -290,23 +290,28 @@ async function demoScenario(name: string): Promise<{ name: string; dir: string; 
 
 /** What the demo prints before its first cycle: every URL, and kubectl against its cluster. */
 function demoBanner(scenario: { name: string; description?: string }, url: string, kubeconfig: string): string {
+  const urls: [string, string][] = [
+    [`curl -s '${url}/health?format=text'`, 'the results, a table'],
+    [`curl -s ${url}/health | jq .`, 'the same as JSON'],
+    [`curl -s '${url}/health?check=controller-pods'`, 'one check (?target=T: one target)'],
+    [`curl -s ${url}/metrics | grep '^rollout_doctor_'`, 'Prometheus metrics'],
+    [`curl -s ${url}/livez`, '200 while the process serves'],
+    [`curl -s ${url}/readyz`, '200 once the first cycle completed'],
+  ];
+  const width = Math.max(...urls.map(([command]) => command.length));
   const kubectl = `kubectl --kubeconfig ${kubeconfig}`;
   return (
     `rollout-doctor demo: serving the simulated ${scenario.name === 'homelab' ? 'homelab' : `scenario ${scenario.name}`} on ${url}\n` +
-    (scenario.description ? `  ${scenario.description}\n` : '') +
+    (scenario.description ? `  (${scenario.description})\n` : '') +
     '\n' +
-    `  curl -s '${url}/health?format=text'              the results, a table\n` +
-    `  curl -s ${url}/health | jq .                     the same as JSON\n` +
-    `  curl -s '${url}/health?check=controller-pods'    one check (?target=T: one target)\n` +
-    `  curl -s ${url}/metrics | grep '^rollout_doctor_' Prometheus metrics\n` +
-    `  curl -s ${url}/livez                             200 while the process serves\n` +
-    `  curl -s ${url}/readyz                            200 once the first cycle completed\n\n` +
-    `The simulated cluster answers kubectl (kubeconfig: ${kubeconfig}):\n\n` +
+    urls.map(([command, what]) => `  ${command.padEnd(width)}  # ${what}\n`).join('') +
+    `\nThe simulated cluster answers kubectl (kubeconfig: ${kubeconfig}):\n\n` +
     `  ${kubectl} get rollouts -A\n` +
     `  ${kubectl} get pods -n argo-rollouts\n` +
     `  ${kubectl} logs -n argo-rollouts deploy/argo-rollouts --tail=20\n` +
     `  ${kubectl} auth can-i create ciliumenvoyconfigs --as=system:serviceaccount:argo-rollouts:argo-rollouts\n\n` +
-    'Other scenarios: rollout-doctor demo --list. Logs (warnings; LOG_LEVEL=info for every status change) follow on stderr. Ctrl-C stops it.\n\n'
+    'Other scenarios: rollout-doctor demo --list. Ctrl-C stops it.\n' +
+    'Logs follow on stderr (level warn; LOG_LEVEL=info also logs every status change).\n\n'
   );
 }
 

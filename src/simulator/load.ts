@@ -111,6 +111,8 @@ export function parseObjects(text: string, source: string): KubeObject[] {
 export interface ScenarioDocument {
   object: KubeObject;
   source: string;
+  /** The scenario folder the file belongs to (a base's, for an object an overlay did not replace). */
+  folder: string;
 }
 
 /** The documents of one folder's own files, in stable order. */
@@ -118,7 +120,7 @@ async function readFolderDocuments(dir: string): Promise<ScenarioDocument[]> {
   const out: ScenarioDocument[] = [];
   for (const rel of await listScenarioFiles(dir)) {
     const file = path.join(dir, rel);
-    for (const object of parseObjects(await readFile(file, 'utf8'), file)) out.push({ object, source: file });
+    for (const object of parseObjects(await readFile(file, 'utf8'), file)) out.push({ object, source: file, folder: dir });
   }
   return out;
 }
