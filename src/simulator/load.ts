@@ -22,7 +22,7 @@
 import type { Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { parseAllDocuments, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { yamlToJs } from '../yaml-aliases.js';
 import { ObjectStore, type KubeObject } from './store.js';
@@ -154,13 +154,9 @@ export async function readScenarioManifest(dir: string): Promise<ScenarioManifes
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw new ScenarioError(`${file}: ${(error as Error).message}`);
   }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text, { maxAliasCount: 100 });
-  } catch (error) {
-    throw new ScenarioError(`${file}: ${(error as Error).message.split('\n')[0]}`);
-  }
-  const parsed = manifestSchema.safeParse(raw ?? {});
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length > 0) throw new ScenarioError(`${file}: ${doc.errors[0]!.message.split('\n')[0]}`);
+  const parsed = manifestSchema.safeParse(yamlToJs(doc, file, ScenarioError) ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ScenarioError(`${file}: ${issue.path.join('.') || 'document'}: ${issue.message}`);
