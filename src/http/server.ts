@@ -11,6 +11,8 @@ export interface ServerDeps {
   health: HealthSource;
   metrics: MetricsSource;
   log?: Logger;
+  /** The checks that run: a /health?check= naming another is a 404 listing them. */
+  checkIds?: () => readonly string[];
 }
 
 export function buildServer(deps: ServerDeps): FastifyInstance {
@@ -21,7 +23,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     forceCloseConnections: true,
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
-  registerHealthRoutes(app, deps.health);
+  registerHealthRoutes(app, deps.health, deps.checkIds);
   registerMetricsRoute(app, deps.metrics);
   app.get('/', async (_request, reply) => {
     reply.type('text/plain; charset=utf-8');

@@ -23,6 +23,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Dispatcher } from 'undici';
 import { KubeError } from './errors.js';
+import { unknownNameMessage } from '../did-you-mean.js';
 import { errorCode, TLS_ERROR_CODE } from '../net-errors.js';
 
 export interface RequestRecord {
@@ -38,6 +39,8 @@ export type RequestObserver = (record: RequestRecord) => void;
 export interface CredentialsOptions {
   /** --kubeconfig */
   kubeconfigPath?: string;
+  /** --context: this context of the kubeconfig instead of its current one. */
+  context?: string;
   /** An already built kubeconfig (the simulator's). */
   kubeconfig?: Parameters<KubeConfig['loadFromOptions']>[0];
 }
@@ -48,27 +51,43 @@ export class CredentialsError extends Error {
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
+/** Credentials and where they came from. */
+export interface Credentials {
+  kc: KubeConfig;
+  /** `--kubeconfig FILE`, `KUBECONFIG=...`, `~/.kube/config`, `the in-cluster service account`. */
+  source: string;
+  /** The kubeconfig context in use; absent in the cluster. */
+  context?: string;
+}
+
 /**
  * Credentials in the order an operator expects: an explicit kubeconfig (flag, then the simulator),
- * the in-cluster service account, KUBECONFIG, ~/.kube/config. No silent localhost fallback.
+ * the in-cluster service account (unless --context names a kubeconfig context), KUBECONFIG,
+ * ~/.kube/config. No silent localhost fallback.
  */
-export function loadKubeConfig(options: CredentialsOptions): KubeConfig {
+export function loadCredentials(options: CredentialsOptions): Credentials {
   const kc = new KubeConfig();
+  let source: string;
   try {
     if (options.kubeconfig) {
       kc.loadFromOptions(options.kubeconfig);
+      source = 'the simulated cluster';
     } else if (options.kubeconfigPath) {
       if (!existsSync(options.kubeconfigPath)) throw new CredentialsError(`${options.kubeconfigPath}: kubeconfig not found`);
       kc.loadFromFile(options.kubeconfigPath);
-    } else if (process.env.KUBERNETES_SERVICE_HOST && existsSync(SERVICE_ACCOUNT_TOKEN)) {
+      source = options.kubeconfigPath;
+    } else if (options.context === undefined && process.env.KUBERNETES_SERVICE_HOST && existsSync(SERVICE_ACCOUNT_TOKEN)) {
       kc.loadFromCluster();
+      return { kc, source: 'the in-cluster service account' };
     } else if (process.env.KUBECONFIG) {
       const files = process.env.KUBECONFIG.split(path.delimiter).filter(Boolean);
       const missing = files.filter((file) => !existsSync(file));
       if (missing.length === files.length) throw new CredentialsError(`KUBECONFIG=${process.env.KUBECONFIG}: no such file`);
       kc.loadFromDefault();
+      source = `KUBECONFIG=${process.env.KUBECONFIG}`;
     } else if (existsSync(path.join(os.homedir(), '.kube', 'config'))) {
       kc.loadFromDefault();
+      source = '~/.kube/config';
     } else {
       throw new CredentialsError(
         'no Kubernetes credentials: not running in a cluster, no --kubeconfig, KUBECONFIG unset and ~/.kube/config absent (use --simulate DIR to run against a simulated cluster)',
@@ -76,13 +95,44 @@ export function loadKubeConfig(options: CredentialsOptions): KubeConfig {
     }
   } catch (error) {
     if (error instanceof CredentialsError) throw error;
-    const source = options.kubeconfigPath ?? process.env.KUBECONFIG ?? '~/.kube/config';
-    throw new CredentialsError(`${source}: cannot load kubeconfig: ${(error as Error).message}`);
+    const from = options.kubeconfigPath ?? process.env.KUBECONFIG ?? '~/.kube/config';
+    throw new CredentialsError(`${from}: cannot load kubeconfig: ${(error as Error).message}`);
+  }
+  if (options.context !== undefined) {
+    const names = kc.getContexts().map((c) => c.name);
+    if (!names.includes(options.context)) {
+      throw new CredentialsError(unknownNameMessage(`--context ${options.context}: no such context in ${source}`, options.context, names, 'contexts'));
+    }
+    kc.setCurrentContext(options.context);
   }
   if (!kc.getCurrentCluster()) {
-    throw new CredentialsError(`kubeconfig has no current cluster (current context "${kc.getCurrentContext()}")`);
+    throw new CredentialsError(`${source}: kubeconfig has no current cluster (current context "${kc.getCurrentContext()}")`);
   }
-  return kc;
+  return { kc: allowPlainHttp(kc), source, context: kc.getCurrentContext() };
+}
+
+/** The credentials' kubeconfig (see loadCredentials). */
+export function loadKubeConfig(options: CredentialsOptions): KubeConfig {
+  return loadCredentials(options).kc;
+}
+
+/**
+ * A server URL with plain `http://` (`kubectl proxy`, which adds the credentials itself) works
+ * with kubectl as it is. @kubernetes/client-node 2.0.1 refuses one unless the cluster also says
+ * `insecure-skip-tls-verify` ("HTTP protocol is not allowed when skipTLSVerify is not set or
+ * false", dist/config.js createDispatcherOptions and createAgent): for such a cluster, set it, which
+ * changes nothing on a connection without TLS.
+ */
+function allowPlainHttp(kc: KubeConfig): KubeConfig {
+  if (!kc.clusters.some((c) => c.server.startsWith('http:') && !c.skipTLSVerify)) return kc;
+  const plain = new KubeConfig();
+  plain.loadFromOptions({
+    clusters: kc.clusters.map((c) => (c.server.startsWith('http:') ? { ...c, skipTLSVerify: true } : c)),
+    users: kc.users,
+    contexts: kc.contexts,
+    currentContext: kc.getCurrentContext(),
+  });
+  return plain;
 }
 
 export interface RequestMeta {

@@ -70,7 +70,7 @@ describe('cycles', () => {
 
   it('a check that ignores its deadline is cut off at checkMs and reported unknown', async () => {
     const hanging: Check = { id: 'hang', description: 'test', needs: [], run: () => new Promise(() => undefined) };
-    runtime = await testRuntime({ dir, checks: [hanging], config: { timeouts: { checkMs: 200, cycleMs: 2000 } } });
+    runtime = await testRuntime({ dir, checks: [hanging], config: { timeouts: { requestMs: 100, checkMs: 200, cycleMs: 2000 } } });
     await runtime.daemon.runOnce();
     // The check's own deadline ended it, before the cycle's (how fast is for npm run bench to say).
     expect(runtime.daemon.store.results()[0]).toMatchObject({ check: 'hang', status: 'unknown', summary: 'check hang deadline of 200 ms reached' });

@@ -54,7 +54,7 @@ beforeAll(async () => {
   const rollout = (name: string, want: string) => `apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: ${name}, namespace: apps, labels: {want: ${want}}}\nspec: {}\n`;
   writeFileSync(path.join(dir, 'rollouts.yaml'), [rollout('good', 'ok'), rollout('slow', 'warn'), rollout('broken', 'fail')].join('---\n'));
   runtime = await testRuntime({ dir, checks: [statusCheck] });
-  app = buildServer({ health: runtime.health, metrics: runtime.metrics });
+  app = buildServer({ health: runtime.health, metrics: runtime.metrics, checkIds: () => runtime.daemon.checks().map((c) => c.id) });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -104,11 +104,21 @@ describe('after a cycle', () => {
     const ok = await fetch(`${base}/health?check=sample&target=apps/good`);
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { checks: unknown[] }).checks).toHaveLength(1);
-    const none = await fetch(`${base}/health?check=nope`);
+    const none = await fetch(`${base}/health?check=sample&target=apps/none`);
     expect(none.status).toBe(404);
     expect(await none.json()).toMatchObject({ status: 'unknown', checks: [] });
     const bad = await fetch(`${base}/health?format=xml`);
     expect(bad.status).toBe(400);
+  });
+
+  it('?check= naming no check that runs is a 404 listing the ids (or the one meant)', async () => {
+    const unknown = await fetch(`${base}/health?check=nope`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ error: 'no check "nope" runs here (checks: sample)' });
+    const typo = await fetch(`${base}/health?check=sampel&format=text`);
+    expect(typo.status).toBe(404);
+    expect(typo.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(await typo.text()).toBe('no check "sampel" runs here (did you mean "sample"?)\n');
   });
 
   it('?format=text and Accept: text/plain give an aligned table with remediation under non-ok rows', async () => {

@@ -55,7 +55,7 @@ function statuses(): Map<string, { status: Status; summary: string }> {
 
 beforeAll(async () => {
   const demo = await resolveConfig({ simulate: { dir: demoScenarioDir() } });
-  const config = parseConfig({ ...JSON.parse(JSON.stringify({ ...demo.config, mute: [] })), timeouts: { requestMs: REQUEST_MS, checkMs: 8000, cycleMs: 12000 } }, 'fault-matrix.yaml');
+  const config = parseConfig({ ...JSON.parse(JSON.stringify({ ...demo.config, mute: [] })), schedule: '*/30 * * * * *', timeouts: { requestMs: REQUEST_MS, checkMs: 8000, cycleMs: 12000 } }, 'fault-matrix.yaml');
   runtime = await createRuntime({
     config: { ...demo, config },
     log: captureLog('warn').log,
