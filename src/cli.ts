@@ -55,7 +55,8 @@ Other flags:
 Environment (flags win): LOG_LEVEL, KUBECONFIG, ROLLOUT_DOCTOR_LISTEN (serve: 0.0.0.0:9464),
 ROLLOUT_DOCTOR_CONFIG, LITELLM_KEY and other endpoint tokens named in the config.
 
-check exits 0 when nothing fails, 1 when a check fails or is unknown, 2 on usage or config errors.
+check exits 0 when nothing fails, 1 when something fails, 3 when nothing fails but something is
+unknown (muted results aside), 2 on usage or config errors.
 `;
 
 class UsageError extends Error {}

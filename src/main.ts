@@ -10,9 +10,9 @@ import { ALL_CHECKS } from './checks/index.js';
 import { ConfigError, defaultConfig, type LoadedConfig, loadConfigFile } from './config/load.js';
 import { Daemon } from './engine/daemon.js';
 import type { Check } from './engine/types.js';
-import { type HealthBody, HealthView, httpStatusFor, renderText } from './http/health-view.js';
+import { type HealthBody, HealthView, renderText } from './http/health-view.js';
 import { buildServer } from './http/server.js';
-import { CredentialsError, KubeClient, loadKubeConfig } from './kube/client.js';
+import { CredentialsError, describeIdentity, KubeClient, loadKubeConfig } from './kube/client.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import { Metrics } from './metrics/registry.js';
 import { HttpProber, OPEN_OUTBOUND, type OutboundPolicy } from './probe/http.js';
@@ -87,14 +87,15 @@ export async function createRuntime(options: RunOptions): Promise<Runtime> {
     throw new ConfigError(`--check: unknown check ${unknownChecks.map((c) => `"${c}"`).join(', ')} (known: ${checks.map((c) => c.id).join(', ')})`);
   }
   let kc;
+  const credentials = { kubeconfigPath: options.kubeconfigPath, kubeconfig: simulation?.kubeconfig };
   try {
-    kc = loadKubeConfig({ kubeconfigPath: options.kubeconfigPath, kubeconfig: simulation?.kubeconfig });
+    kc = loadKubeConfig(credentials);
   } catch (error) {
     await simulator?.close();
     throw error;
   }
   const metrics = new Metrics({ checks, version: VERSION, intervalSeconds: 30 });
-  const client = new KubeClient(kc, { requestTimeoutMs: loaded.config.timeouts.requestMs });
+  const client = new KubeClient(kc, { requestTimeoutMs: loaded.config.timeouts.requestMs, identity: describeIdentity(kc, credentials) });
   // Counting goes through the daemon's cycle observer; the client itself stays metrics-free.
   const prober = new HttpProber(simulation?.outbound ?? { ...OPEN_OUTBOUND, ...options.outbound });
   const daemon = new Daemon({
@@ -144,17 +145,24 @@ export interface CheckOutput {
   body: HealthBody;
   json: string;
   text: string;
-  exitCode: 0 | 1;
+  exitCode: CheckExitCode;
 }
 
-/** One cycle, the /health document of it, and the exit code (1 when anything unmuted fails or is unknown). */
+/** `check`'s exit code: 0 nothing fails, 1 something fails, 3 nothing fails but something is unknown (2: usage and config errors). */
+export type CheckExitCode = 0 | 1 | 3;
+
+/** The exit code for a /health document: its overall status, muted results left out. */
+export function checkExitCode(body: HealthBody): CheckExitCode {
+  return body.status === 'fail' ? 1 : body.status === 'unknown' ? 3 : 0;
+}
+
+/** One cycle, the /health document of it, and the exit code (checkExitCode). */
 export async function runCheckOnce(options: RunOptions): Promise<CheckOutput> {
   const runtime = await createRuntime({ ...options, logLevel: options.logLevel ?? 'warn' });
   try {
     await runtime.daemon.runOnce();
     const { body } = runtime.health.health();
-    const code = httpStatusFor(body);
-    return { body, json: JSON.stringify(body, null, 2), text: renderText(body), exitCode: code === 200 ? 0 : 1 };
+    return { body, json: JSON.stringify(body, null, 2), text: renderText(body), exitCode: checkExitCode(body) };
   } finally {
     await runtime.close();
   }

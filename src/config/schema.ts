@@ -158,6 +158,7 @@ export const configSchema = z.strictObject({
     .default({}),
   checks: z
     .strictObject({
+      'kube-api': z.strictObject({ ...checkToggle }).prefault({}),
       'controller-pods': z.strictObject({ ...checkToggle }).prefault({}),
       'controller-plugins': z
         .strictObject({
