@@ -19,7 +19,9 @@ import {
   type Served,
   type SimulateOptions,
 } from './main.js';
+import { renderTextView } from './http/text-view.js';
 import type { Fault } from './simulator/types.js';
+import { terminalOptions, watchChecks } from './terminal.js';
 import { VERSION } from './version.js';
 
 const USAGE = `rollout-doctor ${VERSION}: runbook checks for Argo Rollouts, as /health and Prometheus metrics
@@ -27,6 +29,7 @@ const USAGE = `rollout-doctor ${VERSION}: runbook checks for Argo Rollouts, as /
 Usage:
   rollout-doctor serve [--config FILE] [--listen HOST:PORT] [--kubeconfig FILE]
   rollout-doctor check [--config FILE] [--output table|json] [--check ID]... [--kubeconfig FILE]
+                       [--verbose] [--watch]
   rollout-doctor demo  [--listen HOST:PORT]
   rollout-doctor simulate DIR [--listen 127.0.0.1:PORT] [--kubeconfig-out FILE] [--enforce-rbac USER]
                               [--latency-ms N] [--fault RES=FAULT]... [--shuffle-lists]
@@ -55,8 +58,13 @@ Other flags:
 Environment (flags win): LOG_LEVEL, KUBECONFIG, ROLLOUT_DOCTOR_LISTEN (serve: 0.0.0.0:9464),
 ROLLOUT_DOCTOR_CONFIG, LITELLM_KEY and other endpoint tokens named in the config.
 
+check --output table prints the text view: problems first, ok results one line per check (every
+result with --verbose), fitted to COLUMNS or the terminal (100 columns otherwise), in colour on a
+terminal unless NO_COLOR is set. --watch runs the checks on the config's schedule and redraws the
+view after every cycle until Ctrl-C.
+
 check exits 0 when nothing fails, 1 when something fails, 3 when nothing fails but something is
-unknown (muted results aside), 2 on usage or config errors.
+unknown (muted results aside), 2 on usage or config errors; --watch exits with the last cycle's code.
 `;
 
 class UsageError extends Error {}
@@ -67,6 +75,8 @@ const OPTIONS = {
   kubeconfig: { type: 'string' },
   output: { type: 'string' },
   check: { type: 'string', multiple: true },
+  verbose: { type: 'boolean' },
+  watch: { type: 'boolean', short: 'w' },
   simulate: { type: 'string' },
   'simulate-latency-ms': { type: 'string' },
   'simulate-fault': { type: 'string', multiple: true },
@@ -87,7 +97,7 @@ const SIMULATE_FLAGS = ['simulate', 'simulate-latency-ms', 'simulate-fault', 'si
 
 const ALLOWED: Record<string, readonly string[]> = {
   serve: ['config', 'listen', 'kubeconfig', ...SIMULATE_FLAGS, 'log-level'],
-  check: ['config', 'output', 'check', 'kubeconfig', ...SIMULATE_FLAGS, 'log-level'],
+  check: ['config', 'output', 'check', 'kubeconfig', 'verbose', 'watch', ...SIMULATE_FLAGS, 'log-level'],
   demo: ['listen', 'log-level', 'simulate-latency-ms', 'simulate-fault', 'simulate-now', 'simulate-shuffle-lists'],
   simulate: ['listen', 'kubeconfig-out', 'enforce-rbac', 'latency-ms', 'fault', 'shuffle-lists', 'log-level'],
 };
@@ -206,6 +216,16 @@ async function simulate(values: Record<string, unknown>, dir: string | undefined
   });
 }
 
+/** `check --watch`: the text view redrawn every cycle until SIGINT or SIGTERM. */
+async function watch(options: RunOptions, output: string, verbose: boolean): Promise<number> {
+  if (output !== 'table') throw new UsageError('--watch redraws the table: it takes no --output json');
+  const stop = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  return watchChecks(options, process.stdout, process.env, verbose, stop);
+}
+
 /** A start-up failure of `simulate` (a missing folder, a bad scenario, a port in use): exit 2. */
 class StartupError extends Error {}
 
@@ -246,8 +266,9 @@ export async function main(argv: string[]): Promise<number> {
         logLevel: logLevel(values['log-level'], 'warn'),
         only: values.check,
       };
+      if (values.watch) return await watch(options, output, Boolean(values.verbose));
       const result = await runCheckOnce(options);
-      process.stdout.write(output === 'json' ? `${result.json}\n` : result.text);
+      process.stdout.write(output === 'json' ? `${result.json}\n` : renderTextView(result.body, Date.now(), terminalOptions(process.stdout, process.env, Boolean(values.verbose))));
       return result.exitCode;
     }
 

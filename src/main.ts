@@ -10,7 +10,8 @@ import { ALL_CHECKS } from './checks/index.js';
 import { ConfigError, defaultConfig, type LoadedConfig, loadConfigFile } from './config/load.js';
 import { Daemon } from './engine/daemon.js';
 import type { Check } from './engine/types.js';
-import { type HealthBody, HealthView, renderText } from './http/health-view.js';
+import { type HealthBody, HealthView } from './http/health-view.js';
+import { DEFAULT_WIDTH, renderTextView } from './http/text-view.js';
 import { buildServer } from './http/server.js';
 import { CredentialsError, describeIdentity, KubeClient, loadKubeConfig } from './kube/client.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
@@ -110,7 +111,7 @@ export async function createRuntime(options: RunOptions): Promise<Runtime> {
     evaluationTime: options.simulate?.now ? () => options.simulate!.now! : undefined,
   });
   // Data flows one way: the daemon publishes each finished cycle, the renderers subscribe.
-  const health = new HealthView(() => daemon.staleForMs());
+  const health = new HealthView(() => daemon.staleForMs(), () => (options.now?.() ?? new Date()).getTime());
   daemon.subscribe((event) => metrics.update(event));
   daemon.subscribe((event) => health.update(event));
   log.info(
@@ -162,7 +163,7 @@ export async function runCheckOnce(options: RunOptions): Promise<CheckOutput> {
   try {
     await runtime.daemon.runOnce();
     const { body } = runtime.health.health();
-    return { body, json: JSON.stringify(body, null, 2), text: renderText(body), exitCode: checkExitCode(body) };
+    return { body, json: JSON.stringify(body, null, 2), text: renderTextView(body, runtime.health.nowMs(), { width: DEFAULT_WIDTH }), exitCode: checkExitCode(body) };
   } finally {
     await runtime.close();
   }
