@@ -2,25 +2,25 @@
  * The text view of /health, made for a terminal during an incident: `/health?format=text`,
  * `rollout-doctor check --output table` and `check --watch` print it.
  *
- *   2 fail, 1 unknown, 33 ok (checked 12 s ago, cycle 41 ms)      <- countLine
+ *   2 fail, 1 unknown, 33 ok (checked 12 s ago, cycle 41 ms)      <- countLines (per request)
  *   <preamble: lines a caller puts between the count and the table>
  *
- *   STATUS   CHECK            TARGET                  SUMMARY
- *   FAIL     controller-pods  argo-rollouts/argo-ro…  Controller pod ... is in CrashLoopBackOff:
- *                                                     "... 404 Not Found"
- *                             $ kubectl get pods -n argo-rollouts
+ *   FAIL     controller-pods     argo-rollouts/argo-rollouts
+ *            Controller pod argo-rollouts/argo-rollouts-7f9c6d5b48-x2k9s is CrashLoopBackOff ...
+ *            $ kubectl get pods -n argo-rollouts
  *
  *   Rollout degraded/litellm
- *   FAIL     rollout-status                           Rollout degraded/litellm is Degraded: ...
+ *   FAIL     rollout-services    Rollout degraded/litellm: canary Service degraded/litellm-canary
+ *                                (canaryService) does not exist (and 1 more problem)
  *
  *   controller-plugins: 2 ok
  *   self-rbac: 17 ok
  *
  * - Nothing goes past `width` columns (measured as a terminal shows them, string-width): a summary
- *   wraps under its row with a hanging indent (at the summary column, or under the check column when
- *   the summary column would be narrower than MIN_SUMMARY); the target column is as wide as its
- *   longest value up to a share of the width, longer targets end in `…`; a remediation command wraps
- *   with shell line continuations, so that it still pastes as one command.
+ *   wraps beside its row with a hanging indent at the summary column when it fits in a few lines
+ *   there, else it goes on the lines under its row; the target column is as wide as its longest
+ *   value up to a share of the width, longer targets end in `…`; a remediation command wraps with
+ *   shell line continuations, so that it still pastes as one command.
  * - Failing and unknown rows first, then warn; ok and muted results collapse to one line per check
  *   (`self-rbac: 17 ok`) unless `verbose`; results that only point at another one (`blockedBy`: not
  *   checked because kube-api or self-rbac explains why) collapse into one line under it.
@@ -45,8 +45,12 @@ export interface TextViewOptions {
 export const DEFAULT_WIDTH = 100;
 export const MIN_WIDTH = 40;
 export const MAX_WIDTH = 500;
-/** Below this many columns a summary goes on the lines under its row instead of beside it. */
+/**
+ * A summary goes beside its row when the columns leave it at least MIN_SUMMARY and it fits in
+ * MAX_BESIDE_LINES there; a longer one goes under the row, where it has nearly the whole width.
+ */
 const MIN_SUMMARY = 30;
+const MAX_BESIDE_LINES = 3;
 /** The target column takes at most this share of the width (longer targets end in `…`). */
 const TARGET_SHARE = 0.25;
 
@@ -384,12 +388,15 @@ export function writeTable(body: HealthBody, options: TextViewOptions & { preamb
     const cell = style.cell(entry.status, Boolean(entry.muted));
     const prefix = `${pad(cell, statusWidth)}  ${pad(entry.check, checkWidth)}  ${targetWidth > 0 ? `${pad(truncate(target, targetWidth), targetWidth)}  ` : ''}`;
     const summaryAt = columns(prefix);
-    if (width - summaryAt >= MIN_SUMMARY) {
-      const [first = '', ...more] = wrapWords(entry.summary, width - summaryAt);
+    const beside = width - summaryAt >= MIN_SUMMARY ? wrapWords(entry.summary, width - summaryAt) : [];
+    if (beside.length > 0 && beside.length <= MAX_BESIDE_LINES) {
+      const [first = '', ...more] = beside;
       write(`${prefix}${first}\n`.replace(/ +\n$/, '\n'));
       writeIndented(summaryAt, more);
     } else {
-      write(`${prefix.trimEnd()}\n`);
+      // Nothing follows the target on this line: it may take the rest of it.
+      const head = `${pad(cell, statusWidth)}  ${pad(entry.check, checkWidth)}  ${truncate(target, width - underAt - checkWidth - 2)}`;
+      write(`${head.trimEnd()}\n`);
       writeIndented(underAt, wrapWords(entry.summary, width - underAt));
     }
     if (entry.muted && entry.muteReason) writeIndented(underAt, wrapWords(`muted: ${entry.muteReason}`, width - underAt, width - underAt - 2).map((l, i) => (i === 0 ? l : `  ${l}`)));

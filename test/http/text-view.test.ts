@@ -95,12 +95,19 @@ describe('the text view', () => {
     expect(plain).not.toMatch(/\u001b|✖|⚠/);
   });
 
-  it('truncates long targets with … and wraps long summaries with a hanging indent', () => {
-    const long: HealthBody = { ...DOC, checks: [entry('analysis-preflight', `analysis-errors/${'x'.repeat(60)}`, 'fail', { summary: 'word '.repeat(40).trim() })] };
-    const lines = renderTextView(long, NOW, { width: 100 }).split('\n');
+  it('truncates long targets with …; a summary wraps beside its row with a hanging indent, or goes under it when long', () => {
+    const target = `analysis-errors/${'x'.repeat(60)}`;
+    const short: HealthBody = { ...DOC, checks: [entry('analysis-preflight', target, 'fail', { summary: 'word '.repeat(15).trim() })] };
+    const lines = renderTextView(short, NOW, { width: 100 }).split('\n');
     expect(lines[2]).toMatch(/^FAIL {2}analysis-preflight {2}analysis-errors\/x{8}… {2}word word/);
     const at = lines[2]!.indexOf('word');
-    expect(lines[3]).toBe(`${' '.repeat(at)}${'word '.repeat(Math.floor((100 - at + 1) / 5)).trim()}`);
+    expect(lines[3]).toMatch(new RegExp(`^ {${at}}word`));
+    const long: HealthBody = { ...DOC, checks: [entry('analysis-preflight', `analysis-errors/${'x'.repeat(40)}`, 'fail', { summary: 'word '.repeat(60).trim() })] };
+    expect(renderTextView(long, NOW, { width: 100 }).split('\n').slice(2, 5)).toEqual([
+      `FAIL  analysis-preflight  analysis-errors/${'x'.repeat(40)}`,
+      `      ${'word '.repeat(19).trim()}`,
+      `      ${'word '.repeat(19).trim()}`,
+    ]);
   });
 
   it.each([40, 80, 100, 160])('no line is longer than %i columns, whatever the text', (width) => {
