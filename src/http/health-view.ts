@@ -111,6 +111,7 @@ export interface TextVariant {
 export class RenderedHealth {
   private jsonBody?: EncodedBody;
   private readonly tables = new Map<string, Buffer>();
+  private readonly texts = new Map<string, { ageSeconds: number; text: Buffer }>();
 
   constructor(readonly body: HealthBody) {}
 
@@ -141,10 +142,21 @@ export class RenderedHealth {
     return table;
   }
 
-  /** The whole text view: the count line (its age at `nowMs`), then the table. */
+  /**
+   * The whole text view: the count line (its age at `nowMs`), then the table. The count line says
+   * the age in whole seconds, so the body is put together at most once a second per variant:
+   * copying a 40 kB table for every request would cost more than serving it.
+   */
   text(nowMs: number, variant: TextVariant): Buffer {
+    const key = `${variant.width}:${variant.verbose ? 1 : 0}`;
+    const ageSeconds = this.body.checkedAt ? Math.round((nowMs - Date.parse(this.body.checkedAt)) / 1000) : 0;
+    const cached = this.texts.get(key);
+    if (cached?.ageSeconds === ageSeconds) return cached.text;
     const head = countLines(this.body, nowMs, variant).map((line) => `${line}\n`).join('');
-    return Buffer.concat([Buffer.from(head, 'utf8'), this.table(variant)]);
+    const text = Buffer.concat([Buffer.from(head, 'utf8'), this.table(variant)]);
+    if (!cached && this.texts.size >= MAX_TEXT_VARIANTS) this.texts.delete(this.texts.keys().next().value!);
+    this.texts.set(key, { ageSeconds, text });
+    return text;
   }
 }
 

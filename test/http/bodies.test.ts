@@ -76,5 +76,8 @@ describe('RenderedHealth', () => {
     expect(rendered.encodedJson()).toBe(rendered.encodedJson());
     expect(rendered.table({ width: 100, verbose: false })).toBe(rendered.table({ width: 100, verbose: false }));
     expect(rendered.table({ width: 100, verbose: true })).not.toBe(rendered.table({ width: 100, verbose: false }));
+    // The whole text is put together once per second of the cycle's age (its count line says it).
+    expect(rendered.text(NOW, { width: 100, verbose: false })).toBe(rendered.text(NOW + 400, { width: 100, verbose: false }));
+    expect(rendered.text(NOW + 1000, { width: 100, verbose: false }).toString()).toContain('(checked 13 s ago,');
   });
 });
