@@ -85,6 +85,16 @@ describe('check --output table', () => {
   });
 });
 
+describe('--help', () => {
+  it('documents the exit codes of check, the text view and --watch', async () => {
+    const help = (await runCli(['--help'])).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('[--verbose] [--watch]');
+    expect(help).toContain('check exits 0 when nothing fails, 1 when something fails, 3 when nothing fails but something is unknown (muted results aside), 2 on usage or config errors');
+    expect(help).toContain('--watch runs the checks on the config\'s schedule and redraws the view after every cycle until Ctrl-C');
+    expect(help).toContain('unless NO_COLOR is set');
+  });
+});
+
 describe('check --watch', () => {
   it('redraws the view every cycle until SIGINT, then exits with the last cycle\'s code', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'check', '--watch', '--config', everySecond, ...HEALTHY], {

@@ -139,7 +139,7 @@ const DEPLOYED_SERVICE_ACCOUNT = 'system:serviceaccount:rollout-doctor:rollout-d
  * missing binding (`kubectl apply -k deploy/`), and reviews that all fail the same way are one
  * failure, not one result per resource.
  */
-function collapse(entries: TargetPermissions[], results: CheckResult<Details>[]): CheckResult<Details>[] {
+function collapse(results: CheckResult<Details>[]): CheckResult<Details>[] {
   if (results.length < 2) return results;
   const first = results[0]!;
   if (results.every((r) => r.status === 'unknown' && r.summary === first.summary)) {
@@ -147,11 +147,9 @@ function collapse(entries: TargetPermissions[], results: CheckResult<Details>[])
   }
   const needed = results.filter((r) => !EVERYONE_MAY.has(r.target));
   if (needed.length < 2 || !needed.every((r) => r.status === 'fail')) return results;
-  const permissions = entries.flatMap((entry) => {
-    const found = results.find((r) => r.target === entry.target)!.details as SelfPermissionDetails;
-    return found.permissions.map((p) => ({ group: found.group, resource: found.resource, verb: p.verb, scope: p.scope, allowed: p.allowed }));
-  });
-  const affected = [...new Set(needed.flatMap((r) => (r.details as SelfPermissionDetails).affectedChecks ?? []))].sort();
+  const reviewed = results.map((r) => r.details).filter((d): d is SelfPermissionDetails => 'permissions' in d && 'allowed' in d);
+  const permissions = reviewed.flatMap((d) => d.permissions.map((p) => ({ group: d.group, resource: d.resource, verb: p.verb, scope: p.scope, allowed: p.allowed })));
+  const affected = [...new Set(reviewed.flatMap((d) => d.affectedChecks ?? []))].sort();
   const missing = permissions.filter((p) => !p.allowed);
   return [
     result(
@@ -188,8 +186,7 @@ export const selfRbacCheck: Check<Details> = {
   async run(ctx) {
     const permissions = requiredPermissions(checkNeeds(ctx.checks, ctx.config), ctx.config);
     const affects = checksByPermission(ctx);
-    const entries = byTarget(permissions);
-    return collapse(entries, await evaluateEach(entries, (entry) => entry.target, (entry) => evaluate(ctx, entry, affects), { concurrency: REVIEW_CONCURRENCY }));
+    return collapse(await evaluateEach(byTarget(permissions), (entry) => entry.target, (entry) => evaluate(ctx, entry, affects), { concurrency: REVIEW_CONCURRENCY }));
   },
   explains: (found) => ('noBinding' in found.details ? { reasons: ['Forbidden'], cause: 'rollout-doctor has no RBAC binding' } : undefined),
 };

@@ -102,6 +102,3 @@ export function apiErrorRemediation(ctx: ApiContext, error: ApiErrorDetails): Re
       return serverSide(ctx, error);
   }
 }
-
-/** The API error reasons that mean no call can work: nothing answers, or the credentials are refused. */
-export const API_ACCESS_REASONS: ReadonlySet<ApiErrorDetails['reason']> = new Set(['Unreachable', 'TLSError', 'Timeout', 'Unauthorized']);

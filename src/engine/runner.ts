@@ -13,7 +13,7 @@ import { CycleReads } from '../kube/reads.js';
 import { type CustomKindRef, customKindKey, type KindName, ListSnapshot, type Snapshot, takeSnapshot } from '../kube/snapshot.js';
 import type { Prober } from '../probe/http.js';
 import { type ApiContext, apiErrorRemediation } from './api-remediation.js';
-import { type RemediationStep, renderStep, text } from './remediation.js';
+import { type RemediationStep, renderStep } from './remediation.js';
 import { type Check, type CheckResult, type Explanation, STATUSES } from './types.js';
 
 /** Why a check produced no results, as the store shows it on each target the check knew. */
@@ -143,22 +143,19 @@ function isApiError(value: unknown): value is ApiErrorDetails {
   return isRecord(value) && typeof value.reason === 'string' && typeof value.verb === 'string' && typeof value.resource === 'string';
 }
 
-/** What to do about a check that threw: the API error's remedy, a deadline's, or a bug's. */
-function failureSteps(error: unknown, api: ApiContext): RemediationStep[] {
-  const kubeError = kubeErrorOf(error);
-  if (kubeError) return apiErrorRemediation(api, apiErrorDetails(kubeError));
-  if (error instanceof DeadlineExceeded) {
-    return [text('The check ran out of time and runs again next cycle; if this repeats, raise timeouts.checkMs and timeouts.cycleMs in the config, or find the slow call with LOG_LEVEL=debug')];
-  }
-  return [text('rollout-doctor failed in this check (a bug, not your cluster): please report it with this summary')];
-}
-
+/** Why a check threw, and what to do about it: the API error's remedy, a deadline's, or a bug's. */
 function failureOf(error: unknown, api: ApiContext): RunFailure {
   const reason = reasonOf(error);
   const kubeError = kubeErrorOf(error);
-  const details: Record<string, unknown> = { reason };
-  if (kubeError) details.apiError = apiErrorDetails(kubeError);
-  return { summary: reason, remediation: failureSteps(error, api).map((step) => renderStep(step, { kubectlContext: api.kubectlContext })), details };
+  if (kubeError) {
+    const apiError = apiErrorDetails(kubeError);
+    return { summary: reason, remediation: apiErrorRemediation(api, apiError).map((step) => renderStep(step, { kubectlContext: api.kubectlContext })), details: { reason, apiError } };
+  }
+  const remediation =
+    error instanceof DeadlineExceeded
+      ? 'The check ran out of time and runs again next cycle; if this repeats, raise timeouts.checkMs and timeouts.cycleMs in the config, or find the slow call with LOG_LEVEL=debug'
+      : 'rollout-doctor failed in this check (a bug, not your cluster): please report it with this summary';
+  return { summary: reason, remediation: [remediation], details: { reason } };
 }
 
 /** A check is code we run, not code we trust: its output is checked as data. */
@@ -221,7 +218,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleOutcome> {
     const isIndependent = (check: Check) => check.needs.length === 0 && (check.customKinds?.(config) ?? []).length === 0;
     const early = new Map(checks.filter(isIndependent).map((check) => [check, run(check, new ListSnapshot(evaluatedAt, new Map()))]));
     const snapshot = await takeSnapshot(client, config, checkNeeds(checks, config), { signal: cycle.signal, onRequest }, evaluatedAt);
-    const runs = pointAtExplanations(await Promise.all(checks.map((check) => early.get(check) ?? run(check, snapshot))), config.kubectlContext);
+    const runs = pointAtExplanations(await Promise.all(checks.map((check) => early.get(check) ?? run(check, snapshot))));
     return { startedAt, durationMs: performance.now() - started, apiRequests, runs, snapshot };
   } finally {
     cycle.dispose();
@@ -234,7 +231,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleOutcome> {
  * `unknown` results and failures with that cause point at it instead of repeating its reason and
  * remediation. Results the checks could evaluate stay as they are.
  */
-export function pointAtExplanations(runs: readonly CheckRun[], kubectlContext: string | undefined): CheckRun[] {
+export function pointAtExplanations(runs: readonly CheckRun[]): CheckRun[] {
   const byReason = new Map<string, { check: string; explanation: Explanation }>();
   for (const run of runs) {
     for (const result of run.results) {
@@ -249,7 +246,7 @@ export function pointAtExplanations(runs: readonly CheckRun[], kubectlContext: s
   };
   const pointer = (by: { check: string; explanation: Explanation }, details: Record<string, unknown>): RunFailure => ({
     summary: `not checked: ${by.explanation.cause} (see ${by.check})`,
-    remediation: [renderStep(text(`Fix what ${by.check} reports first; this is checked again next cycle`), { kubectlContext })],
+    remediation: [`Fix what ${by.check} reports first; this is checked again next cycle`],
     details: { ...details, blockedBy: by.check },
   });
   return runs.map((run) => {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { healthEntrySchema, statusSchema } from '../engine/result-schema.js';
+import { MAX_WIDTH, MIN_WIDTH } from './text-view.js';
 
 export { type HealthEntry, healthEntrySchema } from '../engine/result-schema.js';
 
@@ -28,8 +29,8 @@ export const healthQuerySchema = z.strictObject({
   format: z.enum(['json', 'text']).optional(),
   /** Text view: every result on its own row. */
   verbose: flag.optional(),
-  /** Text view: terminal columns (40..500; rounded down to a multiple of 10); default 100. */
-  width: z.coerce.number().int().min(40).max(500).optional(),
+  /** Text view: terminal columns (rounded down to a multiple of 10); default 100. */
+  width: z.coerce.number().int().min(MIN_WIDTH).max(MAX_WIDTH).optional(),
 });
 
 /** JSON Schema of the document, for consumers in other languages. */

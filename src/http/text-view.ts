@@ -373,6 +373,10 @@ export function writeTable(body: HealthBody, options: TextViewOptions & { preamb
     blocksOf(shown.filter((e) => !e.muted && e.status === 'warn')),
   ];
   if (verbose) sections.push(blocksOf(shown.filter((e) => !e.muted && e.status === 'ok')), blocksOf(shown.filter((e) => e.muted)));
+  // Pointers whose result is not listed (it is ok, or muted and not verbose) are listed on their own.
+  const listed = new Set(sections.flat().flatMap((block) => block.entries.filter((e) => e.details.blockedBy === undefined).map((e) => e.check)));
+  const leftover = [...pointersTo].filter(([check]) => !listed.has(check)).flatMap(([, entries]) => entries);
+  if (leftover.length > 0) sections.push([{ entries: leftover }]);
 
   const rows = sections.flat().flatMap((block) => block.entries);
   const statusWidth = Math.max(...rows.map((e) => columns(style.cell(e.status, false))), 0);
@@ -428,9 +432,6 @@ export function writeTable(body: HealthBody, options: TextViewOptions & { preamb
     block.entries.forEach((entry, index) => writeRow(entry, targets[index]!, targetWidth));
   };
   for (const section of sections) for (const block of section) writeBlock(block);
-  // Pointers whose result was not listed (it is ok, or muted and not verbose) are listed on their own.
-  const leftover = [...pointersTo.values()].flat();
-  if (leftover.length > 0) writeBlock({ entries: leftover });
   if (verbose) return;
   const quiet = new Map<string, { ok: number; muted: number }>();
   for (const entry of body.checks) {
