@@ -22,7 +22,9 @@ import {
   type Served,
   type SimulateOptions,
 } from './main.js';
+import { renderTextView } from './http/text-view.js';
 import type { Fault } from './simulator/types.js';
+import { terminalOptions, watchChecks } from './terminal.js';
 import { VERSION } from './version.js';
 
 const USAGE = `rollout-doctor ${VERSION}: runbook checks for Argo Rollouts, as /health and Prometheus metrics
@@ -30,6 +32,7 @@ const USAGE = `rollout-doctor ${VERSION}: runbook checks for Argo Rollouts, as /
 Usage:
   rollout-doctor serve [--config FILE] [--listen HOST:PORT] [--kubeconfig FILE] [--context NAME]
   rollout-doctor check [--config FILE] [-o|--output table|json] [--check ID]... [--kubeconfig FILE] [--context NAME]
+                       [--verbose] [--watch]
   rollout-doctor config check [FILE]
   rollout-doctor demo  [--scenario NAME] [--listen HOST:PORT]
   rollout-doctor demo  --list
@@ -71,7 +74,13 @@ Other flags:
 Environment (flags win): LOG_LEVEL, KUBECONFIG, ROLLOUT_DOCTOR_LISTEN (serve: 127.0.0.1:9464),
 ROLLOUT_DOCTOR_CONFIG, LITELLM_KEY and other endpoint tokens named in the config.
 
-check exits 0 when nothing fails, 1 when a check fails or is unknown, 2 on usage or config errors.
+check --output table prints the text view: problems first, ok results one line per check (every
+result with --verbose), fitted to COLUMNS or the terminal (100 columns otherwise), in colour on a
+terminal unless NO_COLOR is set. --watch runs the checks on the config's schedule and redraws the
+view after every cycle until Ctrl-C.
+
+check exits 0 when nothing fails, 1 when something fails, 3 when nothing fails but something is
+unknown (muted results aside), 2 on usage or config errors; --watch exits with the last cycle's code.
 `;
 
 /** Where `serve` listens when neither --listen nor ROLLOUT_DOCTOR_LISTEN says: this machine only. */
@@ -88,6 +97,8 @@ const OPTIONS = {
   scenario: { type: 'string' },
   list: { type: 'boolean' },
   check: { type: 'string', multiple: true },
+  verbose: { type: 'boolean' },
+  watch: { type: 'boolean', short: 'w' },
   simulate: { type: 'string' },
   'simulate-latency-ms': { type: 'string' },
   'simulate-fault': { type: 'string', multiple: true },
@@ -108,7 +119,7 @@ const SIMULATE_FLAGS = ['simulate', 'simulate-latency-ms', 'simulate-fault', 'si
 
 const ALLOWED: Record<string, readonly string[]> = {
   serve: ['config', 'listen', 'kubeconfig', 'context', ...SIMULATE_FLAGS, 'log-level'],
-  check: ['config', 'output', 'check', 'kubeconfig', 'context', ...SIMULATE_FLAGS, 'log-level'],
+  check: ['config', 'output', 'check', 'kubeconfig', 'context', 'verbose', 'watch', ...SIMULATE_FLAGS, 'log-level'],
   config: [],
   demo: ['scenario', 'list', 'listen', 'log-level', 'simulate-latency-ms', 'simulate-fault', 'simulate-now', 'simulate-shuffle-lists'],
   simulate: ['listen', 'kubeconfig-out', 'enforce-rbac', 'latency-ms', 'fault', 'shuffle-lists', 'log-level'],
@@ -229,6 +240,16 @@ async function simulate(values: Record<string, unknown>, dir: string | undefined
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+}
+
+/** `check --watch`: the text view redrawn every cycle until SIGINT or SIGTERM. */
+async function watch(options: RunOptions, output: string, verbose: boolean): Promise<number> {
+  if (output !== 'table') throw new UsageError('--watch redraws the table: it takes no --output json');
+  const stop = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  return watchChecks(options, process.stdout, process.env, verbose, stop);
 }
 
 /** A start-up failure of `simulate` (a missing folder, a bad scenario, a port in use): exit 2. */
@@ -375,8 +396,9 @@ export async function main(argv: string[]): Promise<number> {
         only: values.check,
         announce,
       };
+      if (values.watch) return await watch(options, output, Boolean(values.verbose));
       const result = await runCheckOnce(options);
-      process.stdout.write(output === 'json' ? `${result.json}\n` : result.text);
+      process.stdout.write(output === 'json' ? `${result.json}\n` : renderTextView(result.body, Date.now(), terminalOptions(process.stdout, process.env, Boolean(values.verbose))));
       return result.exitCode;
     }
 

@@ -10,9 +10,10 @@ import { ALL_CHECKS } from './checks/index.js';
 import { ConfigError, defaultConfig, type LoadedConfig, loadConfigFile } from './config/load.js';
 import { Daemon } from './engine/daemon.js';
 import type { Check } from './engine/types.js';
-import { type HealthBody, HealthView, httpStatusFor, renderText } from './http/health-view.js';
+import { type HealthBody, HealthView } from './http/health-view.js';
+import { DEFAULT_WIDTH, renderTextView } from './http/text-view.js';
 import { buildServer } from './http/server.js';
-import { type Credentials, CredentialsError, KubeClient, loadCredentials } from './kube/client.js';
+import { type Credentials, type CredentialsOptions, CredentialsError, describeIdentity, KubeClient, loadCredentials } from './kube/client.js';
 import { unknownNameMessage } from './did-you-mean.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import { Metrics } from './metrics/registry.js';
@@ -124,16 +125,17 @@ export async function createRuntime(options: RunOptions): Promise<Runtime> {
     ? await scenarioFailure(options.simulate.dir, async () => (await import('./simulator/session.js')).startSimulation(options.simulate!, options.outbound))
     : undefined;
   const simulator = simulation?.cluster;
+  const credentialsOptions: CredentialsOptions = { kubeconfigPath: options.kubeconfigPath, context: options.context, kubeconfig: simulation?.kubeconfig };
   let credentials;
   try {
-    credentials = loadCredentials({ kubeconfigPath: options.kubeconfigPath, context: options.context, kubeconfig: simulation?.kubeconfig });
+    credentials = loadCredentials(credentialsOptions);
   } catch (error) {
     await simulator?.close();
     throw error;
   }
   const kc = credentials.kc;
   const metrics = new Metrics({ checks, version: VERSION, intervalSeconds: 30 });
-  const client = new KubeClient(kc, { requestTimeoutMs: loaded.config.timeouts.requestMs });
+  const client = new KubeClient(kc, { requestTimeoutMs: loaded.config.timeouts.requestMs, identity: describeIdentity(kc, credentialsOptions) });
   // Counting goes through the daemon's cycle observer; the client itself stays metrics-free.
   const prober = new HttpProber(simulation?.outbound ?? { ...OPEN_OUTBOUND, ...options.outbound });
   const daemon = new Daemon({
@@ -149,7 +151,7 @@ export async function createRuntime(options: RunOptions): Promise<Runtime> {
   });
   if (!simulation) options.announce?.(describeRun(credentials, client.server, loaded));
   // Data flows one way: the daemon publishes each finished cycle, the renderers subscribe.
-  const health = new HealthView(() => daemon.staleForMs());
+  const health = new HealthView(() => daemon.staleForMs(), () => (options.now?.() ?? new Date()).getTime());
   daemon.subscribe((event) => metrics.update(event));
   daemon.subscribe((event) => health.update(event));
   log.info(
@@ -190,17 +192,24 @@ export interface CheckOutput {
   body: HealthBody;
   json: string;
   text: string;
-  exitCode: 0 | 1;
+  exitCode: CheckExitCode;
 }
 
-/** One cycle, the /health document of it, and the exit code (1 when anything unmuted fails or is unknown). */
+/** `check`'s exit code: 0 nothing fails, 1 something fails, 3 nothing fails but something is unknown (2: usage and config errors). */
+export type CheckExitCode = 0 | 1 | 3;
+
+/** The exit code for a /health document: its overall status, muted results left out. */
+export function checkExitCode(body: HealthBody): CheckExitCode {
+  return body.status === 'fail' ? 1 : body.status === 'unknown' ? 3 : 0;
+}
+
+/** One cycle, the /health document of it, and the exit code (checkExitCode). */
 export async function runCheckOnce(options: RunOptions): Promise<CheckOutput> {
   const runtime = await createRuntime({ ...options, logLevel: options.logLevel ?? 'warn' });
   try {
     await runtime.daemon.runOnce();
     const { body } = runtime.health.health();
-    const code = httpStatusFor(body);
-    return { body, json: JSON.stringify(body, null, 2), text: renderText(body), exitCode: code === 200 ? 0 : 1 };
+    return { body, json: JSON.stringify(body, null, 2), text: renderTextView(body, runtime.health.nowMs(), { width: DEFAULT_WIDTH }), exitCode: checkExitCode(body) };
   } finally {
     await runtime.close();
   }

@@ -23,7 +23,7 @@ describe('config check [FILE]', () => {
     const result = await runCli(['config', 'check', 'checks/homelab.yaml']);
     expect(result).toEqual({
       code: 0,
-      stdout: 'checks/homelab.yaml: valid: schedule "*/30 * * * * *", 13 of 13 checks enabled, 2 endpoints, 2 expected rollouts, 0 mutes\n',
+      stdout: 'checks/homelab.yaml: valid: schedule "*/30 * * * * *", 14 of 14 checks enabled, 2 endpoints, 2 expected rollouts, 0 mutes\n',
       stderr: '',
     });
   });

@@ -60,19 +60,21 @@ describe('check', () => {
     expect(body.checks.find((c) => c.check === 'controller-pods')).toMatchObject({ status: 'fail', target: 'argo-rollouts/argo-rollouts' });
   });
 
-  it('exits 0 on the healthy homelab and prints the table', async () => {
+  it('exits 0 on the healthy homelab and prints the text view', async () => {
     const result = await runCli(['check', '--simulate', 'src/simulator/scenarios/homelab', '--check', 'controller-pods']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^rollout-doctor: ok {2}\(checked /);
-    expect(result.stdout).toContain('controller-pods  argo-rollouts/argo-rollouts');
+    expect(result.stdout).toMatch(/^1 ok \(checked \d+ s ago, cycle \d+ ms\)\n\ncontroller-pods: 1 ok\n$/);
     expect(result.stderr).toBe('');
   });
 
-  it('--simulate-fault turns the affected checks unknown, exit 1', async () => {
+  it('--simulate-fault turns the affected checks unknown with what to do, exit 3 (nothing fails)', async () => {
     const result = await runCli(['check', '--simulate', 'src/simulator/scenarios/homelab', '--check', 'controller-pods', '--simulate-fault', 'pods=403', '--output', 'json']);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(3);
     const body = healthSchema.parse(JSON.parse(result.stdout));
     expect(body.checks).toMatchObject([{ check: 'controller-pods', target: '*', status: 'unknown', summary: 'rollout-doctor may not list pods in namespace argo-rollouts (403 Forbidden)' }]);
+    expect(body.checks[0]!.remediation).toEqual([
+      "Let rollout-doctor list pods in namespace argo-rollouts: add this rule to its Role in namespace argo-rollouts (deploy/rbac.yaml grants them all): - {apiGroups: [\"\"], resources: [pods], verbs: [list]}",
+    ]);
   });
 });
 

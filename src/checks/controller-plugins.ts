@@ -19,7 +19,7 @@
  * Permissions: list configmaps and pods (controller namespace), list deployments, rollouts,
  * analysistemplates, clusteranalysistemplates; get pods/log (controller namespace).
  */
-import { command, doubleQuoted, type RemediationStep, text } from '../engine/remediation.js';
+import { command, doubleQuoted, kubectl, type RemediationStep, text } from '../engine/remediation.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, Sample } from '../engine/types.js';
 import { argoRollouts, configMapYaml, controllerPluginLog, deploymentLogs, podLogs, restartDeployment } from './lib/commands.js';
 import type { Deployment, Pod } from '../kube/types.js';
@@ -66,6 +66,8 @@ interface PodLog {
   error?: string;
   image?: string;
   logLevel: string;
+  /** What `error` says, as thrown (an API error keeps its remediation). */
+  cause?: unknown;
 }
 
 interface ControllerLogs {
@@ -78,6 +80,8 @@ interface ControllerLogs {
   version: ControllerVersion;
   /** Its `--loglevel`. */
   logLevel: string;
+  /** The error behind `problem`, when one was thrown. */
+  cause?: unknown;
 }
 
 interface PluginDetails {
@@ -153,7 +157,7 @@ async function readPodLog(ctx: CheckContext, namespace: string, pod: Pod, deploy
     }
     return out;
   } catch (error) {
-    return { ...out, error: (error as Error).message };
+    return { ...out, error: (error as Error).message, cause: error };
   }
 }
 
@@ -179,7 +183,7 @@ async function readControllerLogs(ctx: CheckContext, plugins: readonly Configure
     if (!deployment) return { namespace, pods: [], ...none, problem: `no Argo Rollouts controller Deployment found in namespace ${namespace}` };
     pods = controllerPods(ctx, deployment).filter((p) => !p.metadata?.deletionTimestamp);
   } catch (error) {
-    return { namespace, pods: [], ...none, problem: (error as Error).message };
+    return { namespace, pods: [], ...none, problem: (error as Error).message, cause: error };
   }
   const name = deployment.metadata?.name ?? ctx.config.controller.deployment;
   if (pods.length === 0) return { namespace, deployment: name, pods: [], ...runtimeOf([], deployment), problem: `controller Deployment ${namespace}/${name} has no pods` };
@@ -348,7 +352,14 @@ function evaluatePlugin(c: Context, name: string, configured: ConfiguredPlugin[]
   if (!isAtLeast(version, '1.8.0') && referencedKinds.some((k) => k !== entry!.kind)) notes.push(`${controller} finds plugins by name only, whatever the key`);
 
   // Log evidence.
-  if (logs.problem) return unknownResult(name, new Error(`cannot read the controller log for plugin ${name}: ${logs.problem}`), { ...details, ...(notes.length > 0 ? { note: notes.join('; ') } : {}) });
+  if (logs.problem) {
+    return unknownResult(
+      name,
+      new Error(`cannot read the controller log for plugin ${name}: ${logs.problem}`, { cause: logs.cause }),
+      { ...details, ...(notes.length > 0 ? { note: notes.join('; ') } : {}) },
+      logs.cause ? [] : [kubectl(['get', 'deployments,pods', '-n', logs.namespace])],
+    );
+  }
   const verdicts = logs.pods.map((p) => ({ pod: p, verdict: verdictOf(p, name) }));
   const worst = verdicts.reduce((a, b) => (VERDICT_RANK[b.verdict] > VERDICT_RANK[a.verdict] ? b : a));
   const podRef = `controller pod ${logs.namespace}/${worst.pod.pod}`;
@@ -389,12 +400,13 @@ function evaluatePlugin(c: Context, name: string, configured: ConfiguredPlugin[]
       [pluginLog, restart],
     );
   }
-  if (worst.verdict === 'unreadable') return unknownResult(name, new Error(worst.pod.error), details);
+  if (worst.verdict === 'unreadable') return unknownResult(name, new Error(worst.pod.error, { cause: worst.pod.cause }), details);
   if (worst.verdict === 'not-running') {
     return unknownResult(
       name,
       new Error(`no running controller container to read the log of (${podRef}${worst.pod.waitingReason ? ` is ${worst.pod.waitingReason}` : ' is not running'}; see controller-pods)`),
       details,
+      [kubectl(['describe', 'pod', worst.pod.pod, '-n', logs.namespace])],
     );
   }
   details.loaded = true;

@@ -374,7 +374,7 @@ function missingExpected(target: string, config: Config): CheckResult<MissingDet
   const details: MissingDetails = { namespace, rollout: name, expected: true, exists: false };
   if (!namespaceFilter(config)(namespace)) {
     const reason = `expected Rollout ${target} is in namespace ${namespace}, which the config's namespaces.include/exclude leave out: not checked`;
-    return result(target, 'unknown', reason, { ...details, reason });
+    return result(target, 'unknown', reason, { ...details, reason }, [text(`Let namespaces.include/exclude in the config take ${namespace}, or remove ${target} from expectedRollouts`)]);
   }
   return result(target, 'fail', `Rollout ${target} does not exist (it is listed in expectedRollouts)`, details, [
     kubectl(['get', 'rollout', '-n', namespace]),

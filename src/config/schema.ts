@@ -181,6 +181,7 @@ const configObject = z.strictObject({
     .default({}),
   checks: z
     .strictObject({
+      'kube-api': z.strictObject({ ...checkToggle }).prefault({}),
       'controller-pods': z.strictObject({ ...checkToggle }).prefault({}),
       'controller-plugins': z
         .strictObject({

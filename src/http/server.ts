@@ -27,7 +27,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerMetricsRoute(app, deps.metrics);
   app.get('/', async (_request, reply) => {
     reply.type('text/plain; charset=utf-8');
-    return 'rollout-doctor\n\n/health               JSON results (?check=ID&target=T, ?format=text)\n/metrics              Prometheus metrics\n/livez /readyz        probes\n';
+    return 'rollout-doctor\n\n/health               JSON results (?check=ID&target=T, ?format=text&verbose=1&width=N)\n/metrics              Prometheus metrics\n/livez /readyz        probes\n';
   });
   return app;
 }

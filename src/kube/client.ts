@@ -20,6 +20,7 @@ import {
   Observable,
   type RequestContext,
   type ResponseContext,
+  VersionApi,
 } from '@kubernetes/client-node';
 import type { Dispatcher } from 'undici';
 import { KubeError } from './errors.js';
@@ -135,6 +136,52 @@ function allowPlainHttp(kc: KubeConfig): KubeConfig {
   return plain;
 }
 
+/**
+ * Who rollout-doctor is to the API server and where it talks to, in words a remediation can use:
+ * never a credential, only where it comes from.
+ */
+export interface ApiIdentity {
+  /** `scheme://host:port` of the API server. */
+  server: string;
+  /** The kubeconfig context in use; absent in a cluster (the service account has none). */
+  context?: string;
+  /** The kubeconfig file given with --kubeconfig (kubectl needs it too to reach the same cluster). */
+  kubeconfig?: string;
+  /** Where the credentials come from: `user "alice" (exec plugin aws) in ~/.kube/config`. */
+  credentials: string;
+  isInCluster: boolean;
+}
+
+/** How the kubeconfig's current user authenticates, in words (never the secret itself). */
+function authMethod(kc: KubeConfig): string {
+  const user = kc.getCurrentUser();
+  if (!user) return 'no user';
+  if (user.exec?.command) return `exec plugin ${path.basename(user.exec.command)}`;
+  if (user.authProvider?.name) return `auth provider ${user.authProvider.name}`;
+  if (user.token) return 'bearer token';
+  if (user.certFile || user.certData) return 'client certificate';
+  if (user.username) return 'basic auth';
+  return 'no credentials';
+}
+
+/**
+ * The identity of a loaded kubeconfig. In a cluster (client-node's loadFromCluster names its user
+ * inClusterUser and reads a token file) the credentials are the pod's service account token.
+ */
+export function describeIdentity(kc: KubeConfig, options: CredentialsOptions): ApiIdentity {
+  const user = kc.getCurrentUser();
+  const server = describeServer(kc);
+  const tokenFile = user?.authProvider?.name === 'tokenFile' ? (user.authProvider.config as { tokenFile?: string } | undefined)?.tokenFile : undefined;
+  if (user?.name === 'inClusterUser' && tokenFile) {
+    return { server, credentials: `the pod's service account token (${tokenFile})`, isInCluster: true };
+  }
+  const context = kc.getCurrentContext();
+  const file = options.kubeconfig ? '' : ` in ${options.kubeconfigPath ?? (process.env.KUBECONFIG ? `KUBECONFIG=${process.env.KUBECONFIG}` : '~/.kube/config')}`;
+  const identity: ApiIdentity = { server, context, credentials: `user "${user?.name ?? ''}" (${authMethod(kc)})${file}`, isInCluster: false };
+  if (options.kubeconfigPath) identity.kubeconfig = options.kubeconfigPath;
+  return identity;
+}
+
 export interface RequestMeta {
   verb: string;
   /** REST resource with group for custom kinds: `pods`, `pods/log`, `rollouts.argoproj.io`. */
@@ -157,6 +204,8 @@ export interface KubeClientOptions {
   onRequest?: RequestObserver;
   /** Retries of a 429 within the deadline. */
   maxRetries?: number;
+  /** Who we are to the API server (describeIdentity); by default only the server is known. */
+  identity?: ApiIdentity;
 }
 
 /** Where the daemon talks to; never includes credentials. */
@@ -183,7 +232,9 @@ export class KubeClient {
   readonly discovery: DiscoveryV1Api;
   readonly custom: CustomObjectsApi;
   readonly authorization: AuthorizationV1Api;
+  readonly version: VersionApi;
   readonly server: string;
+  readonly identity: ApiIdentity;
 
   constructor(
     kc: KubeConfig,
@@ -194,7 +245,9 @@ export class KubeClient {
     this.discovery = kc.makeApiClient(DiscoveryV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.authorization = kc.makeApiClient(AuthorizationV1Api);
+    this.version = kc.makeApiClient(VersionApi);
     this.server = describeServer(kc);
+    this.identity = options.identity ?? { server: this.server, credentials: 'the kubeconfig rollout-doctor was given', isInCluster: false };
   }
 
   /** A reloaded config's `timeouts.requestMs`, for the requests that start from now on. */

@@ -50,7 +50,7 @@ import {
   startVmalert,
   vmServiceScrapeConfig,
 } from '../helpers/victoria-metrics.js';
-import { startFailingDaemon, startHomelabDaemon } from './daemons.js';
+import { startBlindDaemon, startFailingDaemon, startHomelabDaemon } from './daemons.js';
 import { dashboardTargets, dashboardVariables, LABEL_VALUES, loadDashboard } from './grafana.js';
 import { grafanaRequests, interpolateDashboardVariables, relativeTime, type Selection } from './grafana-requests.js';
 
@@ -140,6 +140,12 @@ const SCENARIOS: Scenario[] = [
       ...alerts('RolloutEndpointDown', ['endpoint'], [['app-ready']]),
       ...alerts('RolloutEndpointSlow', ['endpoint'], [['app-slow']]),
     ],
+  },
+  {
+    cluster: 'blind',
+    what: 'a rollout-doctor whose Kubernetes API is not there (a closed port): one alert, not one per resource',
+    start: startBlindDaemon,
+    alerts: [{ alertname: 'RolloutDoctorKubeApiUnreachable', labels: { state: 'unreachable' } }],
   },
   {
     cluster: 'down',
@@ -316,7 +322,7 @@ describeVictoria('alert rules and dashboard against a real VictoriaMetrics and v
 
     it('lists the clusters that export rollout-doctor series in the cluster variable', async () => {
       const cluster = variables.find((v) => v.name === 'cluster')!;
-      expect((await variableValues(cluster, {})).sort()).toEqual(['homelab', 'lab.failing']);
+      expect((await variableValues(cluster, {})).sort()).toEqual(['blind', 'homelab', 'lab.failing']);
     });
 
     it('answers every query without error, and every panel with data on a scenario that exercises it', async () => {

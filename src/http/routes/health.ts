@@ -1,15 +1,18 @@
-/** /health (JSON or text), /livez and /readyz. */
+/** /health (JSON, or the text view: ?format=text, ?verbose=1, ?width=N), /livez and /readyz. */
 import type { FastifyInstance } from 'fastify';
 import type { EncodedBody } from '../../encoded-body.js';
 import { sendEncoded } from '../encoded.js';
-import type { HealthBody, HealthFilter } from '../health-view.js';
-import { httpStatusFor } from '../health-view.js';
+import type { HealthBody, HealthFilter, TextVariant } from '../health-view.js';
+import { httpStatusFor, textWidthBucket } from '../health-view.js';
 import { healthQuerySchema } from '../health-schema.js';
 import { unknownNameMessage } from '../../did-you-mean.js';
+import { DEFAULT_WIDTH } from '../text-view.js';
 
 export interface HealthSource {
-  health(filter: HealthFilter): { body: HealthBody; encodedJson(): EncodedBody; encodedText(): EncodedBody };
+  health(filter: HealthFilter): { body: HealthBody; encodedJson(): EncodedBody; text(nowMs: number, variant: TextVariant): Buffer };
   readonly isReady: boolean;
+  /** The clock of "checked 12 s ago". */
+  nowMs(): number;
 }
 
 /**
@@ -35,7 +38,12 @@ export function registerHealthRoutes(app: FastifyInstance, source: HealthSource,
     const filter = { check: query.data.check, target: query.data.target };
     const rendered = source.health(filter);
     reply.code(httpStatusFor(rendered.body, filter)).header('cache-control', 'no-store');
-    if (isText) return sendEncoded(request, reply.type('text/plain; charset=utf-8'), rendered.encodedText());
+    // The text view is plain (curl is not a terminal); its count line says the cycle's age now, the
+    // rest was rendered once per cycle for this width and verbosity (health-view.ts).
+    if (isText) {
+      const variant = { width: textWidthBucket(query.data.width ?? DEFAULT_WIDTH), verbose: query.data.verbose ?? false };
+      return reply.type('text/plain; charset=utf-8').send(rendered.text(source.nowMs(), variant));
+    }
     return sendEncoded(request, reply.type('application/json; charset=utf-8'), rendered.encodedJson());
   });
 
