@@ -75,6 +75,12 @@ const POD: Keep = {
   },
 };
 
+/** The controller's containers: its version (image tag) and plugin flags (src/argo/controller-version.ts). */
+const CONTAINERS: Keep = { name: true, command: true, args: true, image: true };
+
+/** The controller's pods: a rollout pod's status, and the containers that say the controller's version. */
+const CONTROLLER_POD: Keep = { ...POD, spec: { containers: CONTAINERS } };
+
 const TARGET_REF: Keep = { kind: true, name: true, namespace: true };
 
 const ANALYSIS_TEMPLATE: Keep = { spec: true };
@@ -96,6 +102,7 @@ export const PROJECTIONS: Readonly<Record<string, Keep>> = {
         name: true,
         phase: true,
         message: true,
+        dryRun: true,
         count: true,
         successful: true,
         failed: true,
@@ -106,6 +113,15 @@ export const PROJECTIONS: Readonly<Record<string, Keep>> = {
       },
     },
   },
+  // An Experiment's state as rollout-status shows it (src/argo/experiments.ts): no templates, no spec.
+  experiments: {
+    status: {
+      phase: true,
+      message: true,
+      templateStatuses: { name: true, status: true, message: true },
+      analysisRuns: { name: true, analysisRun: true, phase: true, message: true },
+    },
+  },
   analysistemplates: ANALYSIS_TEMPLATE,
   clusteranalysistemplates: ANALYSIS_TEMPLATE,
   applications: {
@@ -113,9 +129,9 @@ export const PROJECTIONS: Readonly<Record<string, Keep>> = {
     status: { sync: { status: true }, health: { status: true }, resources: { group: true, version: true, kind: true, namespace: true, name: true, status: true } },
   },
   pods: POD,
-  controllerPods: POD,
+  controllerPods: CONTROLLER_POD,
   replicasets: { spec: { replicas: true, selector: true }, status: true },
-  deployments: { spec: { replicas: true, selector: true, template: { spec: { serviceAccountName: true, serviceAccount: true } } }, status: true },
+  deployments: { spec: { replicas: true, selector: true, template: { spec: { serviceAccountName: true, serviceAccount: true, containers: CONTAINERS } } }, status: true },
   services: { spec: { type: true, selector: true, ports: true } },
   endpointslices: { endpoints: { conditions: true, targetRef: TARGET_REF } },
   endpoints: { subsets: { addresses: { targetRef: TARGET_REF }, notReadyAddresses: { targetRef: TARGET_REF } } },

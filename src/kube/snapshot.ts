@@ -38,6 +38,7 @@ export interface CustomKindRef {
 interface KindTypes {
   rollouts: Rollout;
   analysisruns: CustomObject;
+  experiments: CustomObject;
   analysistemplates: CustomObject;
   clusteranalysistemplates: CustomObject;
   applications: CustomObject;
@@ -74,6 +75,7 @@ export interface KindSpec {
 export const KIND_SPECS: Record<KindName, KindSpec> = {
   rollouts: { group: 'argoproj.io', version: 'v1alpha1', resource: 'rollouts', custom: { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts', namespaced: true } },
   analysisruns: { group: 'argoproj.io', version: 'v1alpha1', resource: 'analysisruns', custom: { group: 'argoproj.io', version: 'v1alpha1', plural: 'analysisruns', namespaced: true } },
+  experiments: { group: 'argoproj.io', version: 'v1alpha1', resource: 'experiments', custom: { group: 'argoproj.io', version: 'v1alpha1', plural: 'experiments', namespaced: true } },
   analysistemplates: {
     group: 'argoproj.io',
     version: 'v1alpha1',

@@ -103,9 +103,12 @@ describe.runIf(kubectl)('the rendered RBAC on the simulated homelab, enforced as
     expect(show(full.results.filter((r) => r.check === 'self-rbac' && r.status !== 'ok'))).toBe('');
   });
 
-  it('exercises every granted permission in the scenario (but the 404 fallbacks)', () => {
+  it('exercises every granted permission in the scenario (but the 404 fallbacks, and watching kinds the scenario does not serve)', () => {
     const fallbacks = fallbackOnly();
-    const unused = required.filter((p) => !fallbacks.has(permissionKey(p)) && !full.requests.some((r) => matches(r, p)));
+    // A kind whose CRD is not installed answers its list 404: the cache lists it again later and
+    // watches it only once it is served (docs/cache.md).
+    const notServed = (p: Permission) => p.verb === 'watch' && full.requests.some((r) => r.status === 404 && matches(r, { ...p, verb: 'list' }));
+    const unused = required.filter((p) => !fallbacks.has(permissionKey(p)) && !notServed(p) && !full.requests.some((r) => matches(r, p)));
     expect(unused.map(permissionKey)).toEqual([]);
   });
 
@@ -113,8 +116,12 @@ describe.runIf(kubectl)('the rendered RBAC on the simulated homelab, enforced as
     const rollouts = required.find((p) => p.group === 'argoproj.io' && p.resource === 'rollouts' && p.verb === 'list');
     expect(rollouts, 'the checks no longer list rollouts').toBeDefined();
     const run = await runEnforced(config, withoutPermission(rbac, rollouts!));
-    const readers = checksNeeding(rollouts!, config);
+    // controller-rbac reads the Rollouts only for a plugin whose needs depend on them (the Gateway API
+    // plugin's namespaced routes); the homelab's Cilium plugin needs the same rule whatever they hold,
+    // so controller-rbac keeps checking it without them.
+    const readers = checksNeeding(rollouts!, config).filter((check) => check !== 'controller-rbac');
     expect(readers.length).toBeGreaterThan(1);
+    expect(show(run.results.filter((r) => r.check === 'controller-rbac' && r.status === 'unknown'))).toBe('');
     for (const check of readers) {
       const mine = run.results.filter((r) => r.check === check);
       expect(mine.length, `${check} reported nothing`).toBeGreaterThan(0);

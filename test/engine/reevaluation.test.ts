@@ -97,7 +97,7 @@ describe('a kind it may list but not watch', () => {
     await rt.daemon.runOnce();
     const body = rt.health.health().body;
     expect(body.watchFallback).toEqual([{ kind: 'rollouts', reason: 'rollout-doctor may not watch rollouts.argoproj.io (403 Forbidden): listed every cycle instead' }]);
-    expect(rt.health.health().text).toContain('rollouts: rollout-doctor may not watch rollouts.argoproj.io (403 Forbidden): listed every cycle instead');
+    expect(rt.health.health().text(Date.now(), { width: 200, verbose: false }).toString()).toContain('rollouts: rollout-doctor may not watch rollouts.argoproj.io (403 Forbidden): listed every cycle instead');
     expect(captured.entries().find((e) => e.event === 'watch_forbidden')).toMatchObject({ kind: 'rollouts', msg: 'rollout-doctor may not watch rollouts.argoproj.io (403 Forbidden): listing rollouts every cycle instead' });
     expect(body.checks.filter((c) => c.status === 'unknown')).toEqual([]);
   });

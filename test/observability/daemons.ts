@@ -1,13 +1,16 @@
 /**
  * rollout-doctor daemons for the observability tests, built by main.ts exactly as `serve --simulate`
  * builds them, with the scenario's fake apps on ephemeral loopback ports (so these tests can run
- * beside others that serve the same scenarios): the failing scenario (failing-scenario.ts) and the
- * healthy bundled homelab.
+ * beside others that serve the same scenarios): the failing scenario (failing-scenario.ts), the
+ * healthy bundled homelab, and one whose Kubernetes API is not there.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { stringify } from 'yaml';
+import { defaultConfig } from '../../src/config/load.js';
 import { createRuntime, demoScenarioDir, serve, type SimulateOptions } from '../../src/main.js';
+import { freePort } from '../helpers/prometheus.js';
 import { FAILING_NOW, FAILING_RBAC_SUBJECT, writeFailingScenario } from './failing-scenario.js';
 
 export interface RunningDaemon {
@@ -46,6 +49,34 @@ export async function startFailingDaemon(): Promise<RunningDaemon> {
 /** `serve --simulate <bundled homelab>` on 127.0.0.1: every check ok. */
 export async function startHomelabDaemon(): Promise<RunningDaemon> {
   return serveOn({ dir: demoScenarioDir(), ephemeralAppPorts: true });
+}
+
+/**
+ * `serve --kubeconfig FILE` whose API server is a loopback port nothing listens on: kube-api finds
+ * the API unreachable (RolloutDoctorKubeApiUnreachable), every other check points at it.
+ */
+export async function startBlindDaemon(): Promise<RunningDaemon> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rd-blind-'));
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'gone', cluster: { server: `https://127.0.0.1:${await freePort()}` } }],
+      users: [{ name: 'rollout-doctor', user: { token: 'unused' } }],
+      contexts: [{ name: 'gone', context: { cluster: 'gone', user: 'rollout-doctor' } }],
+      'current-context': 'gone',
+    }),
+  );
+  const served = await serve({ kubeconfigPath: kubeconfig, config: defaultConfig(), listen: { host: '127.0.0.1', port: 0 }, logLevel: 'silent' });
+  return {
+    target: served.url.replace(/^http:\/\//, ''),
+    async stop() {
+      await served.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** The /metrics exposition after one cycle on the failing scenario, process metrics included. */

@@ -26,7 +26,7 @@ import { parse, stringify } from 'yaml';
 import { SOURCE_FILE } from '../../deploy/alerts/render.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { type Exposition, exposition, freePort, type RunningPrometheus, startPrometheus } from '../helpers/prometheus.js';
-import { type RunningDaemon, startFailingDaemon, startHomelabDaemon } from './daemons.js';
+import { type RunningDaemon, startBlindDaemon, startFailingDaemon, startHomelabDaemon } from './daemons.js';
 import { dashboardTargets, dashboardVariables, LABEL_VALUES, loadDashboard } from './grafana.js';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
@@ -57,15 +57,18 @@ const EXPECTED: { alertname: string; labels: Record<string, string> }[] = [
   { alertname: 'ArgoRolloutServiceMisrouted', labels: { namespace: 'services', rollout: 'web' } },
   { alertname: 'ArgoRolloutPodsNotStarting', labels: { namespace: 'pods', rollout: 'web' } },
   { alertname: 'ArgoRolloutCanaryWithoutTrafficObject', labels: { namespace: 'traffic', rollout: 'litellm', plugin: 'argoproj-labs/cilium' } },
+  // The Gateway API plugin's configuration names no route: every SetWeight fails.
+  { alertname: 'ArgoRolloutCanaryWithoutTrafficObject', labels: { namespace: 'plugins', rollout: 'litellm', plugin: 'argoproj-labs/gatewayAPI' } },
   { alertname: 'ArgoCDRolloutReplicasNotIgnored', labels: { namespace: 'litellm', rollout: 'litellm' } },
   { alertname: 'ArgoRolloutAnalysisPreflightFailing', labels: { namespace: 'preflight', template: 'error-rate', metric: 'error-rate' } },
   { alertname: 'RolloutEndpointDown', labels: { endpoint: 'app-ready' } },
   { alertname: 'RolloutEndpointSlow', labels: { endpoint: 'app-slow' } },
 ];
-/** rollout-doctor's own alerts, from the down and the stale target. */
-const EXPECTED_SELF = [
+/** rollout-doctor's own alerts, from the down, the stale and the blind (API unreachable) target. */
+const EXPECTED_SELF: { alertname: string; labels: Record<string, string> }[] = [
   { alertname: 'RolloutDoctorDown', labels: { cluster: 'gone' } },
   { alertname: 'RolloutDoctorStale', labels: { cluster: 'stale' } },
+  { alertname: 'RolloutDoctorKubeApiUnreachable', labels: { cluster: 'blind', state: 'unreachable' } },
 ];
 
 /** The source rules with every `for` shortened to 1s: the same expressions, labels and annotations. */
@@ -87,12 +90,13 @@ function matches(alert: Alert, alertname: string, labels: Record<string, string>
 describe.skipIf(!binary)('alert rules and dashboard against a real Prometheus', () => {
   let failing: RunningDaemon | undefined;
   let homelab: RunningDaemon | undefined;
+  let blind: RunningDaemon | undefined;
   let stale: Exposition | undefined;
   let prometheus: RunningPrometheus | undefined;
   let alerts: Alert[] = [];
 
   beforeAll(async () => {
-    [failing, homelab] = await Promise.all([startFailingDaemon(), startHomelabDaemon()]);
+    [failing, homelab, blind] = await Promise.all([startFailingDaemon(), startHomelabDaemon(), startBlindDaemon()]);
     const hourAgo = Date.now() / 1000 - 3600;
     stale = await exposition(
       () =>
@@ -116,6 +120,7 @@ describe.skipIf(!binary)('alert rules and dashboard against a real Prometheus', 
             { targets: [failing.target], labels: operatorLabels('rollout-doctor-single') },
             { targets: [homelab.target], labels: operatorLabels('rollout-doctor-homelab', 'homelab') },
             { targets: [stale.target], labels: operatorLabels('rollout-doctor-stale', 'stale') },
+            { targets: [blind.target], labels: operatorLabels('rollout-doctor-blind', 'blind') },
             { targets: [down], labels: operatorLabels('rollout-doctor-gone', 'gone') },
           ],
         },
@@ -145,7 +150,7 @@ describe.skipIf(!binary)('alert rules and dashboard against a real Prometheus', 
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all([prometheus?.stop(), failing?.stop(), homelab?.stop(), stale?.close()]);
+    await Promise.all([prometheus?.stop(), failing?.stop(), homelab?.stop(), blind?.stop(), stale?.close()]);
   });
 
   it('raises every alert of the rules for what the failing scenario breaks, with and without a cluster label', () => {
@@ -201,7 +206,7 @@ describe.skipIf(!binary)('alert rules and dashboard against a real Prometheus', 
         const values = new Set(body.data.map((s) => s[label!]).filter(Boolean));
         expect(values.size, `${variable.name} (cluster ${cluster}): ${match}`).toBeGreaterThan(0);
         // The unlabelled copy adds no value: "All" (.*) is what selects it.
-        if (variable.name === 'cluster') expect([...values].sort()).toEqual(['homelab', 'lab']);
+        if (variable.name === 'cluster') expect([...values].sort()).toEqual(['blind', 'homelab', 'lab']);
       }
     }
   });
