@@ -9,7 +9,7 @@ import { BodyBuilder, EncodedBody } from '../encoded-body.js';
 import type { RequestRecord } from '../kube/client.js';
 import type { DaemonEvent } from '../engine/daemon.js';
 import type { Check, StoredResult } from '../engine/types.js';
-import { type FamilySource, RESULT_FAMILY_HELP, renderResultFamilies } from './exposition.js';
+import { type FamilySource, RESULT_FAMILY_HELP, renderResultFamiliesInSteps } from './exposition.js';
 
 /** prom-client gauges whose `_total` suffix promtool rejects (they are not counters). */
 const REJECTED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
@@ -132,11 +132,14 @@ export class Metrics {
     await this.render(event.results);
   }
 
-  /** Renders the exposition: prom-client's metrics, then the per-result series from the store. */
+  /**
+   * Renders the exposition: prom-client's metrics, then the per-result series from the store, in
+   * steps (/metrics serves the previous render meanwhile).
+   */
   async render(results: readonly StoredResult[]): Promise<void> {
     const builder = new BodyBuilder();
     builder.write(await this.registry.metrics());
-    renderResultFamilies(results, this.families, (text) => builder.write(text));
+    await renderResultFamiliesInSteps(results, this.families, (text) => builder.write(text));
     this.encoded = builder.finish();
   }
 
