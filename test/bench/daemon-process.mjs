@@ -162,7 +162,7 @@ serveRpc({
 
   /** The HTTP server as serve builds it, plus a bare route to compare with, on an ephemeral port. */
   async serve() {
-    server = buildServer({ health: runtime.health, metrics: runtime.metrics, log: runtime.log });
+    server = buildServer({ health: runtime.health, metrics: runtime.metrics, log: runtime.log, checkIds: () => runtime.daemon.checks().map((c) => c.id) });
     server.get('/bare', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('ok\n'));
     await server.listen({ host: '127.0.0.1', port: 0 });
     const { port } = server.server.address();
@@ -173,7 +173,7 @@ serveRpc({
       url: `http://127.0.0.1:${port}`,
       bodyBytes: {
         health: Buffer.byteLength(health.json),
-        healthText: Buffer.byteLength(health.text),
+        healthText: health.text(Date.now(), { width: 100, verbose: false }).length,
         metrics: Buffer.byteLength(runtime.metrics.text()),
         metricsGzip: runtime.metrics.body().gzip?.length ?? 0,
       },

@@ -32,7 +32,7 @@ const DAEMON = path.join(import.meta.dirname, 'daemon-process.mjs');
 const CLI = path.join(REPO, 'dist', 'cli.js');
 const HOMELAB = path.join(REPO, 'src', 'simulator', 'scenarios', 'homelab');
 const HOMELAB_CONFIG = path.join(HOMELAB, 'rollout-doctor.yaml');
-const SECTIONS = ['cycle', 'http', 'endpoints', 'sigterm', 'soak'] as const;
+const SECTIONS = ['cycle', 'live', 'http', 'endpoints', 'sigterm', 'soak'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values: flags } = parseArgs({
@@ -762,6 +762,91 @@ interface SoakSample extends Sample {
   transientPresent: boolean;
 }
 
+/**
+ * Issue 17 §2 and §3 on the cache at 1,000 rollouts: the time from a write to the simulated cluster
+ * (a Rollout's status turned aborted, as the controller writes it) to /health showing the new
+ * verdict, with no cycle in between; and /health's latency while full cycles run.
+ */
+async function liveBench(): Promise<void> {
+  const changes = quick ? 3 : 8;
+  const cyclesUnderLoad = quick ? 2 : 4;
+  const dir = scenarioDir(1000);
+  log('live: 1,000 rollouts');
+  const { sim, kubeconfigPath } = await startSimulator('live', { dir });
+  const changeMs: number[] = [];
+  const healthMs: number[] = [];
+  let reevaluations = 0;
+  try {
+    const { daemon } = await startDaemon('live', { kubeconfigPath, configPath: path.join(dir, 'rollout-doctor.yaml') });
+    try {
+      await daemon.call('cycle');
+      await daemon.call('cycle');
+      const { url } = await daemon.call<{ url: string }>('serve');
+      const verdict = async (target: string): Promise<string> => {
+        const answer = await fetch(`${url}/health?check=rollout-status&target=${encodeURIComponent(target)}`);
+        const body = (await answer.json()) as { checks: { status: string }[] };
+        return body.checks[0]?.status ?? 'none';
+      };
+      for (let n = 0; n < changes; n++) {
+        const i = 10 + n * 97;
+        const namespace = `team-${i % 200}`;
+        const target = `${namespace}/app-${i}`;
+        if ((await verdict(target)) !== 'ok') throw new Error(`live: ${target} is not ok before the change`);
+        const rollout = generatedRollout(i, namespace, 5).objects.find((o) => (o as { kind: string }).kind === 'Rollout') as { status: Record<string, unknown> };
+        const conditions = (rollout.status.conditions as { type: string }[]).filter((c) => c.type !== 'Progressing');
+        rollout.status = {
+          ...rollout.status,
+          abort: true,
+          phase: 'Degraded',
+          message: 'RolloutAborted: metric "error-rate" assessed Failed',
+          conditions: [...conditions, { type: 'Progressing', status: 'False', reason: 'RolloutAborted', message: 'metric "error-rate" assessed Failed', lastTransitionTime: new Date().toISOString(), lastUpdateTime: new Date().toISOString() }],
+        };
+        const started = performance.now();
+        await sim.call('apply', { objects: [rollout] });
+        for (;;) {
+          if ((await verdict(target)) !== 'ok') break;
+          if (performance.now() - started > 60_000) throw new Error(`live: ${target} still ok 60 s after the change`);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        changeMs.push(performance.now() - started);
+        // Let the debounce window pass, so each change is measured on its own.
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+      }
+      reevaluations = await daemon.call<number>('reevaluations');
+      // /health one request after the other while full cycles run back to back.
+      for (let c = 0; c < cyclesUnderLoad; c++) {
+        await daemon.call('startCycle');
+        do {
+          const started = performance.now();
+          const answer = await fetch(`${url}/health`);
+          await answer.arrayBuffer();
+          healthMs.push(performance.now() - started);
+        } while (await daemon.call<boolean>('isCycleRunning'));
+      }
+    } finally {
+      await daemon.stop();
+    }
+  } finally {
+    await sim.stop();
+  }
+  const p99 = percentile(healthMs, 99);
+  output.push(
+    `### Live: change -> verdict, /health during cycles (1,000 rollouts)\n\n` +
+      `A Rollout's status written aborted through the simulated API (as the controller writes it), ${changes} times, each on another Rollout, 1.5 s apart; the time until \`/health?check=rollout-status&target=...\` shows it not ok, polled every 20 ms, no full cycle in between (${reevaluations} re-evaluations). ` +
+      `Then \`GET /health\` (the whole document), one request after the other, while ${cyclesUnderLoad} full cycles run (${healthMs.length} requests).\n\n` +
+      table(
+        ['What', 'median', 'max', 'p99'],
+        [
+          ['change -> /health verdict', `${fmtMs(median(changeMs))} ms`, `${fmtMs(Math.max(...changeMs))} ms`, ''],
+          ['/health during a cycle', `${fmtMs(median(healthMs))} ms`, `${fmtMs(Math.max(...healthMs))} ms`, `${fmtMs(p99)} ms`],
+        ],
+      ),
+  );
+  targets.push({ section: 'live', target: 'change -> /health verdict at 1,000 rollouts <= 2 s (issue 17: up to 30 s)', figure: `max ${fmtMs(Math.max(...changeMs))} ms, median ${fmtMs(median(changeMs))} ms`, pass: Math.max(...changeMs) <= 2000 });
+  targets.push({ section: 'live', target: '/health p99 during a 1,000-rollout cycle <= 50 ms', figure: `${fmtMs(p99)} ms (${healthMs.length} requests)`, pass: p99 <= 50 });
+  results.live = { changeMs, healthMs, reevaluations };
+}
+
 async function soakBench(): Promise<void> {
   const cycles = quick ? 1000 : 10_000;
   const warmup = cycles / 10;
@@ -907,6 +992,7 @@ async function main(): Promise<void> {
   const load: Record<string, number[]> = { start: loadavg() };
   const sections: [Section, () => Promise<void>][] = [
     ['cycle', cycleBench],
+    ['live', liveBench],
     ['http', httpBench],
     ['endpoints', endpointBench],
     ['sigterm', sigtermBench],
