@@ -197,6 +197,8 @@ export class HealthView {
   private results: readonly StoredResult[] = [];
   private cycle?: CycleInfo;
   private rendered?: RenderedHealth;
+  /** Updates started, so that only the last one started is kept. */
+  private updates = 0;
   /** The stale document, per whole second of age (its summaries say the age in seconds). */
   private renderedStale?: { ageSeconds: number; rendered: RenderedHealth };
 
@@ -215,11 +217,14 @@ export class HealthView {
    */
   async update(event: DaemonEvent): Promise<void> {
     if (event.type === 'skip') return;
+    // A re-evaluation's render can still be under way when a cycle's starts: the later one wins.
+    const update = ++this.updates;
     const rendered = new RenderedHealth(buildHealth(event.results, event.cycle));
     await nextTurn();
     await rendered.renderInSteps();
     await nextTurn();
     rendered.table({ width: DEFAULT_WIDTH, verbose: false });
+    if (update !== this.updates) return;
     this.results = event.results;
     this.cycle = event.cycle;
     this.rendered = rendered;

@@ -28,6 +28,8 @@ export class Metrics {
   readonly registry = new Registry();
   readonly contentType = this.registry.contentType;
   private encoded = new EncodedBody('');
+  /** Renders started, so that only the last one started is kept. */
+  private renders = 0;
 
   private readonly kubeRequests = new Counter({
     name: 'rollout_doctor_kube_requests_total',
@@ -137,9 +139,12 @@ export class Metrics {
    * steps (/metrics serves the previous render meanwhile).
    */
   async render(results: readonly StoredResult[]): Promise<void> {
+    // A re-evaluation's render can still be under way when a cycle's starts: the later one wins.
+    const render = ++this.renders;
     const builder = new BodyBuilder();
     builder.write(await this.registry.metrics());
     await renderResultFamiliesInSteps(results, this.families, (text) => builder.write(text));
+    if (render !== this.renders) return;
     this.encoded = builder.finish();
   }
 
