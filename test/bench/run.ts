@@ -768,8 +768,8 @@ interface SoakSample extends Sample {
  * verdict, with no cycle in between; and /health's latency while full cycles run.
  */
 async function liveBench(): Promise<void> {
-  const changes = quick ? 3 : 8;
-  const cyclesUnderLoad = quick ? 2 : 4;
+  const changes = quick ? 5 : 8;
+  const cyclesUnderLoad = quick ? 3 : 4;
   const dir = scenarioDir(1000);
   log('live: 1,000 rollouts');
   const { sim, kubeconfigPath } = await startSimulator('live', { dir });
