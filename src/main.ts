@@ -13,7 +13,11 @@ import type { Check } from './engine/types.js';
 import { type HealthBody, HealthView } from './http/health-view.js';
 import { DEFAULT_WIDTH, renderTextView } from './http/text-view.js';
 import { buildServer } from './http/server.js';
-import { type Credentials, type CredentialsOptions, CredentialsError, describeIdentity, KubeClient, loadCredentials } from './kube/client.js';
+import { CacheSource } from './kube/cache.js';
+import { type Credentials, type CredentialsOptions, CredentialsError, describeIdentity, KubeClient, loadCredentials, type RequestRecord } from './kube/client.js';
+import { ListSource } from './kube/lists.js';
+import type { SnapshotSource } from './kube/snapshot.js';
+import type { ReflectorTiming } from './kube/reflector.js';
 import { unknownNameMessage } from './did-you-mean.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import { Metrics } from './metrics/registry.js';
@@ -52,6 +56,13 @@ export interface RunOptions {
   outbound?: Partial<OutboundPolicy>;
   /** Wall clock (tests move it to exercise staleness). */
   now?: () => Date;
+  /**
+   * Where cycles take the cluster from: `watch`, the informer cache (serve), or `list`, every kind
+   * listed per cycle (the default here: one-shot checks and tests that set faults per cycle).
+   */
+  snapshot?: 'watch' | 'list';
+  /** The cache's timing (tests and benchmarks shorten it). */
+  cache?: { graceMs?: number; timing?: Partial<ReflectorTiming> };
 }
 
 /** Where the bundled scenarios live (shipped with the package, see package.json `files`). */
@@ -101,6 +112,8 @@ async function scenarioFailure<T>(dir: string, run: () => Promise<T>): Promise<T
 /** Everything a running rollout-doctor holds, so it can be stopped in one call. */
 export interface Runtime {
   daemon: Daemon;
+  /** Where cycles take the cluster from (the cache, or lists per cycle). */
+  source: SnapshotSource;
   metrics: Metrics;
   /** The /health renderer, fed by the daemon's cycles. */
   health: HealthView;
@@ -138,13 +151,28 @@ export async function createRuntime(options: RunOptions): Promise<Runtime> {
   const client = new KubeClient(kc, { requestTimeoutMs: loaded.config.timeouts.requestMs, identity: describeIdentity(kc, credentialsOptions) });
   // Counting goes through the daemon's cycle observer; the client itself stays metrics-free.
   const prober = new HttpProber(simulation?.outbound ?? { ...OPEN_OUTBOUND, ...options.outbound });
-  const daemon = new Daemon({
+  const onRequest = (record: RequestRecord) => metrics.recordRequest(record);
+  const source =
+    options.snapshot === 'watch'
+      ? new CacheSource(client, {
+          // A kind that worked keeps serving from the cache through failures shorter than a schedule interval.
+          graceMs: () => options.cache?.graceMs ?? daemon.scheduleIntervalSeconds * 1000,
+          timing: options.cache?.timing,
+          onRequest,
+          onModeChange: (kind, mode, reason) => {
+            if (mode === 'poll') log.warn({ event: 'watch_forbidden', kind }, `${reason}: listing ${kind} every cycle instead`);
+            else log.info({ event: 'watch_allowed', kind }, `watching ${kind} again`);
+          },
+        })
+      : new ListSource(client);
+  const daemon: Daemon = new Daemon({
     client,
+    source,
     checks,
     config: loaded,
     prober,
     log,
-    onRequest: (record) => metrics.recordRequest(record),
+    onRequest,
     only: options.only,
     now: options.now,
     evaluationTime: simulation?.now ? () => simulation.now! : undefined,
@@ -167,6 +195,7 @@ export async function createRuntime(options: RunOptions): Promise<Runtime> {
   );
   return {
     daemon,
+    source,
     metrics,
     health,
     prober,
@@ -243,7 +272,7 @@ export interface Served {
  * the server listens, before the first cycle (the demo prints its banner there, above the logs).
  */
 export async function serve(options: RunOptions & { listen: ListenAddress; onListening?: (url: string) => void }): Promise<Served> {
-  const runtime = await createRuntime(options);
+  const runtime = await createRuntime({ snapshot: 'watch', ...options });
   const { daemon, metrics, health, log } = runtime;
   const server = buildServer({ health, metrics, log, checkIds: () => daemon.checks().map((c) => c.id) });
   try {

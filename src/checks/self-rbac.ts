@@ -3,7 +3,8 @@
  * is derived from the checks' snapshot kinds and targeted reads (src/kube/permissions.ts), the same
  * list deploy/ grants, and is verified with one SelfSubjectAccessReview per permission. A missing
  * permission fails here with the rule to add and the checks it affects; those checks themselves
- * report `unknown` ("rollout-doctor may not list ..."), never `fail`.
+ * report `unknown` ("rollout-doctor may not list ..."), never `fail`. A missing watch alone warns:
+ * the cache lists that kind every cycle instead (src/kube/cache.ts), so nothing turns unknown.
  *
  * Runbook: none (it keeps the other checks honest).
  * Permissions: create selfsubjectaccessreviews.authorization.k8s.io (every authenticated user has it
@@ -103,7 +104,9 @@ async function evaluate(ctx: CheckContext, entry: TargetPermissions, affects: Ma
   if (missing.length === 0) {
     return result(entry.target, 'ok', `rollout-doctor may ${answers.map((a) => `${a.permission.verb} ${resourceText} ${scopeOf(a.permission)}`).join(', ')}`, details);
   }
-  const affected = [...new Set(missing.flatMap(checksOf))].sort();
+  // Without watch the cache lists the kind every cycle instead: more load on the API, nothing unknown.
+  const isOnlyWatch = missing.every((p) => p.verb === 'watch');
+  const affected = [...new Set(missing.filter((p) => p.verb !== 'watch').flatMap(checksOf))].sort();
   details.missing = missing.map((p) => ({ verb: p.verb, scope: p.namespace ?? 'cluster' }));
   details.affectedChecks = affected;
   const remediation: RemediationStep[] = [];
@@ -116,6 +119,7 @@ async function evaluate(ctx: CheckContext, entry: TargetPermissions, affects: Ma
     remediation.push(text(`# Add this rule to rollout-doctor's Role in namespace ${namespace}:`), ...rule(namespaced.filter((p) => p.namespace === namespace)));
   }
   const missingText = missing.map((p) => `${p.verb} ${resourceText} ${scopeOf(p)}`).join(', ');
+  if (isOnlyWatch) return result(entry.target, 'warn', `rollout-doctor may not ${missingText}: it lists ${resourceText} every cycle instead`, details, remediation);
   return result(
     entry.target,
     'fail',

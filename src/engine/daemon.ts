@@ -4,18 +4,25 @@
  * skipped tick) to its subscribers; main.ts subscribes the metrics and /health renderers, so data
  * flows one way (engine -> metrics, http) and a request never starts a cycle.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { LoadedConfig } from '../config/load.js';
 import type { KubeClient, RequestObserver } from '../kube/client.js';
+import { customKindKey, isLiveSource, type SnapshotSource } from '../kube/snapshot.js';
 import type { Logger } from '../log.js';
 import type { Prober } from '../probe/http.js';
-import { type CycleOutcome, enabledChecks, runCycle } from './runner.js';
+import { checkNeeds, type CycleOutcome, type CycleReuse, enabledChecks, runCycle, runPartial } from './runner.js';
 import { scheduleIntervalSeconds, Scheduler } from './scheduler.js';
-import { type CycleInfo, ResultStore } from './store.js';
+import { type CycleInfo, ResultStore, type StatusChange } from './store.js';
 import type { Check, StoredResult } from './types.js';
 
-/** What the daemon publishes: a finished cycle, or a tick skipped because one was still running. */
+/**
+ * What the daemon publishes: a finished cycle; a re-evaluation between cycles (`partial`: some
+ * checks ran again on the cache after a change; `cycle` is still the last full one); or a tick
+ * skipped because a cycle was still running.
+ */
 export type DaemonEvent =
   | { type: 'cycle'; results: readonly StoredResult[]; cycle: CycleInfo; intervalSeconds: number }
+  | { type: 'partial'; results: readonly StoredResult[]; cycle: CycleInfo; intervalSeconds: number; checks: string[] }
   | { type: 'skip'; results: readonly StoredResult[]; intervalSeconds: number };
 
 /** Renderers subscribe; the daemon waits for them, so a cycle is complete once they have rendered it. */
@@ -23,6 +30,8 @@ export type DaemonSubscriber = (event: DaemonEvent) => void | Promise<void>;
 
 export interface DaemonDeps {
   client: KubeClient;
+  /** Where cycles take their snapshot: lists per cycle, or the informer cache. */
+  source: SnapshotSource;
   checks: readonly Check[];
   config: LoadedConfig;
   prober: Prober;
@@ -40,6 +49,10 @@ export interface DaemonDeps {
 /** Staleness: no completed cycle for this many schedule intervals. */
 export const STALE_INTERVALS = 3;
 
+/** Re-evaluations after changes: at most one a second, each waiting this long for changes that come together (a rollout step moves a Rollout, ReplicaSets and pods). */
+export const REEVALUATE_INTERVAL_MS = 1000;
+export const REEVALUATE_GATHER_MS = 100;
+
 export class Daemon {
   readonly store = new ResultStore();
   private loaded: LoadedConfig;
@@ -49,11 +62,17 @@ export class Daemon {
   private scheduler?: Scheduler;
   private readonly now: () => Date;
   private readonly subscribers: DaemonSubscriber[] = [];
+  /** The last full cycle's reads and probes, reused by re-evaluations. */
+  private reuse?: CycleReuse;
+  private reevaluation?: { timer?: NodeJS.Timeout; running?: Promise<void> };
+  private lastReevaluationMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly deps: DaemonDeps) {
     this.loaded = deps.config;
     this.intervalSeconds = scheduleIntervalSeconds(deps.config.config.schedule);
     this.now = deps.now ?? (() => new Date());
+    const source = deps.source;
+    if (isLiveSource(source)) source.onChange(() => this.scheduleReevaluation());
   }
 
   /** Adds a subscriber for every cycle and skipped tick from now on. */
@@ -61,8 +80,12 @@ export class Daemon {
     this.subscribers.push(subscriber);
   }
 
+  /** A turn of the event loop before each subscriber, so requests waiting meanwhile are answered. */
   private async publish(event: DaemonEvent): Promise<void> {
-    for (const subscriber of this.subscribers) await subscriber(event);
+    for (const subscriber of this.subscribers) {
+      await nextTurn();
+      await subscriber(event);
+    }
   }
 
   get config(): LoadedConfig {
@@ -93,6 +116,61 @@ export class Daemon {
       return await this.running;
     } finally {
       this.running = undefined;
+      // Changes that came while the cycle ran are not in its view.
+      this.scheduleReevaluation();
+    }
+  }
+
+  /** A change in the cache: the checks that read it run again soon (not while a cycle runs; at most once a second). */
+  private scheduleReevaluation(): void {
+    if (this.stopController.signal.aborted || this.reevaluation || this.running || !this.reuse) return;
+    const delayMs = Math.max(REEVALUATE_GATHER_MS, this.lastReevaluationMs + REEVALUATE_INTERVAL_MS - Date.now());
+    const state: { timer?: NodeJS.Timeout; running?: Promise<void> } = {};
+    this.reevaluation = state;
+    state.timer = setTimeout(() => {
+      state.running = this.reevaluate().finally(() => {
+        this.reevaluation = undefined;
+        this.scheduleReevaluation();
+      });
+    }, delayMs);
+  }
+
+  /** Runs the checks that read a changed kind on the cache's current view. */
+  private async reevaluate(): Promise<void> {
+    const source = this.deps.source;
+    if (!isLiveSource(source) || this.running || !this.reuse || !this.store.lastCycle) return;
+    const changed = source.takeChanges();
+    if (changed.size === 0) return;
+    this.lastReevaluationMs = Date.now();
+    const config = this.loaded.config;
+    const enabled = this.checks();
+    const reads = (check: Check) => [...check.needs, ...(check.customKinds?.(config) ?? []).map(customKindKey)];
+    const checks = enabled.filter((check) => reads(check).some((kind) => changed.has(kind)));
+    if (checks.length === 0) return;
+    const evaluatedAt = this.deps.evaluationTime?.() ?? this.now();
+    const snapshot = source.view(checkNeeds(checks, config), config, evaluatedAt);
+    // A kind still waiting for its first list: the next cycle waits for it.
+    if (!snapshot) return;
+    const outcome = await runPartial({
+      config,
+      enabled,
+      checks,
+      snapshot,
+      reuse: this.reuse,
+      signal: this.stopController.signal,
+      now: this.now,
+      evaluationTime: this.deps.evaluationTime,
+      onRequest: this.deps.onRequest,
+    });
+    // A full cycle that started meanwhile has a newer view; and a stopping daemon publishes nothing.
+    if (this.running || this.stopController.signal.aborted) return;
+    this.logChanges(this.store.applyPartial(outcome, config));
+    await this.publish({ type: 'partial', results: this.store.results(), cycle: this.store.lastCycle, intervalSeconds: this.intervalSeconds, checks: checks.map((c) => c.id) });
+  }
+
+  private logChanges(changes: StatusChange[]): void {
+    for (const change of changes) {
+      this.deps.log.info({ event: 'status_change', check: change.check, target: change.target, from: change.from ?? null, to: change.to ?? null }, change.summary);
     }
   }
 
@@ -103,6 +181,7 @@ export class Daemon {
     try {
       outcome = await runCycle({
         client,
+        source: this.deps.source,
         config,
         checks: this.checks(),
         prober,
@@ -117,10 +196,8 @@ export class Daemon {
       return undefined;
     }
     if (this.stopController.signal.aborted) return outcome;
-    const changes = this.store.apply(outcome, config);
-    for (const change of changes) {
-      log.info({ event: 'status_change', check: change.check, target: change.target, from: change.from ?? null, to: change.to ?? null }, change.summary);
-    }
+    this.reuse = outcome.reuse;
+    this.logChanges(this.store.apply(outcome, config));
     await this.publish({ type: 'cycle', results: this.store.results(), cycle: this.store.lastCycle!, intervalSeconds: this.intervalSeconds });
     for (const failure of outcome.snapshot.failures()) {
       log.debug({ event: 'list_failed', kind: failure.kind, reason: failure.error.reason, code: failure.error.code }, failure.error.message);
@@ -162,10 +239,11 @@ export class Daemon {
     }
   }
 
-  /** Stops ticking and aborts the cycle in flight (its requests are cancelled). */
+  /** Stops ticking and aborts the cycle in flight (its requests are cancelled), and the source's watches. */
   async stop(): Promise<void> {
     await this.scheduler?.stop();
     this.stopController.abort(new Error('rollout-doctor is stopping'));
-    await this.running?.catch(() => undefined);
+    clearTimeout(this.reevaluation?.timer);
+    await Promise.all([this.running?.catch(() => undefined), this.reevaluation?.running, this.deps.source.close()]);
   }
 }

@@ -16,6 +16,8 @@ export const healthEntrySchema = z.strictObject({
   remediation: z.array(z.string()),
   details: z.record(z.string(), z.unknown()),
   since: z.iso.datetime(),
+  /** When the result was evaluated, present when that was after the cycle (a re-evaluation after a change). */
+  checkedAt: z.iso.datetime().optional(),
   durationMs: z.number().nonnegative(),
   rollout: z.string().regex(/^[^/]+\/[^/]+$/).optional(),
   muted: z.literal(true).optional(),

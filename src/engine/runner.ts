@@ -5,13 +5,15 @@
  * time themselves.
  */
 import { setMaxListeners } from 'node:events';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
 import { DeadlineExceeded, type KubeClient, type RequestObserver } from '../kube/client.js';
 import { type ApiErrorDetails, apiErrorDetails, isKubeError, kubeErrorOf } from '../kube/errors.js';
 import type { TargetedRead } from '../kube/permissions.js';
 import { CycleReads } from '../kube/reads.js';
-import { type CustomKindRef, customKindKey, type KindName, ListSnapshot, type Snapshot, takeSnapshot } from '../kube/snapshot.js';
+import { type CustomKindRef, customKindKey, type KindName, ListSnapshot, type Snapshot, type SnapshotSource, type WatchFallback } from '../kube/snapshot.js';
 import type { Prober } from '../probe/http.js';
+import { ProbeMemo } from '../probe/memo.js';
 import { type ApiContext, apiErrorRemediation } from './api-remediation.js';
 import { type RemediationStep, renderStep } from './remediation.js';
 import { type Check, type CheckResult, type Explanation, STATUSES } from './types.js';
@@ -38,10 +40,16 @@ export interface CycleOutcome {
   apiRequests: number;
   runs: CheckRun[];
   snapshot: Snapshot;
+  /** What the re-evaluations until the next cycle reuse. */
+  reuse?: CycleReuse;
+  /** Kinds listed every cycle because watching them is forbidden. */
+  watchFallbacks?: WatchFallback[];
 }
 
 export interface CycleDeps {
   client: KubeClient;
+  /** Where the cycle's snapshot comes from (lists, or the cache). */
+  source: SnapshotSource;
   config: Config;
   checks: readonly Check[];
   prober: Prober;
@@ -182,8 +190,49 @@ function validate(check: Check, output: unknown, api: ApiContext): ValidatedResu
   return results;
 }
 
+interface CheckRunner {
+  config: Config;
+  /** Every check enabled (the context's `checks`), whichever run. */
+  enabled: readonly Check[];
+  reads: CycleReads;
+  prober: Prober;
+  signal: AbortSignal;
+  evaluatedAt: Date;
+  api: ApiContext;
+}
+
+function runner({ config, enabled, reads, prober, signal, evaluatedAt, api }: CheckRunner): (check: Check, snapshot: Snapshot) => Promise<CheckRun> {
+  return async (check, snapshot) => {
+    // A check evaluates synchronously over everything it reads (all Rollouts): a turn of the event
+    // loop before each one lets /health and /metrics answer between two checks, not after all of them.
+    await nextTurn();
+    const checkStarted = performance.now();
+    const checkDeadline = deadline(signal, config.timeouts.checkMs, `check ${check.id}`);
+    const abort = untilAborted(checkDeadline.signal);
+    try {
+      const output = await Promise.race([
+        check.run({ config, snapshot, kube: reads.forCheck(checkDeadline.signal), http: prober, signal: checkDeadline.signal, now: evaluatedAt, checks: enabled, api: api.api }),
+        abort.promise,
+      ]);
+      return { check, results: validate(check, output, api), durationMs: performance.now() - checkStarted };
+    } catch (error) {
+      return { check, results: [], durationMs: performance.now() - checkStarted, error: failureOf(error, api) };
+    } finally {
+      abort.dispose();
+      checkDeadline.dispose();
+    }
+  };
+}
+
+/** What a full cycle read besides the snapshot, for the re-evaluations until the next one to reuse. */
+export interface CycleReuse {
+  reads: CycleReads;
+  probes: ProbeMemo;
+  api: ApiContext;
+}
+
 export async function runCycle(deps: CycleDeps): Promise<CycleOutcome> {
-  const { client, config, checks, prober } = deps;
+  const { client, config, checks } = deps;
   const startedAt = deps.now();
   const started = performance.now();
   let apiRequests = 0;
@@ -194,32 +243,62 @@ export async function runCycle(deps: CycleDeps): Promise<CycleOutcome> {
   const cycle = deadline(deps.signal, config.timeouts.cycleMs, 'cycle');
   try {
     const evaluatedAt = deps.evaluationTime?.() ?? startedAt;
-    const reads = new CycleReads(client, onRequest);
     const api: ApiContext = { api: client.identity, kubectlContext: config.kubectlContext };
-    const run = async (check: Check, snapshot: Snapshot): Promise<CheckRun> => {
-      const checkStarted = performance.now();
-      const checkDeadline = deadline(cycle.signal, config.timeouts.checkMs, `check ${check.id}`);
-      const abort = untilAborted(checkDeadline.signal);
-      try {
-        const output = await Promise.race([
-          check.run({ config, snapshot, kube: reads.forCheck(checkDeadline.signal), http: prober, signal: checkDeadline.signal, now: evaluatedAt, checks, api: client.identity }),
-          abort.promise,
-        ]);
-        return { check, results: validate(check, output, api), durationMs: performance.now() - checkStarted };
-      } catch (error) {
-        return { check, results: [], durationMs: performance.now() - checkStarted, error: failureOf(error, api) };
-      } finally {
-        abort.dispose();
-        checkDeadline.dispose();
-      }
-    };
+    const reuse: CycleReuse = { reads: new CycleReads(client, onRequest), probes: new ProbeMemo(deps.prober), api };
+    const run = runner({ config, enabled: checks, reads: reuse.reads, prober: reuse.probes, signal: cycle.signal, evaluatedAt, api });
     // Checks that read nothing from the snapshot (self-rbac's reviews, endpoint probes) start at once,
     // so their round trips overlap the lists instead of following them.
     const isIndependent = (check: Check) => check.needs.length === 0 && (check.customKinds?.(config) ?? []).length === 0;
     const early = new Map(checks.filter(isIndependent).map((check) => [check, run(check, new ListSnapshot(evaluatedAt, new Map()))]));
-    const snapshot = await takeSnapshot(client, config, checkNeeds(checks, config), { signal: cycle.signal, onRequest }, evaluatedAt);
+    const snapshot = await deps.source.snapshot(checkNeeds(checks, config), config, { signal: cycle.signal, onRequest }, evaluatedAt);
     const runs = pointAtExplanations(await Promise.all(checks.map((check) => early.get(check) ?? run(check, snapshot))));
-    return { startedAt, durationMs: performance.now() - started, apiRequests, runs, snapshot };
+    return { startedAt, durationMs: performance.now() - started, apiRequests, runs, snapshot, reuse, watchFallbacks: deps.source.watchFallbacks() };
+  } finally {
+    cycle.dispose();
+  }
+}
+
+export interface PartialDeps {
+  config: Config;
+  /** Every enabled check; `checks` are those that run again. */
+  enabled: readonly Check[];
+  checks: readonly Check[];
+  snapshot: Snapshot;
+  /** The last full cycle's reads and probes. */
+  reuse: CycleReuse;
+  signal: AbortSignal;
+  now: () => Date;
+  evaluationTime?: () => Date;
+  onRequest?: RequestObserver;
+}
+
+export interface PartialOutcome {
+  startedAt: Date;
+  durationMs: number;
+  runs: CheckRun[];
+}
+
+/**
+ * Some checks again on a view of the cache between cycles, with the last full cycle's targeted
+ * reads and probes (a read or probe that cycle did not make is made).
+ */
+export async function runPartial(deps: PartialDeps): Promise<PartialOutcome> {
+  const { config } = deps;
+  const startedAt = deps.now();
+  const started = performance.now();
+  const cycle = deadline(deps.signal, config.timeouts.cycleMs, 'cycle');
+  try {
+    const run = runner({
+      config,
+      enabled: deps.enabled,
+      reads: deps.reuse.reads.reuse((record) => deps.onRequest?.(record)),
+      prober: deps.reuse.probes.replay(),
+      signal: cycle.signal,
+      evaluatedAt: deps.evaluationTime?.() ?? startedAt,
+      api: deps.reuse.api,
+    });
+    const runs = await Promise.all(deps.checks.map((check) => run(check, deps.snapshot)));
+    return { startedAt, durationMs: performance.now() - started, runs };
   } finally {
     cycle.dispose();
   }

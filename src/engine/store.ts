@@ -5,7 +5,8 @@
  */
 import type { Config } from '../config/schema.js';
 import { globToRegExp } from '../config/glob.js';
-import type { CycleOutcome, ValidatedResult } from './runner.js';
+import type { WatchFallback } from '../kube/snapshot.js';
+import type { CheckRun, CycleOutcome, PartialOutcome, ValidatedResult } from './runner.js';
 import { type Status, STATUSES, type StoredResult } from './types.js';
 
 export interface StatusChange {
@@ -20,6 +21,8 @@ export interface CycleInfo {
   completedAtMs: number;
   durationMs: number;
   apiRequests: number;
+  /** Kinds listed every cycle because watching them is forbidden. */
+  watchFallbacks: WatchFallback[];
 }
 
 /** Target reported when a check could not discover any target. */
@@ -73,11 +76,29 @@ export class ResultStore {
   /** Folds a finished cycle in; returns what changed, for the log. */
   apply(outcome: CycleOutcome, config: Config): StatusChange[] {
     const nowMs = outcome.startedAt.getTime() + Math.round(outcome.durationMs);
-    const checkedAtMs = outcome.startedAt.getTime();
+    const changes = this.fold(outcome.runs, outcome.startedAt.getTime(), nowMs, config, false);
+    this.lastCycleInfo = { completedAtMs: nowMs, durationMs: outcome.durationMs, apiRequests: outcome.apiRequests, watchFallbacks: outcome.watchFallbacks ?? [] };
+    this.cycleCount++;
+    return changes;
+  }
+
+  /**
+   * Folds in a re-evaluation between cycles: the results of the checks that ran again replace theirs
+   * (each with its own checkedAt); every other result, and the last cycle, stay as they are.
+   */
+  applyPartial(outcome: PartialOutcome, config: Config): StatusChange[] {
+    return this.fold(outcome.runs, outcome.startedAt.getTime(), outcome.startedAt.getTime() + Math.round(outcome.durationMs), config, true);
+  }
+
+  private fold(runs: readonly CheckRun[], checkedAtMs: number, nowMs: number, config: Config, isPartial: boolean): StatusChange[] {
     const mutes = compileMutes(config);
     const changes: StatusChange[] = [];
     const next = new Map<string, StoredResult>();
     const previousOf = (check: string) => [...this.byKey.values()].filter((r) => r.check === check);
+    if (isPartial) {
+      const ran = new Set(runs.map((run) => run.check.id));
+      for (const [key, result] of this.byKey) if (!ran.has(result.check)) next.set(key, result);
+    }
 
     const put = (check: string, result: ValidatedResult, durationMs: number, origin: StoredResult['origin']) => {
       const key = `${check}\u0000${result.target}`;
@@ -96,7 +117,7 @@ export class ResultStore {
       if (changed) changes.push({ check, target: result.target, from: previous?.status, to: result.status, summary: result.summary });
     };
 
-    for (const run of outcome.runs) {
+    for (const run of runs) {
       const check = run.check.id;
       if (run.error === undefined) {
         for (const result of run.results) put(check, result, run.durationMs, 'check');
@@ -134,8 +155,6 @@ export class ResultStore {
     this.byKey.clear();
     for (const [key, value] of next) this.byKey.set(key, value);
     this.sorted = [...next.values()].sort(compareResults);
-    this.lastCycleInfo = { completedAtMs: nowMs, durationMs: outcome.durationMs, apiRequests: outcome.apiRequests };
-    this.cycleCount++;
     return changes;
   }
 }

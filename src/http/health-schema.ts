@@ -15,6 +15,8 @@ export const healthSchema = z.strictObject({
   checkedAt: z.iso.datetime().nullable(),
   cycle: z.strictObject({ durationMs: z.number().nonnegative(), apiRequests: z.number().int().nonnegative() }).nullable(),
   checks: z.array(healthEntrySchema),
+  /** Kinds listed every cycle because rollout-doctor may not watch them (present only then). */
+  watchFallback: z.array(z.strictObject({ kind: z.string(), reason: z.string() })).optional(),
 });
 
 /** The /health document. */

@@ -2,6 +2,7 @@
  * The /health document, as JSON and as the text view for a human (./text-view.ts). Shared by the
  * HTTP route and the `check` command so both always print the same thing.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { formatDuration } from '../config/duration.js';
 import { BodyBuilder, type EncodedBody } from '../encoded-body.js';
 import { STATUS_RANK, type Status, type StoredResult } from '../engine/types.js';
@@ -28,7 +29,7 @@ export function overallStatus(entries: readonly HealthEntry[]): Status {
   return worst;
 }
 
-function toEntry(result: StoredResult, staleForMs: number | undefined): HealthEntry {
+function toEntry(result: StoredResult, cycleStartMs: number, staleForMs: number | undefined): HealthEntry {
   const entry: HealthEntry = {
     check: result.check,
     target: result.target,
@@ -39,6 +40,8 @@ function toEntry(result: StoredResult, staleForMs: number | undefined): HealthEn
     since: result.since,
     durationMs: result.durationMs,
   };
+  // Re-evaluated after a change since the last cycle: when.
+  if (result.checkedAtMs > cycleStartMs) entry.checkedAt = new Date(result.checkedAtMs).toISOString();
   if (result.rollout) entry.rollout = result.rollout;
   if (result.muted) {
     entry.muted = true;
@@ -55,13 +58,15 @@ function toEntry(result: StoredResult, staleForMs: number | undefined): HealthEn
 export function buildHealth(results: readonly StoredResult[], cycle: CycleInfo | undefined, filter: HealthFilter = {}, staleness: Staleness = {}): HealthBody {
   if (!cycle) return { schemaVersion: 1, status: 'unknown', checkedAt: null, cycle: null, checks: [] };
   const selected = results.filter((r) => (!filter.check || r.check === filter.check) && (!filter.target || r.target === filter.target));
-  const checks = selected.map((r) => toEntry(r, staleness.staleForMs));
+  const cycleStartMs = cycle.completedAtMs - Math.round(cycle.durationMs);
+  const checks = selected.map((r) => toEntry(r, cycleStartMs, staleness.staleForMs));
   const isFiltered = Boolean(filter.check || filter.target);
   return {
     schemaVersion: 1,
     status: isFiltered && checks.length === 0 ? 'unknown' : overallStatus(checks),
-    checkedAt: new Date(cycle.completedAtMs - Math.round(cycle.durationMs)).toISOString(),
+    checkedAt: new Date(cycleStartMs).toISOString(),
     cycle: { durationMs: Math.round(cycle.durationMs * 100) / 100, apiRequests: cycle.apiRequests },
+    ...(cycle.watchFallbacks.length > 0 ? { watchFallback: cycle.watchFallbacks.map((f) => ({ kind: f.kind, reason: `${f.reason}: listed every cycle instead` })) } : {}),
     checks,
   };
 }
@@ -81,8 +86,20 @@ const CHECKS_PLACEHOLDER = '\u0000checks\u0000';
  */
 export function writeJson(body: HealthBody, write: (text: string) => void): void {
   const [head, tail] = JSON.stringify({ ...body, checks: CHECKS_PLACEHOLDER }).split(JSON.stringify(CHECKS_PLACEHOLDER)) as [string, string];
+  for (const _step of jsonSteps(body, write));
+}
+
+/** Entries serialized between two turns of the event loop when rendering in steps (see renderInSteps). */
+const ENTRIES_PER_STEP = 500;
+
+function* jsonSteps(body: HealthBody, write: (text: string) => void): Generator<void> {
+  const [head, tail] = JSON.stringify({ ...body, checks: CHECKS_PLACEHOLDER }).split(JSON.stringify(CHECKS_PLACEHOLDER)) as [string, string];
   write(`${head}[`);
-  body.checks.forEach((entry, index) => write(index === 0 ? JSON.stringify(entry) : `,${JSON.stringify(entry)}`));
+  for (let index = 0; index < body.checks.length; index++) {
+    const entry = JSON.stringify(body.checks[index]);
+    write(index === 0 ? entry : `,${entry}`);
+    if (index % ENTRIES_PER_STEP === ENTRIES_PER_STEP - 1) yield;
+  }
   write(`]${tail}`);
 }
 
@@ -117,6 +134,17 @@ export class RenderedHealth {
 
   get json(): string {
     return this.encodedJson().identity.toString('utf8');
+  }
+
+  /**
+   * Serializes the JSON giving the event loop a turn every few hundred entries: at 1,000 Rollouts
+   * the document is ~6,500 entries, whose serialization in one go kept requests waiting.
+   */
+  async renderInSteps(): Promise<void> {
+    if (this.jsonBody) return;
+    const builder = new BodyBuilder();
+    for (const _step of jsonSteps(this.body, (piece) => builder.write(piece))) await nextTurn();
+    this.jsonBody ??= builder.finish();
   }
 
   encodedJson(): EncodedBody {
@@ -169,6 +197,8 @@ export class HealthView {
   private results: readonly StoredResult[] = [];
   private cycle?: CycleInfo;
   private rendered?: RenderedHealth;
+  /** Updates started, so that only the last one started is kept. */
+  private updates = 0;
   /** The stale document, per whole second of age (its summaries say the age in seconds). */
   private renderedStale?: { ageSeconds: number; rendered: RenderedHealth };
 
@@ -181,14 +211,23 @@ export class HealthView {
     readonly nowMs: () => number = Date.now,
   ) {}
 
-  /** Takes a finished cycle (a skipped tick changes nothing here). */
-  update(event: DaemonEvent): void {
-    if (event.type !== 'cycle') return;
+  /**
+   * Takes a finished cycle or re-evaluation (a skipped tick changes nothing here). Rendered in steps,
+   * with turns of the event loop between them; until it is done, /health serves the previous document.
+   */
+  async update(event: DaemonEvent): Promise<void> {
+    if (event.type === 'skip') return;
+    // A re-evaluation's render can still be under way when a cycle's starts: the later one wins.
+    const update = ++this.updates;
+    const rendered = new RenderedHealth(buildHealth(event.results, event.cycle));
+    await nextTurn();
+    await rendered.renderInSteps();
+    await nextTurn();
+    rendered.table({ width: DEFAULT_WIDTH, verbose: false });
+    if (update !== this.updates) return;
     this.results = event.results;
     this.cycle = event.cycle;
-    this.rendered = new RenderedHealth(buildHealth(this.results, this.cycle));
-    this.rendered.encodedJson();
-    this.rendered.table({ width: DEFAULT_WIDTH, verbose: false });
+    this.rendered = rendered;
     this.renderedStale = undefined;
   }
 

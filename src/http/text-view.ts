@@ -358,6 +358,8 @@ export function writeTable(body: HealthBody, options: TextViewOptions & { preamb
   const style = styleFor(Boolean(options.color));
   const verbose = Boolean(options.verbose);
   for (const line of options.preamble ?? []) for (const wrapped of wrapWords(line, width)) write(`${wrapped}\n`);
+  // Kinds the cache lists every cycle because watching them is forbidden (docs/cache.md).
+  for (const fallback of body.watchFallback ?? []) for (const wrapped of wrapWords(`${fallback.kind}: ${fallback.reason}`, width)) write(`${wrapped}\n`);
   if (!body.cycle) return;
 
   const checks = new Set(body.checks.map((e) => e.check));

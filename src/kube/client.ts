@@ -17,6 +17,7 @@ import {
   DiscoveryV1Api,
   KubeConfig,
   type ObservableMiddleware,
+  Watch,
   Observable,
   type RequestContext,
   type ResponseContext,
@@ -235,11 +236,23 @@ export class KubeClient {
   readonly version: VersionApi;
   readonly server: string;
   readonly identity: ApiIdentity;
+  private readonly watcher: Watch;
 
   constructor(
     kc: KubeConfig,
     private readonly options: KubeClientOptions,
   ) {
+    // The watch connects through the same kept dispatcher as every other request (see above).
+    const shared = Object.create(kc) as KubeConfig;
+    shared.applySecurityAuthentication = async (context) => {
+      await kc.applySecurityAuthentication(context);
+      const perRequest = context.getDispatcher();
+      if (perRequest) {
+        this.dispatcher ??= perRequest;
+        context.setDispatcher(this.dispatcher);
+      }
+    };
+    this.watcher = new Watch(shared);
     this.core = kc.makeApiClient(CoreV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
     this.discovery = kc.makeApiClient(DiscoveryV1Api);
@@ -332,11 +345,57 @@ export class KubeClient {
     return { middleware: [middleware], middlewareMergeStrategy: 'append' };
   }
 
-  /** Closes the kept connections. */
+  /**
+   * Watches `path` with client-node's Watch: `onEvent` for each event line, `onDone` once when the
+   * watch ends (undefined: the server ended it, as it does at timeoutSeconds; else why it failed).
+   * Resolves once the answer's headers arrived, or the request failed, with a way to stop it.
+   *
+   * `silenceMs` is the library's inactivity timeout (before the headers and between chunks; its
+   * default of 30 s would cut every quiet watch, since API servers send a bookmark only about every
+   * minute: kube-apiserver v1.32 staging/src/k8s.io/apiserver/pkg/storage/cacher/cache_watcher.go
+   * nextBookmarkTime). client-node 2.0.1 keeps it in a private field with no setter.
+   */
+  async watch(
+    meta: RequestMeta,
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    silenceMs: number,
+    onEvent: (type: string, object: unknown) => void,
+    onDone: (error: KubeError | undefined) => void,
+    observer?: RequestObserver,
+  ): Promise<{ stop(): void }> {
+    (this.watcher as unknown as { requestTimeoutMs: number }).requestTimeoutMs = silenceMs;
+    const started = performance.now();
+    let isStopped = false;
+    const record = (code: string) => {
+      const entry = { verb: meta.verb, resource: meta.resource, code, durationMs: performance.now() - started };
+      this.options.onRequest?.(entry);
+      observer?.(entry);
+    };
+    const done = (error: unknown) => {
+      if (isStopped) return record('200');
+      if (!error) {
+        record('200');
+        return onDone(undefined);
+      }
+      const kubeError = watchError(error, meta, silenceMs);
+      record(kubeError.code);
+      onDone(kubeError);
+    };
+    const controller = await this.watcher.watch(path, query, (type, object) => onEvent(type, object), done);
+    return {
+      stop() {
+        isStopped = true;
+        controller.abort();
+      },
+    };
+  }
+
+  /** Closes the kept connections, watches too. */
   async close(): Promise<void> {
     const dispatcher = this.dispatcher;
     this.dispatcher = undefined;
-    await dispatcher?.close();
+    await dispatcher?.destroy();
   }
 
   private observe(scope: RequestScope, meta: RequestMeta, code: string, started: number): void {
@@ -429,6 +488,19 @@ function statusBody(body: unknown): { reason?: string; message?: string } {
     };
   }
   return {};
+}
+
+/** The KubeError of an HTTP status and its Status body (a watch's ERROR event carries one). */
+export function statusError(status: number, body: unknown, meta: RequestMeta): KubeError {
+  return toKubeError(new ApiException(status, '', body, {}), meta, new AbortController().signal);
+}
+
+/** Why a watch ended: its HTTP status (client-node reads no body for it), silence, or the network. */
+function watchError(error: unknown, meta: RequestMeta, silenceMs: number): KubeError {
+  const status = (error as { statusCode?: unknown }).statusCode;
+  if (typeof status === 'number') return statusError(status, '', meta);
+  if (error instanceof Error && error.name === 'TimeoutError') return new KubeError('Timeout', 0, meta.verb, meta.resource, `no event or bookmark for ${silenceMs} ms`, meta.namespace);
+  return toKubeError(error, meta, new AbortController().signal);
 }
 
 export function toKubeError(error: unknown, meta: RequestMeta, signal: AbortSignal): KubeError {

@@ -1,6 +1,6 @@
 /**
  * The one list of what rollout-doctor may do in the cluster, derived from the kinds its snapshot
- * lists and the targeted reads its checks make. self-rbac verifies it with SelfSubjectAccessReviews
+ * lists and watches and the targeted reads its checks make. self-rbac verifies it with SelfSubjectAccessReviews
  * and deploy/ grants exactly it (a test fails when the ClusterRole and Role drift from it).
  */
 import type { Config } from '../config/schema.js';
@@ -33,18 +33,20 @@ export function permissionKey(permission: Permission): string {
   return `${permissionTarget(permission)}:${permission.verb}:${permission.namespace ?? ''}`;
 }
 
-export function kindPermission(kind: KindName, config: Config): Permission {
+/**
+ * Reading a kind takes list and watch: the cache lists it once, then watches it (./cache.ts). Without
+ * watch it still works, listing the kind every cycle instead.
+ */
+export const KIND_VERBS = ['list', 'watch'] as const;
+
+export function kindPermissions(kind: KindName, config: Config): Permission[] {
   const spec = KIND_SPECS[kind];
-  return {
-    group: spec.group,
-    resource: spec.resource,
-    verb: 'list',
-    namespace: spec.controllerNamespaceOnly ? config.controller.namespace : undefined,
-  };
+  const namespace = spec.controllerNamespaceOnly ? config.controller.namespace : undefined;
+  return KIND_VERBS.map((verb) => ({ group: spec.group, resource: spec.resource, verb, namespace }));
 }
 
-export function customKindPermission(ref: CustomKindRef): Permission {
-  return { group: ref.group, resource: ref.plural, verb: 'list' };
+export function customKindPermissions(ref: CustomKindRef): Permission[] {
+  return KIND_VERBS.map((verb) => ({ group: ref.group, resource: ref.plural, verb }));
 }
 
 export function readPermission(read: TargetedRead, config: Config): Permission {
@@ -64,12 +66,12 @@ export function readPermission(read: TargetedRead, config: Config): Permission {
  */
 export function requiredPermissions(needs: PermissionNeeds, config: Config): Permission[] {
   const all: Permission[] = [
-    ...needs.kinds.map((kind) => kindPermission(kind, config)),
+    ...needs.kinds.flatMap((kind) => kindPermissions(kind, config)),
     ...needs.kinds.flatMap((kind) => {
       const fallback = KIND_SPECS[kind].fallback;
-      return fallback ? [kindPermission(fallback, config)] : [];
+      return fallback ? kindPermissions(fallback, config) : [];
     }),
-    ...needs.customKinds.map(customKindPermission),
+    ...needs.customKinds.flatMap(customKindPermissions),
     ...needs.reads.map((read) => readPermission(read, config)),
   ];
   const clusterWide = new Set(all.filter((p) => !p.namespace).map((p) => permissionKey(p)));

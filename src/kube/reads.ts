@@ -71,13 +71,20 @@ export const DEFAULT_READ_BUDGET: ReadBudget = { logRequests: 40, logBytes: 4 * 
 
 /** One cycle's reads: the shared memo, handing each check a view bound to its deadline and budget. */
 export class CycleReads {
-  private readonly memo = new Map<string, Promise<unknown>>();
-
   constructor(
     private readonly client: KubeClient,
     private readonly onRequest: RequestObserver,
     private readonly budget: ReadBudget = DEFAULT_READ_BUDGET,
+    private readonly memo = new Map<string, Promise<unknown>>(),
   ) {}
+
+  /**
+   * Reads that answer from this cycle's (a re-evaluation between cycles reuses its logs and reviews
+   * instead of repeating them; a read this cycle did not make is made, and kept too).
+   */
+  reuse(onRequest: RequestObserver): CycleReads {
+    return new CycleReads(this.client, onRequest, this.budget, this.memo);
+  }
 
   forCheck(signal: AbortSignal): KubeReads {
     const used: ReadBudget = { logRequests: 0, logBytes: 0, accessReviews: 0 };

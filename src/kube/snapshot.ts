@@ -1,17 +1,18 @@
 /**
- * One snapshot of the cluster per cycle: a list per kind the enabled checks need, fetched
- * concurrently, each asking only for what the checks read (rollout pods and ReplicaSets by the
- * rollouts-pod-template-hash label, the controller namespace's pods and ConfigMaps, Warning events of
- * pods) with resourceVersion=0 so a real API server answers from its watch cache. Checks never list
- * the cluster themselves. `Snapshot` is an interface so an informer-backed cache can replace the
- * lists later without touching the checks.
+ * One snapshot of the cluster per cycle: every kind the enabled checks need, each asking only for
+ * what the checks read (rollout pods and ReplicaSets by the rollouts-pod-template-hash label, the
+ * controller namespace's pods and ConfigMaps, Warning events of pods), each object cut down to the
+ * fields the checks read (./projection.ts) as it arrives. Checks never list the cluster themselves.
+ *
+ * Where the snapshot comes from is a `SnapshotSource`: `ListSource` here lists every kind per cycle
+ * (one-shot `check`, and per kind the fallback when watching is forbidden); `CacheSource`
+ * (./cache.ts) keeps the kinds with list + watch and hands each cycle a consistent view of them.
  */
-import type { ConfigurationOptions } from '@kubernetes/client-node';
 import { POD_TEMPLATE_HASH_LABEL } from '../argo/names.js';
 import type { Config } from '../config/schema.js';
 import { globToRegExp } from '../config/glob.js';
-import type { KubeClient, RequestScope } from './client.js';
-import { KubeError } from './errors.js';
+import type { RequestScope } from './client.js';
+import type { KubeError } from './errors.js';
 import type {
   ConfigMap,
   CustomObject,
@@ -57,8 +58,9 @@ export type KindItem<K extends KindName> = KindTypes[K];
 
 /** How each built-in snapshot kind is fetched and which permission that takes. */
 export interface KindSpec {
-  /** API group ('' for core) and REST plural: the permission the list needs. */
+  /** API group ('' for core), version and REST plural: the permission the list needs and the URL. */
   group: string;
+  version: string;
   resource: string;
   /** Listed in the controller namespace only (else cluster-wide). */
   controllerNamespaceOnly?: boolean;
@@ -71,29 +73,31 @@ export interface KindSpec {
 
 
 export const KIND_SPECS: Record<KindName, KindSpec> = {
-  rollouts: { group: 'argoproj.io', resource: 'rollouts', custom: { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts', namespaced: true } },
-  analysisruns: { group: 'argoproj.io', resource: 'analysisruns', custom: { group: 'argoproj.io', version: 'v1alpha1', plural: 'analysisruns', namespaced: true } },
-  experiments: { group: 'argoproj.io', resource: 'experiments', custom: { group: 'argoproj.io', version: 'v1alpha1', plural: 'experiments', namespaced: true } },
+  rollouts: { group: 'argoproj.io', version: 'v1alpha1', resource: 'rollouts', custom: { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts', namespaced: true } },
+  analysisruns: { group: 'argoproj.io', version: 'v1alpha1', resource: 'analysisruns', custom: { group: 'argoproj.io', version: 'v1alpha1', plural: 'analysisruns', namespaced: true } },
+  experiments: { group: 'argoproj.io', version: 'v1alpha1', resource: 'experiments', custom: { group: 'argoproj.io', version: 'v1alpha1', plural: 'experiments', namespaced: true } },
   analysistemplates: {
     group: 'argoproj.io',
+    version: 'v1alpha1',
     resource: 'analysistemplates',
     custom: { group: 'argoproj.io', version: 'v1alpha1', plural: 'analysistemplates', namespaced: true },
   },
   clusteranalysistemplates: {
     group: 'argoproj.io',
+    version: 'v1alpha1',
     resource: 'clusteranalysistemplates',
     custom: { group: 'argoproj.io', version: 'v1alpha1', plural: 'clusteranalysistemplates', namespaced: false },
   },
-  applications: { group: 'argoproj.io', resource: 'applications', custom: { group: 'argoproj.io', version: 'v1alpha1', plural: 'applications', namespaced: true } },
-  pods: { group: '', resource: 'pods', labelSelector: POD_TEMPLATE_HASH_LABEL },
-  controllerPods: { group: '', resource: 'pods', controllerNamespaceOnly: true },
-  replicasets: { group: 'apps', resource: 'replicasets', labelSelector: POD_TEMPLATE_HASH_LABEL },
-  deployments: { group: 'apps', resource: 'deployments' },
-  services: { group: '', resource: 'services' },
-  endpointslices: { group: 'discovery.k8s.io', resource: 'endpointslices', fallback: 'endpoints' },
-  endpoints: { group: '', resource: 'endpoints' },
-  configmaps: { group: '', resource: 'configmaps', controllerNamespaceOnly: true },
-  events: { group: '', resource: 'events', fieldSelector: 'involvedObject.kind=Pod,type=Warning' },
+  applications: { group: 'argoproj.io', version: 'v1alpha1', resource: 'applications', custom: { group: 'argoproj.io', version: 'v1alpha1', plural: 'applications', namespaced: true } },
+  pods: { group: '', version: 'v1', resource: 'pods', labelSelector: POD_TEMPLATE_HASH_LABEL },
+  controllerPods: { group: '', version: 'v1', resource: 'pods', controllerNamespaceOnly: true },
+  replicasets: { group: 'apps', version: 'v1', resource: 'replicasets', labelSelector: POD_TEMPLATE_HASH_LABEL },
+  deployments: { group: 'apps', version: 'v1', resource: 'deployments' },
+  services: { group: '', version: 'v1', resource: 'services' },
+  endpointslices: { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', fallback: 'endpoints' },
+  endpoints: { group: '', version: 'v1', resource: 'endpoints' },
+  configmaps: { group: '', version: 'v1', resource: 'configmaps', controllerNamespaceOnly: true },
+  events: { group: '', version: 'v1', resource: 'events', fieldSelector: 'involvedObject.kind=Pod,type=Warning' },
 };
 
 export function customKindKey(ref: CustomKindRef): string {
@@ -126,134 +130,92 @@ export interface SnapshotRequest {
   customKinds: readonly CustomKindRef[];
 }
 
-/**
- * How big lists are read. Every list asks with resourceVersion=0, so kube-apiserver answers from its
- * watch cache: consistent at one resourceVersion, no etcd read, and the whole kind in one answer
- * (the cache ignores `limit` for resourceVersion=0: apiserver pkg/storage/cacher/cacher.go
- * computeListLimit, v1.32.0). That is what client-go's informers do for their initial list, and what
- * a poller every 30 s should do: paginated consistent reads (no resourceVersion) would send every
- * page of every cycle to etcd. The request timeout follows the answer's progress (client.ts), so a
- * 50,000-pod answer of tens of MB is read as long as it keeps arriving.
- *
- * A server without a watch cache (--watch-cache=false) honours `limit` with resourceVersion=0 and
- * pages: those pages are followed, and a continue token that expired between two pages (410) starts
- * the list over once.
- */
-const PAGE_SIZE = 5000;
+/** What a kind's list (or its cache) came to; the items are already projected. */
+export type Outcome = { state: 'ok'; items: readonly unknown[] } | { state: 'absent'; reason: string } | { state: 'error'; error: KubeError };
 
-/** A list as the API server writes it (JSON, before any library model). */
-interface RawList {
-  items?: unknown[];
-  metadata?: { continue?: string };
+/** A kind read by lists per cycle because watching it is forbidden, with the API's answer. */
+export interface WatchFallback {
+  kind: string;
+  reason: string;
 }
 
-type Outcome = { state: 'ok'; items: unknown[] } | { state: 'absent'; reason: string } | { state: 'error'; error: KubeError };
+/** Where a cycle's snapshot comes from: lists per cycle (./lists.ts) or the informer cache (./cache.ts). */
+export interface SnapshotSource {
+  /** The kinds of `request`, as one consistent view; waits (within the scope's deadline) for what it has to fetch. */
+  snapshot(request: SnapshotRequest, config: Config, scope: RequestScope, now: Date): Promise<Snapshot>;
+  /** Kinds the source lists every cycle although it would rather watch them (watching is forbidden). */
+  watchFallbacks(): WatchFallback[];
+  /** Stops whatever the source keeps running (watches). */
+  close(): Promise<void>;
+}
 
-interface Lister {
+/** A source that knows when kinds change (the cache), so verdicts can follow between cycles. */
+export interface LiveSource extends SnapshotSource {
+  /** Called (synchronously) whenever a kind changed; `takeChanges` says which. */
+  onChange(listener: () => void): void;
+  /** The kinds changed since the last full snapshot or the last call. */
+  takeChanges(): Set<string>;
+  /** The current view without waiting or listing; undefined while a kind has not answered its first list. */
+  view(request: SnapshotRequest, config: Config, now: Date): Snapshot | undefined;
+}
+
+export function isLiveSource(source: SnapshotSource): source is LiveSource {
+  return 'takeChanges' in source;
+}
+
+/** One kind as a source fetches it: a built-in snapshot kind or a custom kind named by config. */
+export interface KindQuery {
+  /** The snapshot's key: the KindName, or customKindKey(ref). */
+  key: string;
+  group: string;
+  version: string;
+  /** REST plural. */
+  plural: string;
+  /** REST resource as requests are counted and errors name it: `pods`, `replicasets.apps`. */
   resource: string;
+  /** Only this namespace (else cluster-wide). */
   namespace?: string;
-  /** Asks for one page through client-node; the answer is read raw by requestJson. */
-  page(continueToken: string | undefined, options: ConfigurationOptions): Promise<unknown>;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** A custom resource: a 404 means its CRD is not installed (`absent`), not an error. */
+  isCustom: boolean;
+  /** Fetched instead when this kind answers 404 (EndpointSlices -> Endpoints). */
+  fallback?: KindQuery;
 }
 
-function builtinLister(client: KubeClient, spec: KindSpec, config: Config): Lister {
-  const namespace = spec.controllerNamespaceOnly ? config.controller.namespace : undefined;
-  const query = (continueToken: string | undefined) => ({
+function restResource(group: string, plural: string): string {
+  return group ? `${plural}.${group}` : plural;
+}
+
+export function kindQuery(kind: KindName, config: Config): KindQuery {
+  const spec = KIND_SPECS[kind];
+  return {
+    key: kind,
+    group: spec.group,
+    version: spec.version,
+    plural: spec.resource,
+    resource: restResource(spec.group, spec.resource),
+    namespace: spec.controllerNamespaceOnly ? config.controller.namespace : undefined,
     labelSelector: spec.labelSelector,
     fieldSelector: spec.fieldSelector,
-    limit: PAGE_SIZE,
-    _continue: continueToken,
-    // resourceVersion=0 lets the API server answer from its watch cache; it may not be combined with continue.
-    resourceVersion: continueToken ? undefined : '0',
-  });
-  if (spec.custom) return customLister(client, spec.custom, spec.labelSelector);
-  switch (spec.resource) {
-    case 'pods':
-      return {
-        resource: 'pods',
-        namespace,
-        page: (c, o) => (namespace ? client.core.listNamespacedPod({ namespace, ...query(c) }, o) : client.core.listPodForAllNamespaces(query(c), o)),
-      };
-    case 'replicasets':
-      return { resource: 'replicasets.apps', page: (c, o) => client.apps.listReplicaSetForAllNamespaces(query(c), o) };
-    case 'deployments':
-      return { resource: 'deployments.apps', page: (c, o) => client.apps.listDeploymentForAllNamespaces(query(c), o) };
-    case 'services':
-      return { resource: 'services', page: (c, o) => client.core.listServiceForAllNamespaces(query(c), o) };
-    case 'endpointslices':
-      return {
-        resource: 'endpointslices.discovery.k8s.io',
-        page: (c, o) => client.discovery.listEndpointSliceForAllNamespaces(query(c), o),
-      };
-    case 'endpoints':
-      return { resource: 'endpoints', page: (c, o) => client.core.listEndpointsForAllNamespaces(query(c), o) };
-    case 'configmaps':
-      return {
-        resource: 'configmaps',
-        namespace,
-        page: (c, o) => client.core.listNamespacedConfigMap({ namespace: namespace ?? 'default', ...query(c) }, o),
-      };
-    case 'events':
-      return { resource: 'events', page: (c, o) => client.core.listEventForAllNamespaces(query(c), o) };
-    default:
-      throw new Error(`no lister for ${spec.resource}`);
-  }
-}
-
-function customLister(client: KubeClient, ref: CustomKindRef, labelSelector?: string): Lister {
-  return {
-    resource: `${ref.plural}.${ref.group}`,
-    page: (continueToken, options) =>
-      client.custom.listClusterCustomObject(
-        {
-          group: ref.group,
-          version: ref.version,
-          plural: ref.plural,
-          labelSelector,
-          limit: PAGE_SIZE,
-          _continue: continueToken,
-          resourceVersion: continueToken ? undefined : '0',
-        },
-        options,
-      ),
+    isCustom: Boolean(spec.custom),
+    fallback: spec.fallback ? kindQuery(spec.fallback, config) : undefined,
   };
 }
 
-async function listAll(client: KubeClient, lister: Lister, scope: RequestScope): Promise<unknown[]> {
-  try {
-    return await listPages(client, lister, scope);
-  } catch (error) {
-    // 410 Expired on a continue page: the snapshot it continued was compacted; read the kind again.
-    if (error instanceof KubeError && error.status === 410) return listPages(client, lister, scope);
-    throw error;
-  }
+export function customKindQuery(ref: CustomKindRef): KindQuery {
+  return { key: customKindKey(ref), group: ref.group, version: ref.version, plural: ref.plural, resource: restResource(ref.group, ref.plural), isCustom: true };
 }
 
-async function listPages(client: KubeClient, lister: Lister, scope: RequestScope): Promise<unknown[]> {
-  const items: unknown[] = [];
-  let continueToken: string | undefined;
-  do {
-    const page = (await client.requestJson({ verb: 'list', resource: lister.resource, namespace: lister.namespace }, scope, (options) =>
-      lister.page(continueToken, options),
-    )) as RawList | null;
-    if (!page || typeof page !== 'object' || (page.items !== undefined && !Array.isArray(page.items))) {
-      throw new KubeError('InvalidResponse', 0, 'list', lister.resource, 'the answer is not a list', lister.namespace);
-    }
-    for (const item of page.items ?? []) items.push(item);
-    continueToken = page.metadata?.continue || undefined;
-  } while (continueToken);
-  return items;
-}
-
-async function fetchKind(client: KubeClient, lister: Lister, scope: RequestScope, isCustom: boolean): Promise<Outcome> {
-  try {
-    return { state: 'ok', items: await listAll(client, lister, scope) };
-  } catch (error) {
-    const kubeError = error instanceof KubeError ? error : new KubeError('InvalidResponse', 0, 'list', lister.resource, String(error));
-    // A custom kind answering 404 is a CRD that is not installed: a fact about the cluster, not an error.
-    if (isCustom && kubeError.reason === 'NotFound') return { state: 'absent', reason: `${lister.resource} is not installed (no CRD)` };
-    return { state: 'error', error: kubeError };
-  }
+/** The queries of a request: each kind once (a fallback kind also asked for directly is its own query). */
+export function kindQueries(request: SnapshotRequest, config: Config): KindQuery[] {
+  const kinds = [...new Set(request.kinds)];
+  const queries = kinds.map((kind) => {
+    const query = kindQuery(kind, config);
+    return query.fallback && kinds.includes(query.fallback.key as KindName) ? { ...query, fallback: undefined } : query;
+  });
+  const customs = new Map(request.customKinds.map((ref) => [customKindKey(ref), customKindQuery(ref)]));
+  return [...queries, ...customs.values()];
 }
 
 /** Which rollouts are in scope: namespaces include/exclude globs. */
@@ -267,42 +229,22 @@ export function namespaceFilter(config: Config): (namespace: string | undefined)
   };
 }
 
-export async function takeSnapshot(
-  client: KubeClient,
-  config: Config,
-  request: SnapshotRequest,
-  scope: RequestScope,
-  now: Date,
-): Promise<Snapshot> {
-  const kinds = [...new Set(request.kinds)];
-  const customs = new Map(request.customKinds.map((ref) => [customKindKey(ref), ref]));
-  const builtinJobs = kinds.map(async (kind): Promise<[string, Outcome][]> => {
-    const spec = KIND_SPECS[kind];
-    const outcome = await fetchKind(client, builtinLister(client, spec, config), scope, Boolean(spec.custom));
-    if (spec.fallback && !kinds.includes(spec.fallback) && outcome.state === 'error' && outcome.error.reason === 'NotFound') {
-      // An API server without this kind (old EndpointSlice-less clusters): record it absent, use the fallback.
-      const fallback = await fetchKind(client, builtinLister(client, KIND_SPECS[spec.fallback], config), scope, false);
-      return [
-        [kind, { state: 'absent', reason: `${spec.resource} not served by this API server; using ${spec.fallback}` }],
-        [spec.fallback, fallback],
-      ];
-    }
-    return [[kind, outcome]];
-  });
-  const customJobs = [...customs].map(async ([key, ref]): Promise<[string, Outcome][]> => [[key, await fetchKind(client, customLister(client, ref), scope, true)]]);
-  const outcomes = new Map((await Promise.all([...builtinJobs, ...customJobs])).flat());
-  const inScope = namespaceFilter(config);
-  const rollouts = outcomes.get('rollouts');
-  if (rollouts?.state === 'ok') rollouts.items = rollouts.items.filter((r) => inScope((r as Rollout).metadata?.namespace));
-  return new ListSnapshot(now, outcomes);
-}
-
 function isFallbackKind(key: string): boolean {
   return Object.values(KIND_SPECS).some((spec) => spec.fallback === key);
 }
 
 function metadataOf(item: unknown): { namespace?: string; name?: string } {
   return ((item as { metadata?: { namespace?: string; name?: string } }).metadata ?? {}) as { namespace?: string; name?: string };
+}
+
+/** The view a cycle reads: the kinds' outcomes, the Rollouts limited to the namespaces in scope. */
+export function snapshotOf(takenAt: Date, outcomes: Map<string, Outcome>, config: Config): ListSnapshot {
+  const rollouts = outcomes.get('rollouts');
+  if (rollouts?.state === 'ok') {
+    const inScope = namespaceFilter(config);
+    outcomes.set('rollouts', { state: 'ok', items: rollouts.items.filter((r) => inScope(metadataOf(r).namespace)) });
+  }
+  return new ListSnapshot(takenAt, outcomes);
 }
 
 /** A snapshot held in memory, with lazily built per-namespace indexes. */
@@ -315,7 +257,7 @@ export class ListSnapshot implements Snapshot {
     private readonly outcomes: Map<string, Outcome>,
   ) {}
 
-  private items(key: string): unknown[] {
+  private items(key: string): readonly unknown[] {
     const outcome = this.outcomes.get(key);
     // A fallback kind that was not needed (EndpointSlices answered) reads as empty.
     if (!outcome && isFallbackKind(key)) return [];

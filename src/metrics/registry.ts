@@ -9,7 +9,7 @@ import { BodyBuilder, EncodedBody } from '../encoded-body.js';
 import type { RequestRecord } from '../kube/client.js';
 import type { DaemonEvent } from '../engine/daemon.js';
 import type { Check, StoredResult } from '../engine/types.js';
-import { type FamilySource, RESULT_FAMILY_HELP, renderResultFamilies } from './exposition.js';
+import { type FamilySource, RESULT_FAMILY_HELP, renderResultFamiliesInSteps } from './exposition.js';
 
 /** prom-client gauges whose `_total` suffix promtool rejects (they are not counters). */
 const REJECTED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
@@ -28,6 +28,8 @@ export class Metrics {
   readonly registry = new Registry();
   readonly contentType = this.registry.contentType;
   private encoded = new EncodedBody('');
+  /** Renders started, so that only the last one started is kept. */
+  private renders = 0;
 
   private readonly kubeRequests = new Counter({
     name: 'rollout_doctor_kube_requests_total',
@@ -43,6 +45,11 @@ export class Metrics {
   private readonly cyclesSkipped = new Counter({
     name: 'rollout_doctor_cycles_skipped_total',
     help: 'Scheduled cycles skipped because the previous one was still running.',
+    registers: [this.registry],
+  });
+  private readonly reevaluations = new Counter({
+    name: 'rollout_doctor_reevaluations_total',
+    help: 'Re-evaluations between cycles: the checks that read a kind that changed in the cache, run again on it.',
     registers: [this.registry],
   });
   private readonly cycleDuration = new Histogram({
@@ -84,6 +91,7 @@ export class Metrics {
     this.interval.set(options.intervalSeconds);
     this.cycles.inc(0);
     this.cyclesSkipped.inc(0);
+    this.reevaluations.inc(0);
     for (const result of ['success', 'failure'] as const) this.configReloads.inc({ result }, 0);
     const names = new Set<string>([...this.registry.getMetricsAsArray().map((m) => m.name), ...Object.keys(RESULT_FAMILY_HELP)]);
     for (const check of options.checks) {
@@ -117,19 +125,26 @@ export class Metrics {
     this.interval.set(seconds);
   }
 
-  /** Takes what the daemon published (main.ts subscribes it): counts the cycle or the skip, then renders. */
+  /** Takes what the daemon published (main.ts subscribes it): counts the cycle, re-evaluation or skip, then renders. */
   async update(event: DaemonEvent): Promise<void> {
     this.setInterval(event.intervalSeconds);
     if (event.type === 'cycle') this.recordCycle(event.cycle.durationMs, event.cycle.completedAtMs);
+    else if (event.type === 'partial') this.reevaluations.inc();
     else this.recordSkip();
     await this.render(event.results);
   }
 
-  /** Renders the exposition: prom-client's metrics, then the per-result series from the store. */
+  /**
+   * Renders the exposition: prom-client's metrics, then the per-result series from the store, in
+   * steps (/metrics serves the previous render meanwhile).
+   */
   async render(results: readonly StoredResult[]): Promise<void> {
+    // A re-evaluation's render can still be under way when a cycle's starts: the later one wins.
+    const render = ++this.renders;
     const builder = new BodyBuilder();
     builder.write(await this.registry.metrics());
-    renderResultFamilies(results, this.families, (text) => builder.write(text));
+    await renderResultFamiliesInSteps(results, this.families, (text) => builder.write(text));
+    if (render !== this.renders) return;
     this.encoded = builder.finish();
   }
 

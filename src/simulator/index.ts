@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { packageRoot } from '../version.js';
 import { FakeAppServer, isLoopbackHost, parseFakeApp } from './fake-apps.js';
 import { asRecord, SIMULATOR_GROUP } from './kinds.js';
 import { normalizeObjects, readScenarioDocuments, readScenarioManifest, scenarioLogsDir } from './load.js';
@@ -23,7 +23,7 @@ export { ADMIN_USER } from './server.js';
 export type * from './types.js';
 
 /** The bundled healthy homelab (the runbook's stack). */
-export const HOMELAB_SCENARIO_DIR = fileURLToPath(new URL('./scenarios/homelab/', import.meta.url));
+export const HOMELAB_SCENARIO_DIR = path.join(packageRoot(), 'src', 'simulator', 'scenarios', 'homelab');
 
 const CONTEXT = 'simulator';
 

@@ -1,13 +1,21 @@
 /**
- * The daemon under measurement, in its own process, running the compiled code in dist/ (no tsx
- * loader, no simulator): built with createRuntime from a kubeconfig file and a config file, as
- * `serve --kubeconfig` builds it. Driven over IPC by run.ts; every figure is taken in here.
+ * The daemon under measurement, in its own process, running the bundle in dist/ (no tsx loader, no
+ * simulator): built with createRuntime from a kubeconfig file and a config file, as `serve
+ * --kubeconfig` builds it (the informer cache, unless told to list per cycle). Driven over IPC by
+ * run.ts; every figure is taken in here, the event loop's delay too (perf_hooks).
  */
 import { readdirSync, readlinkSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfigFile } from '../../dist/config/load.js';
 import { buildServer } from '../../dist/http/server.js';
 import { createRuntime } from '../../dist/main.js';
 import { serveRpc } from './rpc-child.mjs';
+
+/** RSS once the runtime's modules are loaded, before anything runs. */
+const importRssBytes = process.memoryUsage().rss;
+/** The longest the event loop waited, sampled every 5 ms. */
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
 
 let runtime;
 let server;
@@ -36,6 +44,17 @@ function socketFds() {
   }
 }
 
+/** Series per rollout_doctor_ family. */
+function familyCounts(text) {
+  const counts = {};
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('rollout_doctor_')) continue;
+    const name = /^[a-z_]+/.exec(line)[0];
+    counts[name] = (counts[name] ?? 0) + 1;
+  }
+  return counts;
+}
+
 function seriesCount(text, prefix = '') {
   let n = 0;
   for (const line of text.split('\n')) if (line !== '' && !line.startsWith('#') && line.startsWith(prefix)) n++;
@@ -43,21 +62,33 @@ function seriesCount(text, prefix = '') {
 }
 
 serveRpc({
-  async init({ kubeconfigPath, configPath, apps = [], only, timeouts }) {
+  async init({ kubeconfigPath, configPath, apps = [], only, timeouts, snapshot = 'watch', cache }) {
     const loaded = await loadConfigFile(configPath);
     if (timeouts) Object.assign(loaded.config.timeouts, timeouts);
     // The simulator's fake apps (endpoints, the analysis provider) are declared at fixed addresses but
     // listen on ephemeral ports: the outbound policy sends probes there, as --simulate arranges it.
     const moved = apps.filter((app) => app.url !== app.declared);
     const outbound = { loopbackOnly: true, origins: moved.length > 0 ? new Map(moved.map((app) => [new URL(app.declared).origin, app.url])) : undefined };
-    runtime = await createRuntime({ kubeconfigPath, config: loaded, logLevel: 'silent', only, outbound });
+    runtime = await createRuntime({ kubeconfigPath, config: loaded, logLevel: 'silent', only, outbound, snapshot, cache });
     // Every request passes the metrics on its way out: the trace reads them there, without a change to src.
     const record = runtime.metrics.recordRequest.bind(runtime.metrics);
     runtime.metrics.recordRequest = (r) => {
       trace?.push([performance.now(), r.durationMs, r.verb, r.resource, r.code]);
       record(r);
     };
-    return { checks: runtime.daemon.checks().map((c) => c.id) };
+    return { checks: runtime.daemon.checks().map((c) => c.id), importRssBytes };
+  },
+
+  /** The event loop's longest wait (and p99) since the last call, in ms. */
+  loopDelay() {
+    const figures = { maxMs: loopDelay.max / 1e6, p99Ms: loopDelay.percentile(99) / 1e6, count: loopDelay.count };
+    loopDelay.reset();
+    return figures;
+  },
+
+  /** Re-evaluations published since start (the cache's verdicts between cycles). */
+  reevaluations() {
+    return Number(/^rollout_doctor_reevaluations_total (\d+)$/m.exec(runtime.metrics.text())?.[1] ?? 0);
   },
 
   /** One cycle through the engine's API, with its wall time, CPU time and memory. */
@@ -119,6 +150,7 @@ serveRpc({
       externalBytes: memory.external,
       series: seriesCount(text),
       ownSeries: seriesCount(text, 'rollout_doctor_'),
+      seriesByFamily: familyCounts(text),
       results: runtime.daemon.store.results().length,
       sockets: resources.TCPSocketWrap ?? 0,
       socketFds: socketFds(),
@@ -130,7 +162,7 @@ serveRpc({
 
   /** The HTTP server as serve builds it, plus a bare route to compare with, on an ephemeral port. */
   async serve() {
-    server = buildServer({ health: runtime.health, metrics: runtime.metrics, log: runtime.log });
+    server = buildServer({ health: runtime.health, metrics: runtime.metrics, log: runtime.log, checkIds: () => runtime.daemon.checks().map((c) => c.id) });
     server.get('/bare', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('ok\n'));
     await server.listen({ host: '127.0.0.1', port: 0 });
     const { port } = server.server.address();
@@ -141,7 +173,7 @@ serveRpc({
       url: `http://127.0.0.1:${port}`,
       bodyBytes: {
         health: Buffer.byteLength(health.json),
-        healthText: Buffer.byteLength(health.text),
+        healthText: health.text(Date.now(), { width: 100, verbose: false }).length,
         metrics: Buffer.byteLength(runtime.metrics.text()),
         metricsGzip: runtime.metrics.body().gzip?.length ?? 0,
       },

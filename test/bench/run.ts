@@ -32,7 +32,7 @@ const DAEMON = path.join(import.meta.dirname, 'daemon-process.mjs');
 const CLI = path.join(REPO, 'dist', 'cli.js');
 const HOMELAB = path.join(REPO, 'src', 'simulator', 'scenarios', 'homelab');
 const HOMELAB_CONFIG = path.join(HOMELAB, 'rollout-doctor.yaml');
-const SECTIONS = ['cycle', 'http', 'endpoints', 'sigterm', 'soak'] as const;
+const SECTIONS = ['cycle', 'live', 'http', 'endpoints', 'sigterm', 'soak'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values: flags } = parseArgs({
@@ -121,6 +121,7 @@ interface CycleFigures {
   checkErrors: string[];
 }
 interface Sample {
+  seriesByFamily: Record<string, number>;
   rssBytes: number;
   heapUsedBytes: number;
   externalBytes: number;
@@ -141,10 +142,10 @@ async function startSimulator(name: string, options: Record<string, unknown>): P
   return { sim, kubeconfigPath, started };
 }
 
-async function startDaemon(name: string, init: Record<string, unknown>): Promise<{ daemon: Child; checks: string[] }> {
+async function startDaemon(name: string, init: Record<string, unknown>): Promise<{ daemon: Child; checks: string[]; importRssBytes: number }> {
   const daemon = await Child.start(`daemon(${name})`, DAEMON, daemonExecArgv);
-  const { checks } = await daemon.call<{ checks: string[] }>('init', init);
-  return { daemon, checks };
+  const { checks, importRssBytes } = await daemon.call<{ checks: string[]; importRssBytes: number }>('init', init);
+  return { daemon, checks, importRssBytes };
 }
 
 function scenarioDir(rollouts: number): string {
@@ -170,17 +171,36 @@ interface CycleRow {
   cycleMs: number;
   engineMs: number;
   apiRequests: number;
+  /** List requests the simulator saw per cycle (0 once the cache is synced). */
+  lists: number;
   daemonCountedRequests: number;
   bytesRead: number;
   cpuMs: number;
   peakRssBytes: number;
+  importRssBytes: number;
+  /** The event loop's longest wait over the measured cycles (both latencies). */
+  loopMaxMs: number;
+  /** The first cycle: the cache's first lists (the initial sync). */
+  initial: { wallMs: number; requests: number; bytes: number; loopMaxMs: number };
   results: number;
   statuses: Record<string, number>;
   checkMs: Record<string, number>;
   checkErrors: string[];
   requestsByResource: Record<string, number>;
+  series: number;
+  seriesByFamily: Record<string, number>;
   cycles: CycleFigures[];
 }
+
+interface LoopDelay {
+  maxMs: number;
+  p99Ms: number;
+}
+
+/** Cycles per hour on the default schedule (every 30 s). */
+const CYCLES_PER_HOUR = 120;
+/** What issue 17 measured before the cache (npm run bench -- --only cycle, 2026-12-05). */
+const BEFORE = { bytesPerCycle1000: 12.76 * MB, homelabPeakRss: 186.5 * MB, peakRss1000: 324 * MB, seriesPerRollout: 84 };
 
 async function cycleBench(): Promise<void> {
   const sizes = [2, 100, 1000];
@@ -200,23 +220,34 @@ async function cycleBench(): Promise<void> {
       // them is not blurred by two processes' different heaps and JIT states.
       const started = await startDaemon(`cycle-${rollouts}`, isHomelab ? { kubeconfigPath, configPath: HOMELAB_CONFIG, apps: simStarted.apps } : { kubeconfigPath, configPath: path.join(dir, 'rollout-doctor.yaml') });
       if (!isHomelab) checks = started.checks;
-      const { daemon } = started;
+      const { daemon, importRssBytes } = started;
       const cycles = new Map<number, CycleFigures[]>(latencies.map((l) => [l, []]));
       const stats = new Map<number, SimStats[]>(latencies.map((l) => [l, []]));
       let maxRssBytes = 0;
+      let loop: LoopDelay = { maxMs: 0, p99Ms: 0 };
+      let initial = { wallMs: 0, requests: 0, bytes: 0, loopMaxMs: 0 };
+      let sample: Sample | undefined;
       try {
+        await sim.call('clear');
+        await daemon.call('loopDelay');
+        const first = await daemon.call<CycleFigures>('cycle');
+        const firstStats = await sim.call<SimStats>('stats');
+        initial = { wallMs: first.wallMs, requests: firstStats.requests, bytes: firstStats.bytes, loopMaxMs: (await daemon.call<LoopDelay>('loopDelay')).maxMs };
         for (const latencyMs of latencies) {
           await sim.call('setLatency', { ms: latencyMs });
           for (let i = 0; i < warmup; i++) await daemon.call('cycle');
         }
+        await daemon.call('loopDelay');
         for (let i = 0; i < measured; i++) {
           for (const latencyMs of latencies) {
             await sim.call('setLatency', { ms: latencyMs });
-            await sim.call('clear');
+            await sim.call('mark');
             cycles.get(latencyMs)!.push(await daemon.call<CycleFigures>('cycle'));
             stats.get(latencyMs)!.push(await sim.call<SimStats>('stats'));
           }
         }
+        loop = await daemon.call<LoopDelay>('loopDelay');
+        sample = await daemon.call<Sample>('sample');
       } finally {
         const closed = await daemon.stop<{ maxRssBytes: number }>();
         maxRssBytes = Math.max(closed?.maxRssBytes ?? 0, ...[...cycles.values()].flat().map((c) => c.maxRssBytes));
@@ -231,15 +262,21 @@ async function cycleBench(): Promise<void> {
           cycleMs: median(c.map((x) => x.wallMs)),
           engineMs: median(c.map((x) => x.engineMs)),
           apiRequests: median(st.map((x) => x.requests)),
+          lists: Math.max(...st.map((x) => Object.entries(x.byResource).filter(([what]) => what.startsWith('list ')).reduce((n, [, count]) => n + count, 0))),
           daemonCountedRequests: median(c.map((x) => x.apiRequests)),
           bytesRead: median(st.map((x) => x.bytes)),
           cpuMs: median(c.map((x) => x.cpuMs)),
           peakRssBytes: maxRssBytes,
+          importRssBytes,
+          loopMaxMs: loop.maxMs,
+          initial,
           results: last.results,
           statuses: last.statuses,
           checkMs: last.checkMs,
           checkErrors: [...new Set(c.flatMap((x) => x.checkErrors))],
           requestsByResource: st.at(-1)!.byResource,
+          series: sample?.ownSeries ?? 0,
+          seriesByFamily: sample?.seriesByFamily ?? {},
           cycles: c,
         });
       }
@@ -248,32 +285,45 @@ async function cycleBench(): Promise<void> {
     }
   }
   const row = (rollouts: number | 'homelab', latencyMs: number) => rows.find((r) => r.rollouts === rollouts && r.latencyMs === latencyMs)!;
+  const label = (r: CycleRow) => (typeof r.rollouts === 'number' ? fmtInt(r.rollouts) : `${r.rollouts} (scenario)`);
   output.push(
-    `### Cycle cost vs cluster size\n\nChecks: ${checks.join(', ')}. The homelab row is the bundled scenario (\`npm run demo\`) with its fake apps probed over loopback; the others are generated. One daemon process per size (peak RSS is that process's), its cycles alternating between 0 and 50 ms of API latency; the median of ${measured} cycles each, after ${warmup} warm-up cycles each. ` +
-      'The first duration is the cycle as the daemon reports it (`cycle.durationMs` in /health, `rollout_doctor_cycle_duration_seconds`): the snapshot and the checks, where every API request is made; ' +
-      'the second is the wall time of `daemon.runOnce()`, which adds folding the results into the store and rendering /metrics (no I/O). CPU time is the process\'s over the whole `runOnce()`. Requests and bytes come from the simulator\'s request log.',
+    `### Cycle cost vs cluster size\n\nChecks: ${checks.join(', ')}. The daemon reads the cluster as \`serve\` does, through the cache (list + watch). The homelab row is the bundled scenario (\`npm run demo\`) with its fake apps probed over loopback; the others are generated. One daemon process per size (peak RSS is that process's), its first cycle the cache's initial sync, then ${warmup} warm-up cycles per latency, then its cycles alternating between 0 and 50 ms of API latency; the median of ${measured} cycles each. ` +
+      'The first duration is the cycle as the daemon reports it (`cycle.durationMs` in /health, `rollout_doctor_cycle_duration_seconds`): the snapshot (the cache\'s view) and the checks, where every API request is made; ' +
+      'the second is the wall time of `daemon.runOnce()`, which adds folding the results into the store and rendering /metrics and /health (no I/O). CPU time is the process\'s over the whole `runOnce()`. Requests and bytes come from the simulator\'s request log: those made during the cycle, and the bytes every open watch sent meanwhile. ' +
+      'The longest event-loop block is `monitorEventLoopDelay` (perf_hooks, 5 ms resolution) over the measured cycles of both latencies.',
     table(
-      ['Rollouts', 'API latency', 'Cycle: snapshot + checks', 'Cycle with store + metrics render', 'API requests', 'Bytes read', 'CPU time', 'Peak RSS', 'Results'],
+      ['Rollouts', 'API latency', 'Cycle: snapshot + checks', 'Cycle with store + render', 'API requests (lists)', 'Bytes read', 'CPU time', 'Longest loop block', 'RSS after import', 'Peak RSS', 'Results'],
       rows.map((r) => [
-        typeof r.rollouts === 'number' ? fmtInt(r.rollouts) : `${r.rollouts} (scenario)`,
+        label(r),
         `${r.latencyMs} ms`,
         `${fmtMs(r.engineMs)} ms`,
         `${fmtMs(r.cycleMs)} ms`,
-        fmtInt(r.apiRequests),
+        `${fmtInt(r.apiRequests)} (${r.lists})`,
         fmtBytes(r.bytesRead),
         `${fmtMs(r.cpuMs)} ms`,
+        `${fmtMs(r.loopMaxMs)} ms`,
+        `${fmtMB(r.importRssBytes)} MB`,
         `${fmtMB(r.peakRssBytes)} MB`,
         `${r.results} (${Object.entries(r.statuses).map(([s, n]) => `${n} ${s}`).join(', ')})`,
       ]),
     ),
+  );
+  const initialRows = rows.filter((r) => r.latencyMs === 0);
+  output.push(
+    `\nThe first cycle of each daemon, the cache's initial sync (every kind listed once, then watched):\n\n${table(
+      ['Rollouts', 'First cycle (wall)', 'API requests', 'Bytes read', 'Longest loop block'],
+      initialRows.map((r) => [label(r), `${fmtMs(r.initial.wallMs)} ms`, fmtInt(r.initial.requests), fmtBytes(r.initial.bytes), `${fmtMs(r.initial.loopMaxMs)} ms`]),
+    )}`,
   );
   const mix = (r: CycleRow) =>
     Object.entries(r.requestsByResource)
       .sort((a, b) => b[1] - a[1])
       .map(([what, n]) => `${n} ${what}`)
       .join(', ');
-  output.push(`\nRequests of one cycle at 1,000 rollouts: ${mix(row(1000, 0))}.`);
-  const errors = rows.flatMap((r) => r.checkErrors.map((e) => `${typeof r.rollouts === 'number' ? `${r.rollouts} rollouts` : r.rollouts}, ${r.latencyMs} ms: ${e}`));
+  output.push(`\nRequests of one steady-state cycle at 1,000 rollouts: ${mix(row(1000, 0))}.`);
+  const families = Object.entries(row(1000, 0).seriesByFamily).sort((a, b) => b[1] - a[1]);
+  output.push(`\nSeries of rollout_doctor_* families at 1,000 rollouts (${fmtInt(row(1000, 0).series)}): ${families.map(([name, n]) => `${name} ${fmtInt(n)}`).join(', ')}.`);
+  const errors = rows.flatMap((r) => r.checkErrors.map((e) => `${label(r)}, ${r.latencyMs} ms: ${e}`));
   if (errors.length > 0) output.push(`\nChecks that could not run: ${errors.join('; ')}`);
   const small = row(2, 0);
   const large = row(1000, 0);
@@ -282,6 +332,16 @@ async function cycleBench(): Promise<void> {
     target: 'API requests per cycle equal at 2 and 1,000 rollouts',
     figure: `${fmtInt(small.apiRequests)} vs ${fmtInt(large.apiRequests)}`,
     pass: small.apiRequests === large.apiRequests,
+  });
+  const steadyLists = Math.max(...rows.map((r) => r.lists));
+  targets.push({ section: 'cycle', target: 'list requests per steady-state cycle: 0 (issue 17: 16 lists + reviews + logs)', figure: `${steadyLists} at every size`, pass: steadyLists === 0 });
+  const perHour = large.bytesRead * CYCLES_PER_HOUR;
+  const beforePerHour = BEFORE.bytesPerCycle1000 * CYCLES_PER_HOUR;
+  targets.push({
+    section: 'cycle',
+    target: `bytes read from the API per hour at 1,000 rollouts, steady state <= 1/20 of ${fmtBytes(beforePerHour)}`,
+    figure: `${fmtBytes(perHour)} (${fmtBytes(large.bytesRead)} per cycle x ${CYCLES_PER_HOUR}; 1/${Math.round(beforePerHour / Math.max(1, perHour))})`,
+    pass: perHour <= beforePerHour / 20,
   });
   // The store and the render do no I/O: they only add CPU noise to a difference of latencies.
   for (const rollouts of sizes) {
@@ -300,8 +360,23 @@ async function cycleBench(): Promise<void> {
     figure: `${fmtMs(large.cycleMs)} ms (snapshot + checks ${fmtMs(large.engineMs)} ms)`,
     pass: large.cycleMs < 1500,
   });
-  const peak = row(1000, 0).peakRssBytes;
-  targets.push({ section: 'cycle', target: 'peak RSS at 1,000 rollouts < 200 MB', figure: `${fmtMB(peak)} MB`, pass: peak < 200 * MB });
+  const homelabPeak = row('homelab', 0).peakRssBytes;
+  targets.push({ section: 'cycle', target: `peak RSS, homelab <= 120 MB (issue 17: ${fmtMB(BEFORE.homelabPeakRss)} MB)`, figure: `${fmtMB(homelabPeak)} MB (${fmtMB(row('homelab', 0).importRssBytes)} MB after import)`, pass: homelabPeak <= 120 * MB });
+  const peak = large.peakRssBytes;
+  targets.push({ section: 'cycle', target: `peak RSS at 1,000 rollouts / 5,000 pods <= 200 MB (issue 17: ${fmtMB(BEFORE.peakRss1000)} MB)`, figure: `${fmtMB(peak)} MB`, pass: peak <= 200 * MB });
+  targets.push({
+    section: 'cycle',
+    target: 'longest event-loop block at 1,000 rollouts <= 50 ms (steady-state cycles)',
+    figure: `${fmtMs(large.loopMaxMs)} ms (initial sync: ${fmtMs(large.initial.loopMaxMs)} ms)`,
+    pass: large.loopMaxMs <= 50,
+  });
+  const perRollout = large.series / 1000;
+  targets.push({
+    section: 'cycle',
+    target: `series per Rollout at 1,000 rollouts, with ~2 incident series to come <= 45 (issue 17: ~${BEFORE.seriesPerRollout})`,
+    figure: `${perRollout.toFixed(1)} + 2 = ${(perRollout + 2).toFixed(1)} (${fmtInt(large.series)} rollout_doctor_* series)`,
+    pass: perRollout + 2 <= 45,
+  });
   results.cycle = { warmup, measured, checks, rows };
 }
 
@@ -687,6 +762,91 @@ interface SoakSample extends Sample {
   transientPresent: boolean;
 }
 
+/**
+ * Issue 17 §2 and §3 on the cache at 1,000 rollouts: the time from a write to the simulated cluster
+ * (a Rollout's status turned aborted, as the controller writes it) to /health showing the new
+ * verdict, with no cycle in between; and /health's latency while full cycles run.
+ */
+async function liveBench(): Promise<void> {
+  const changes = quick ? 5 : 8;
+  const cyclesUnderLoad = quick ? 3 : 4;
+  const dir = scenarioDir(1000);
+  log('live: 1,000 rollouts');
+  const { sim, kubeconfigPath } = await startSimulator('live', { dir });
+  const changeMs: number[] = [];
+  const healthMs: number[] = [];
+  let reevaluations = 0;
+  try {
+    const { daemon } = await startDaemon('live', { kubeconfigPath, configPath: path.join(dir, 'rollout-doctor.yaml') });
+    try {
+      await daemon.call('cycle');
+      await daemon.call('cycle');
+      const { url } = await daemon.call<{ url: string }>('serve');
+      const verdict = async (target: string): Promise<string> => {
+        const answer = await fetch(`${url}/health?check=rollout-status&target=${encodeURIComponent(target)}`);
+        const body = (await answer.json()) as { checks: { status: string }[] };
+        return body.checks[0]?.status ?? 'none';
+      };
+      for (let n = 0; n < changes; n++) {
+        const i = 10 + n * 97;
+        const namespace = `team-${i % 200}`;
+        const target = `${namespace}/app-${i}`;
+        if ((await verdict(target)) !== 'ok') throw new Error(`live: ${target} is not ok before the change`);
+        const rollout = generatedRollout(i, namespace, 5).objects.find((o) => (o as { kind: string }).kind === 'Rollout') as { status: Record<string, unknown> };
+        const conditions = (rollout.status.conditions as { type: string }[]).filter((c) => c.type !== 'Progressing');
+        rollout.status = {
+          ...rollout.status,
+          abort: true,
+          phase: 'Degraded',
+          message: 'RolloutAborted: metric "error-rate" assessed Failed',
+          conditions: [...conditions, { type: 'Progressing', status: 'False', reason: 'RolloutAborted', message: 'metric "error-rate" assessed Failed', lastTransitionTime: new Date().toISOString(), lastUpdateTime: new Date().toISOString() }],
+        };
+        const started = performance.now();
+        await sim.call('apply', { objects: [rollout] });
+        for (;;) {
+          if ((await verdict(target)) !== 'ok') break;
+          if (performance.now() - started > 60_000) throw new Error(`live: ${target} still ok 60 s after the change`);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        changeMs.push(performance.now() - started);
+        // Let the debounce window pass, so each change is measured on its own.
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+      }
+      reevaluations = await daemon.call<number>('reevaluations');
+      // /health one request after the other while full cycles run back to back.
+      for (let c = 0; c < cyclesUnderLoad; c++) {
+        await daemon.call('startCycle');
+        do {
+          const started = performance.now();
+          const answer = await fetch(`${url}/health`);
+          await answer.arrayBuffer();
+          healthMs.push(performance.now() - started);
+        } while (await daemon.call<boolean>('isCycleRunning'));
+      }
+    } finally {
+      await daemon.stop();
+    }
+  } finally {
+    await sim.stop();
+  }
+  const p99 = percentile(healthMs, 99);
+  output.push(
+    `### Live: change -> verdict, /health during cycles (1,000 rollouts)\n\n` +
+      `A Rollout's status written aborted through the simulated API (as the controller writes it), ${changes} times, each on another Rollout, 1.5 s apart; the time until \`/health?check=rollout-status&target=...\` shows it not ok, polled every 20 ms, no full cycle in between (${reevaluations} re-evaluations). ` +
+      `Then \`GET /health\` (the whole document), one request after the other, while ${cyclesUnderLoad} full cycles run (${healthMs.length} requests).\n\n` +
+      table(
+        ['What', 'median', 'max', 'p99'],
+        [
+          ['change -> /health verdict', `${fmtMs(median(changeMs))} ms`, `${fmtMs(Math.max(...changeMs))} ms`, ''],
+          ['/health during a cycle', `${fmtMs(median(healthMs))} ms`, `${fmtMs(Math.max(...healthMs))} ms`, `${fmtMs(p99)} ms`],
+        ],
+      ),
+  );
+  targets.push({ section: 'live', target: 'change -> /health verdict at 1,000 rollouts <= 2 s (issue 17: up to 30 s)', figure: `max ${fmtMs(Math.max(...changeMs))} ms, median ${fmtMs(median(changeMs))} ms`, pass: Math.max(...changeMs) <= 2000 });
+  targets.push({ section: 'live', target: '/health p99 during a 1,000-rollout cycle <= 50 ms', figure: `${fmtMs(p99)} ms (${healthMs.length} requests)`, pass: p99 <= 50 });
+  results.live = { changeMs, healthMs, reevaluations };
+}
+
 async function soakBench(): Promise<void> {
   const cycles = quick ? 1000 : 10_000;
   const warmup = cycles / 10;
@@ -832,6 +992,7 @@ async function main(): Promise<void> {
   const load: Record<string, number[]> = { start: loadavg() };
   const sections: [Section, () => Promise<void>][] = [
     ['cycle', cycleBench],
+    ['live', liveBench],
     ['http', httpBench],
     ['endpoints', endpointBench],
     ['sigterm', sigtermBench],

@@ -20,10 +20,14 @@ describe(`${ID} metrics`, () => {
       .sort();
     expect(samples).toEqual([
       'apps deployments list 1',
+      'apps deployments watch 1',
       'argoproj.io applications list 0',
+      'argoproj.io applications watch 0',
       'argoproj.io rollouts list 1',
+      'argoproj.io rollouts watch 1',
       'authorization.k8s.io selfsubjectaccessreviews create 1',
       'core pods list 1',
+      'core pods watch 1',
       'core pods/log get 1',
     ]);
   });

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { type LoadedConfig, loadConfigFile } from '../../src/config/load.js';
 import type { StoredResult } from '../../src/engine/types.js';
-import { createRuntime, demoScenarioDir } from '../../src/main.js';
+import type { WatchFallback } from '../../src/kube/snapshot.js';
+import { createRuntime, demoScenarioDir, type Runtime } from '../../src/main.js';
 import type { RequestLogEntry } from '../../src/simulator/types.js';
 import { type KubeObject, SUBJECT } from './helpers.js';
 
@@ -19,6 +20,8 @@ const NOW = new Date();
 export interface EnforcedRun {
   results: StoredResult[];
   requests: RequestLogEntry[];
+  /** Kinds the cache listed every cycle because watching them was forbidden. */
+  watchFallbacks: WatchFallback[];
 }
 
 /**
@@ -44,6 +47,22 @@ const resolveNothing: LookupFunction = (hostname, _options, callback) => {
   (callback as (e: Error) => void)(error);
 };
 
+/**
+ * Waits (up to 10 s) until every kind that was listed was also asked to be watched (the cache watches
+ * right after its list), and the cache took in every watch the API forbade.
+ */
+async function watchesAnswered(runtime: Runtime): Promise<void> {
+  const requests = runtime.simulator!.requests;
+  const kind = (r: RequestLogEntry) => `${r.group}/${r.resource}/${r.namespace ?? ''}`;
+  for (let i = 0; i < 400; i++) {
+    const watched = new Set(requests.filter((r) => r.verb === 'watch').map(kind));
+    const forbidden = new Set(requests.filter((r) => r.verb === 'watch' && r.forbidden).map(kind));
+    const isAsked = requests.filter((r) => r.verb === 'list' && r.status === 200).every((r) => watched.has(kind(r)));
+    if (isAsked && runtime.source.watchFallbacks().length >= forbidden.size) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 /** Runs one cycle on a copy of the homelab scenario with `rbacObjects` added. */
 export async function runEnforced(deployed: LoadedConfig, rbacObjects: readonly KubeObject[]): Promise<EnforcedRun> {
   const dir = mkdtempSync(path.join(tmpdir(), 'rollout-doctor-deploy-'));
@@ -54,12 +73,17 @@ export async function runEnforced(deployed: LoadedConfig, rbacObjects: readonly 
     const runtime = await createRuntime({
       config,
       simulate: { dir, enforceRbacSubject: SUBJECT, ephemeralAppPorts: true, now: NOW },
+      // As serve runs: the cache lists each kind, then watches it.
+      snapshot: 'watch',
       logLevel: 'silent',
       outbound: { lookup: resolveNothing },
     });
     try {
       await runtime.daemon.runOnce();
-      return { results: [...runtime.daemon.store.results()], requests: [...runtime.simulator!.requests] };
+      await watchesAnswered(runtime);
+      // The next cycle knows which watches were forbidden.
+      await runtime.daemon.runOnce();
+      return { results: [...runtime.daemon.store.results()], requests: [...runtime.simulator!.requests], watchFallbacks: runtime.daemon.store.lastCycle?.watchFallbacks ?? [] };
     } finally {
       await runtime.close();
     }

@@ -39,7 +39,7 @@ describe('ResultStore', () => {
       ['rollout-status', 'b/y', 'ok', null, 'check'],
     ]);
     expect(store.results()[0]).toMatchObject({ durationMs: 12.35, checkedAtMs: T0, since: '2026-11-26T12:00:00.000Z' });
-    expect(store.lastCycle).toEqual({ completedAtMs: T0 + 1500, durationMs: 1500, apiRequests: 3 });
+    expect(store.lastCycle).toEqual({ completedAtMs: T0 + 1500, durationMs: 1500, apiRequests: 3, watchFallbacks: [] });
     expect(store.cycles).toBe(1);
   });
 

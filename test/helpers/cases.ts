@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { parseConfig, resolvePaths } from '../../src/config/load.js';
+import { type LoadedConfig, parseConfig, resolvePaths } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import type { MetricFamily, Sample, Status, StoredResult } from '../../src/engine/types.js';
 import { runCheckOnce, resolveConfig, type CheckOutput } from '../../src/main.js';
@@ -92,14 +92,19 @@ export interface RunCaseOptions {
   enforceRbacSubject?: string;
 }
 
-/** Runs one cycle of `checkId` on the folder through the simulator. */
-export async function runCase(checkId: string | string[], dir: string, options: RunCaseOptions = {}): Promise<CheckOutput> {
+/** The config a case runs with: the folder's (or the defaults), short deadlines, the case's overrides. */
+export async function caseConfig(dir: string, over: Record<string, unknown> = {}): Promise<LoadedConfig> {
   const loaded = await resolveConfig({ simulate: { dir } });
   const raw = loaded.file ? (parse(readFileSync(loaded.file, 'utf8')) as Record<string, unknown>) ?? {} : {};
-  const merged = merge(merge({ timeouts: FAST_TIMEOUTS }, raw), options.config ?? {});
+  const merged = merge(merge({ timeouts: FAST_TIMEOUTS }, raw), over);
   const config: Config = resolvePaths(parseConfig(merged, loaded.file ?? `${dir}/<case config>`), dir);
+  return { ...loaded, config };
+}
+
+/** Runs one cycle of `checkId` on the folder through the simulator. */
+export async function runCase(checkId: string | string[], dir: string, options: RunCaseOptions = {}): Promise<CheckOutput> {
   return runCheckOnce({
-    config: { ...loaded, config },
+    config: await caseConfig(dir, options.config),
     simulate: { dir, faults: options.faults, now: options.now ? new Date(options.now) : undefined, ephemeralAppPorts: true, enforceRbacSubject: options.enforceRbacSubject, shuffleLists: true },
     only: Array.isArray(checkId) ? checkId : [checkId],
     logLevel: 'silent',
@@ -154,10 +159,15 @@ export interface FixtureCaseOptions {
 /** One cycle of the case as its expected.yaml sets it up: faults, clock, config, user and enabled checks. */
 export async function runFixture(checkId: string, fixture: FixtureCase): Promise<CheckOutput> {
   const { faults, now, config, enforceRbacSubject, checks, env = {} } = fixture.expected;
+  return withEnv(env, () => runCase(checks ?? checkId, fixture.dir, { faults, now, config, enforceRbacSubject }));
+}
+
+/** Runs `run` with these environment variables set (the tokens a case's endpoints read), then restores them. */
+export async function withEnv<T>(env: Record<string, string>, run: () => Promise<T>): Promise<T> {
   const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
   Object.assign(process.env, env);
   try {
-    return await runCase(checks ?? checkId, fixture.dir, { faults, now, config, enforceRbacSubject });
+    return await run();
   } finally {
     for (const [name, value] of Object.entries(saved)) {
       if (value === undefined) delete process.env[name];

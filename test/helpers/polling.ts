@@ -1,4 +1,4 @@
-/** Runs one daemon cycle while polling /health and /metrics: both must keep answering the whole time. */
+/** Polling helpers: a cycle while /health and /metrics are polled, and waiting for a condition. */
 import { fetch } from 'undici';
 import type { Runtime } from '../../src/main.js';
 
@@ -20,4 +20,15 @@ export async function cycleWhilePolling(runtime: Runtime, base: string): Promise
   running = false;
   await poll;
   return { healthAnswers, metricsAnswers };
+}
+
+/** Polls `probe` until `isDone` says yes (every 25 ms, up to `timeoutMs`); returns the last value. */
+export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, isDone: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && isDone(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)?.slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

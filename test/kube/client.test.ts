@@ -11,7 +11,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { KubeClient, loadKubeConfig, type RequestRecord } from '../../src/kube/client.js';
 import { KubeError } from '../../src/kube/errors.js';
 import { CycleReads } from '../../src/kube/reads.js';
-import { takeSnapshot } from '../../src/kube/snapshot.js';
+import { takeSnapshot } from '../../src/kube/lists.js';
 import { startSimulator, type SimulatedCluster } from '../../src/simulator/index.js';
 import { servingIdentity } from '../../src/simulator/tls.js';
 import { listenOnLoopback } from '../helpers/loopback.js';

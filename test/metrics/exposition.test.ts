@@ -35,9 +35,9 @@ describe('renderResultFamilies', () => {
       'rollout_doctor_check_status{check="rollout-status",target="a/x",status="fail"} 0',
       'rollout_doctor_check_status{check="rollout-status",target="a/x",status="unknown"} 0',
     ]);
-    expect(lines).toContain('rollout_doctor_check_duration_seconds{check="rollout-status",target="a/x"} 0.25');
-    expect(lines).toContain('rollout_doctor_check_last_run_timestamp_seconds{check="rollout-status",target="a/x"} 1795700000');
-    expect(lines).toContain('rollout_doctor_check_muted{check="rollout-status",target="a/x"} 0');
+    expect(lines).toContain('rollout_doctor_check_duration_seconds{check="rollout-status"} 0.25');
+    expect(lines).toContain('rollout_doctor_check_last_run_timestamp_seconds{check="rollout-status"} 1795700000');
+    expect(lines.filter((l) => l.startsWith('rollout_doctor_check_muted'))).toEqual([]);
   });
 
   it.each([
@@ -58,8 +58,8 @@ describe('renderResultFamilies', () => {
     const source = [{ checkId: 'test', family: valueFamily }];
     const first = render([stored('test', 'a/x', 'ok', { value: 1 }), stored('test', 'b/y', 'ok', { value: 2 })], source);
     const second = render([stored('test', 'a/x', 'ok', { value: 1 })], source);
-    // Four states, duration, last run, muted and the family's sample.
-    expect(first.filter((l) => l.includes('b/y'))).toHaveLength(8);
+    // Four states and the family's sample (duration and last run are per check; muted only when 1).
+    expect(first.filter((l) => l.includes('b/y'))).toHaveLength(5);
     expect(second.filter((l) => l.includes('b/y'))).toEqual([]);
   });
 
