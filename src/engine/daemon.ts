@@ -1,12 +1,14 @@
 /**
- * The daemon's state machine: runs cycles (never two at once), keeps the store, logs status changes,
- * and reports staleness when cycles stop completing. It publishes every finished cycle (and every
- * skipped tick) to its subscribers; main.ts subscribes the metrics and /health renderers, so data
- * flows one way (engine -> metrics, http) and a request never starts a cycle.
+ * The daemon's state machine: runs cycles (never two at once), keeps the store, groups its results
+ * into incidents once per cycle (src/incidents/correlate.ts), logs status changes, and reports
+ * staleness when cycles stop completing. It publishes every finished cycle (and every skipped tick)
+ * to its subscribers; main.ts subscribes the metrics and /health renderers, so data flows one way
+ * (engine -> metrics, http) and a request never starts a cycle.
  */
 import type { LoadedConfig } from '../config/load.js';
 import type { KubeClient, RequestObserver } from '../kube/client.js';
 import type { Logger } from '../log.js';
+import { type Correlation, correlate, type IncidentMemory, NO_INCIDENTS } from '../incidents/correlate.js';
 import type { Prober } from '../probe/http.js';
 import { type CycleOutcome, enabledChecks, runCycle } from './runner.js';
 import { scheduleIntervalSeconds, Scheduler } from './scheduler.js';
@@ -15,8 +17,8 @@ import type { Check, StoredResult } from './types.js';
 
 /** What the daemon publishes: a finished cycle, or a tick skipped because one was still running. */
 export type DaemonEvent =
-  | { type: 'cycle'; results: readonly StoredResult[]; cycle: CycleInfo; intervalSeconds: number }
-  | { type: 'skip'; results: readonly StoredResult[]; intervalSeconds: number };
+  | { type: 'cycle'; results: readonly StoredResult[]; incidents: Correlation; cycle: CycleInfo; intervalSeconds: number }
+  | { type: 'skip'; results: readonly StoredResult[]; incidents: Correlation; intervalSeconds: number };
 
 /** Renderers subscribe; the daemon waits for them, so a cycle is complete once they have rendered it. */
 export type DaemonSubscriber = (event: DaemonEvent) => void | Promise<void>;
@@ -49,6 +51,8 @@ export class Daemon {
   private scheduler?: Scheduler;
   private readonly now: () => Date;
   private readonly subscribers: DaemonSubscriber[] = [];
+  private incidentMemory?: IncidentMemory;
+  private correlation: Correlation = NO_INCIDENTS;
 
   constructor(private readonly deps: DaemonDeps) {
     this.loaded = deps.config;
@@ -69,6 +73,11 @@ export class Daemon {
     return this.loaded;
   }
 
+  /** The incidents of the last completed cycle. */
+  get incidents(): Correlation {
+    return this.correlation;
+  }
+
   get isCycleRunning(): boolean {
     return this.running !== undefined;
   }
@@ -85,7 +94,7 @@ export class Daemon {
   async runOnce(): Promise<CycleOutcome | undefined> {
     if (this.running) {
       this.deps.log.warn({ event: 'cycle_skipped' }, 'previous cycle still running; tick skipped');
-      await this.publish({ type: 'skip', results: this.store.results(), intervalSeconds: this.intervalSeconds });
+      await this.publish({ type: 'skip', results: this.store.results(), incidents: this.correlation, intervalSeconds: this.intervalSeconds });
       return undefined;
     }
     this.running = this.cycle();
@@ -121,7 +130,11 @@ export class Daemon {
     for (const change of changes) {
       log.info({ event: 'status_change', check: change.check, target: change.target, from: change.from ?? null, to: change.to ?? null }, change.summary);
     }
-    await this.publish({ type: 'cycle', results: this.store.results(), cycle: this.store.lastCycle!, intervalSeconds: this.intervalSeconds });
+    const cycle = this.store.lastCycle!;
+    const correlated = correlate(this.store.results(), this.incidentMemory, { nowMs: cycle.completedAtMs, holdDownMs: config.incidents.holdDown * 1000 });
+    this.incidentMemory = correlated.memory;
+    this.correlation = correlated.correlation;
+    await this.publish({ type: 'cycle', results: this.store.results(), incidents: this.correlation, cycle, intervalSeconds: this.intervalSeconds });
     for (const failure of outcome.snapshot.failures()) {
       log.debug({ event: 'list_failed', kind: failure.kind, reason: failure.error.reason, code: failure.error.code }, failure.error.message);
     }

@@ -10,6 +10,8 @@ import type { HealthBody, HealthEntry } from './health-schema.js';
 export type { HealthBody, HealthEntry } from './health-schema.js';
 import type { DaemonEvent } from '../engine/daemon.js';
 import type { CycleInfo } from '../engine/store.js';
+import { type Correlation, NO_INCIDENTS, resultKey } from '../incidents/correlate.js';
+import { incidentLines } from './incident-lines.js';
 
 export interface HealthFilter {
   check?: string;
@@ -27,7 +29,7 @@ export function overallStatus(entries: readonly HealthEntry[]): Status {
   return worst;
 }
 
-function toEntry(result: StoredResult, staleForMs: number | undefined): HealthEntry {
+function toEntry(result: StoredResult, staleForMs: number | undefined, incident: string | undefined): HealthEntry {
   const entry: HealthEntry = {
     check: result.check,
     target: result.target,
@@ -43,6 +45,7 @@ function toEntry(result: StoredResult, staleForMs: number | undefined): HealthEn
     entry.muted = true;
     entry.muteReason = result.muteReason;
   }
+  if (incident !== undefined) entry.incident = incident;
   if (staleForMs !== undefined) {
     entry.status = 'unknown';
     entry.summary = `stale: last cycle ${formatDuration(staleForMs / 1000)} ago (was ${result.status}: ${result.summary})`;
@@ -51,16 +54,28 @@ function toEntry(result: StoredResult, staleForMs: number | undefined): HealthEn
   return entry;
 }
 
-export function buildHealth(results: readonly StoredResult[], cycle: CycleInfo | undefined, filter: HealthFilter = {}, staleness: Staleness = {}): HealthBody {
-  if (!cycle) return { schemaVersion: 1, status: 'unknown', checkedAt: null, cycle: null, checks: [] };
-  const selected = results.filter((r) => (!filter.check || r.check === filter.check) && (!filter.target || r.target === filter.target));
-  const checks = selected.map((r) => toEntry(r, staleness.staleForMs));
+/**
+ * The document of a cycle's results and incidents. Filtered (`?check=`, `?target=`), it keeps the
+ * incidents that involve a selected result.
+ */
+export function buildHealth(
+  results: readonly StoredResult[],
+  cycle: CycleInfo | undefined,
+  filter: HealthFilter = {},
+  staleness: Staleness = {},
+  correlation: Correlation = NO_INCIDENTS,
+): HealthBody {
+  if (!cycle) return { schemaVersion: 1, status: 'unknown', checkedAt: null, cycle: null, incidents: [], checks: [] };
   const isFiltered = Boolean(filter.check || filter.target);
+  const selected = isFiltered ? results.filter((r) => (!filter.check || r.check === filter.check) && (!filter.target || r.target === filter.target)) : results;
+  const checks = selected.map((r) => toEntry(r, staleness.staleForMs, correlation.incidentOf.get(resultKey(r))));
+  const ids = isFiltered ? new Set(checks.map((e) => e.incident).filter((id) => id !== undefined)) : undefined;
   return {
     schemaVersion: 1,
     status: isFiltered && checks.length === 0 ? 'unknown' : overallStatus(checks),
     checkedAt: new Date(cycle.completedAtMs - Math.round(cycle.durationMs)).toISOString(),
     cycle: { durationMs: Math.round(cycle.durationMs * 100) / 100, apiRequests: cycle.apiRequests },
+    incidents: ids ? correlation.incidents.filter((incident) => ids.has(incident.id)) : [...correlation.incidents],
     checks,
   };
 }
@@ -88,7 +103,9 @@ export function writeText(body: HealthBody, write: (text: string) => void): void
   const header = body.cycle
     ? `rollout-doctor: ${label(body.status)}  (checked ${body.checkedAt}, cycle ${Math.round(body.cycle.durationMs)} ms, ${body.cycle.apiRequests} API requests)`
     : `rollout-doctor: ${label(body.status)}  (no check cycle has completed yet)`;
-  write(`${header}\n\n`);
+  write(`${header}\n`);
+  for (const line of incidentLines(body)) write(`${line}\n`);
+  write('\n');
   if (body.checks.length === 0) {
     write(body.cycle ? 'no results\n' : 'waiting for the first cycle\n');
     return;
@@ -133,10 +150,15 @@ const CHECKS_PLACEHOLDER = '\u0000checks\u0000';
 
 /**
  * Exactly `JSON.stringify(body)`, written entry by entry: the document around the checks array is
- * serialized with a placeholder in its place, then the entries go between the two halves.
+ * serialized with a placeholder in its place, then the entries go between the two halves. `checks`
+ * is the last key, so the placeholder is the last occurrence (an incident's summary before it could
+ * hold the same text).
  */
 export function writeJson(body: HealthBody, write: (text: string) => void): void {
-  const [head, tail] = JSON.stringify({ ...body, checks: CHECKS_PLACEHOLDER }).split(JSON.stringify(CHECKS_PLACEHOLDER)) as [string, string];
+  const around = JSON.stringify({ ...body, checks: CHECKS_PLACEHOLDER });
+  const at = around.lastIndexOf(JSON.stringify(CHECKS_PLACEHOLDER));
+  const head = around.slice(0, at);
+  const tail = around.slice(at + JSON.stringify(CHECKS_PLACEHOLDER).length);
   write(`${head}[`);
   body.checks.forEach((entry, index) => write(index === 0 ? JSON.stringify(entry) : `,${JSON.stringify(entry)}`));
   write(`]${tail}`);
@@ -182,6 +204,7 @@ export class RenderedHealth {
  */
 export class HealthView {
   private results: readonly StoredResult[] = [];
+  private correlation: Correlation = NO_INCIDENTS;
   private cycle?: CycleInfo;
   private rendered?: RenderedHealth;
   /** The stale document, per whole second of age (its summaries say the age in seconds). */
@@ -194,8 +217,9 @@ export class HealthView {
   update(event: DaemonEvent): void {
     if (event.type !== 'cycle') return;
     this.results = event.results;
+    this.correlation = event.incidents;
     this.cycle = event.cycle;
-    this.rendered = new RenderedHealth(buildHealth(this.results, this.cycle));
+    this.rendered = new RenderedHealth(buildHealth(this.results, this.cycle, {}, {}, this.correlation));
     this.rendered.encodedJson();
     this.rendered.encodedText();
     this.renderedStale = undefined;
@@ -209,11 +233,11 @@ export class HealthView {
   health(filter: HealthFilter = {}): RenderedHealth {
     const staleForMs = this.staleForMs();
     const isFiltered = Boolean(filter.check || filter.target);
-    if (isFiltered) return new RenderedHealth(buildHealth(this.results, this.cycle, filter, { staleForMs }));
-    if (staleForMs === undefined) return (this.rendered ??= new RenderedHealth(buildHealth(this.results, this.cycle)));
+    if (isFiltered) return new RenderedHealth(buildHealth(this.results, this.cycle, filter, { staleForMs }, this.correlation));
+    if (staleForMs === undefined) return (this.rendered ??= new RenderedHealth(buildHealth(this.results, this.cycle, {}, {}, this.correlation)));
     const ageSeconds = Math.round(staleForMs / 1000);
     if (this.renderedStale?.ageSeconds !== ageSeconds) {
-      this.renderedStale = { ageSeconds, rendered: new RenderedHealth(buildHealth(this.results, this.cycle, {}, { staleForMs: ageSeconds * 1000 })) };
+      this.renderedStale = { ageSeconds, rendered: new RenderedHealth(buildHealth(this.results, this.cycle, {}, { staleForMs: ageSeconds * 1000 }, this.correlation)) };
     }
     return this.renderedStale.rendered;
   }

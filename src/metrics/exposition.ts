@@ -9,6 +9,7 @@
  * format's escaping rules; prom-client keeps the process and daemon metrics it is made for.
  */
 import { type MetricFamily, STATUSES, type StoredResult } from '../engine/types.js';
+import type { Correlation } from '../incidents/correlate.js';
 
 function escapeLabel(value: string): string {
   return /[\\"\n]/.test(value) ? value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : value;
@@ -31,6 +32,8 @@ export const RESULT_FAMILY_HELP: Readonly<Record<string, string>> = {
   rollout_doctor_check_duration_seconds: 'Run time of the check that produced this result, in its last cycle.',
   rollout_doctor_check_last_run_timestamp_seconds: 'Unix time of the cycle that produced this result.',
   rollout_doctor_check_muted: '1 when the result is muted by the config (alert rules skip it), else 0.',
+  rollout_doctor_incident: 'An incident of the last cycle (one root result and the results it explains), 1 each; status is fail, unknown, warn or recovering.',
+  rollout_doctor_check_explained_by: 'A result another incident\'s root explains, 1 each (alert rules skip it: the root raises the alert).',
 };
 
 function header(name: string, help: string): string {
@@ -55,6 +58,19 @@ function renderResultSeries(results: readonly StoredResult[], write: Write): voi
   results.forEach((result, i) => write(`rollout_doctor_check_muted{${keys[i]}} ${result.muted ? 1 : 0}\n`));
 }
 
+/** The incidents and the results they explain (src/incidents/correlate.ts). */
+function renderIncidentSeries(correlation: Correlation, write: Write): void {
+  write(header('rollout_doctor_incident', RESULT_FAMILY_HELP.rollout_doctor_incident!));
+  for (const { id, root, status } of correlation.incidents) {
+    write(`rollout_doctor_incident{id="${id}",root_check="${escapeLabel(root.check)}",root_target="${escapeLabel(root.target)}",status="${status}"} 1\n`);
+  }
+  write(header('rollout_doctor_check_explained_by', RESULT_FAMILY_HELP.rollout_doctor_check_explained_by!));
+  for (const { root, effects } of correlation.incidents) {
+    const rootLabels = `root_check="${escapeLabel(root.check)}",root_target="${escapeLabel(root.target)}"`;
+    for (const effect of effects) write(`rollout_doctor_check_explained_by{check="${escapeLabel(effect.check)}",target="${escapeLabel(effect.target)}",${rootLabels}} 1\n`);
+  }
+}
+
 export interface FamilySource {
   family: MetricFamily;
   /** The check whose results the family reads. */
@@ -62,11 +78,11 @@ export interface FamilySource {
 }
 
 /**
- * The per-result families, then every check family: HELP and TYPE (even without samples, as
- * prom-client does) and the samples, label values in the family's declared label order; a label set
- * a check family collects twice keeps its last value.
+ * The per-result families, the incident families, then every check family: HELP and TYPE (even
+ * without samples, as prom-client does) and the samples, label values in the family's declared
+ * label order; a label set a check family collects twice keeps its last value.
  */
-export function renderResultFamilies(results: readonly StoredResult[], sources: readonly FamilySource[], write: Write): void {
+export function renderResultFamilies(results: readonly StoredResult[], correlation: Correlation, sources: readonly FamilySource[], write: Write): void {
   const byCheck = new Map<string, StoredResult[]>();
   for (const result of results) {
     let list = byCheck.get(result.check);
@@ -74,6 +90,7 @@ export function renderResultFamilies(results: readonly StoredResult[], sources: 
     list.push(result);
   }
   renderResultSeries(results, write);
+  renderIncidentSeries(correlation, write);
   for (const { family, checkId } of sources) {
     write(header(family.name, family.help));
     const series = new Map<string, number>();

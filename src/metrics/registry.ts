@@ -9,6 +9,7 @@ import { BodyBuilder, EncodedBody } from '../encoded-body.js';
 import type { RequestRecord } from '../kube/client.js';
 import type { DaemonEvent } from '../engine/daemon.js';
 import type { Check, StoredResult } from '../engine/types.js';
+import type { Correlation } from '../incidents/correlate.js';
 import { type FamilySource, RESULT_FAMILY_HELP, renderResultFamilies } from './exposition.js';
 
 /** prom-client gauges whose `_total` suffix promtool rejects (they are not counters). */
@@ -122,14 +123,14 @@ export class Metrics {
     this.setInterval(event.intervalSeconds);
     if (event.type === 'cycle') this.recordCycle(event.cycle.durationMs, event.cycle.completedAtMs);
     else this.recordSkip();
-    await this.render(event.results);
+    await this.render(event.results, event.incidents);
   }
 
-  /** Renders the exposition: prom-client's metrics, then the per-result series from the store. */
-  async render(results: readonly StoredResult[]): Promise<void> {
+  /** Renders the exposition: prom-client's metrics, then the per-result and incident series. */
+  async render(results: readonly StoredResult[], correlation: Correlation): Promise<void> {
     const builder = new BodyBuilder();
     builder.write(await this.registry.metrics());
-    renderResultFamilies(results, this.families, (text) => builder.write(text));
+    renderResultFamilies(results, correlation, this.families, (text) => builder.write(text));
     this.encoded = builder.finish();
   }
 

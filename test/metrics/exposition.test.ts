@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { MetricFamily, Sample, Status, StoredResult } from '../../src/engine/types.js';
+import { NO_INCIDENTS } from '../../src/incidents/correlate.js';
 import { type FamilySource, formatValue, renderResultFamilies } from '../../src/metrics/exposition.js';
 
 function stored(check: string, target: string, status: Status, details: Record<string, unknown> = {}, extra: Partial<StoredResult> = {}): StoredResult {
@@ -13,7 +14,7 @@ function stored(check: string, target: string, status: Status, details: Record<s
 
 function render(results: StoredResult[], sources: FamilySource[] = []): string[] {
   let text = '';
-  renderResultFamilies(results, sources, (piece) => (text += piece));
+  renderResultFamilies(results, NO_INCIDENTS, sources, (piece) => (text += piece));
   return text.trimEnd().split('\n');
 }
 
