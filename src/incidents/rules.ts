@@ -299,8 +299,8 @@ export const INCIDENT_RULES: readonly IncidentRule[] = [
   // Rollouts that reference it: the controller logs "failed to get traffic router plugin ... plugin
   // ... not configured in configmap" on every reconcile and never sets a weight
   // (rollout/trafficrouting/plugin/plugin.go), so the Rollout does not progress, rollout-references
-  // finds the plugin missing, and the plugin creates no routing object. Runbook "Controller health"
-  // (`kubectl logs ... | grep -i plugin`).
+  // finds the plugin missing (explained when nothing else is), and the plugin creates no routing
+  // object. Runbook "Controller health" (`kubectl logs ... | grep -i plugin`).
   rule({
     id: 'plugin-not-loaded-explains-rollouts',
     cause: 'controller-plugins',
@@ -311,7 +311,11 @@ export const INCIDENT_RULES: readonly IncidentRule[] = [
       if (!('plugin' in d)) return false;
       if (effect.check === 'rollout-status') return isNotProgressing(effect);
       const references = detailsOf(effect, 'rollout-references');
-      if (references) return 'references' in references && references.references.some((ref) => ref.kind === 'TrafficRouterPlugin' && ref.name === d.plugin && !ref.exists);
+      if (references) {
+        // Only when the plugin is all that is missing: another missing object has a cause of its own.
+        const missing = 'references' in references ? references.references.filter((ref) => !ref.exists) : [];
+        return missing.length > 0 && missing.every((ref) => ref.kind === 'TrafficRouterPlugin' && ref.name === d.plugin);
+      }
       const traffic = detailsOf(effect, 'rollout-traffic');
       return traffic !== undefined && 'routers' in traffic && traffic.routers.some((router) => router.plugin === d.plugin && router.checked && router.ok === false && router.crdInstalled !== false);
     },
