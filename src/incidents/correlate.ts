@@ -123,16 +123,16 @@ function worstStatus(results: readonly StoredResult[]): IncidentStatus {
 }
 
 export function correlate(results: readonly StoredResult[], memory: IncidentMemory | undefined, options: CorrelateOptions): { correlation: Correlation; memory: IncidentMemory } {
-  const all = new Map<string, StoredResult>();
+  // Only non-ok results take part: a healthy cycle of thousands of results costs one pass.
   const members = new Map<string, StoredResult>();
-  for (const result of results) {
-    const key = resultKey(result);
-    all.set(key, result);
-    if (result.status !== 'ok' && !result.muted) members.set(key, result);
-  }
+  for (const result of results) if (result.status !== 'ok' && !result.muted) members.set(resultKey(result), result);
   const parent = explanations(members);
   const children = new Map<string, string[]>();
-  for (const [effect, cause] of parent) children.set(cause, [...(children.get(cause) ?? []), effect]);
+  for (const [effect, cause] of parent) {
+    const list = children.get(cause);
+    if (list) list.push(effect);
+    else children.set(cause, [effect]);
+  }
   const roots = new Set([...members.keys()].filter((key) => !parent.has(key)));
 
   const incidents: Incident[] = [];
@@ -158,7 +158,7 @@ export function correlate(results: readonly StoredResult[], memory: IncidentMemo
     for (const key of taken) roots.delete(key);
     const steps = [taken.map((key) => members.get(key)!), ...stepsBelow(taken, children, members)];
     const effects = steps.flat();
-    const root = all.get(resultKey(previous.root));
+    const root = results.find((r) => r.check === previous.root.check && r.target === previous.root.target);
     incidents.push({
       id: previous.id,
       status: 'recovering',
@@ -171,11 +171,13 @@ export function correlate(results: readonly StoredResult[], memory: IncidentMemo
     record(previous.id, previous.root, [], effects);
   }
 
+  // An incident keeps its id from cycle to cycle; only a new root is hashed.
+  const knownIds = new Map((memory?.incidents ?? []).map((previous) => [resultKey(previous.root), previous.id]));
   for (const key of [...roots].sort()) {
     const root = members.get(key)!;
     const steps = stepsBelow([key], children, members);
     const effects = steps.flat();
-    const id = incidentId(root);
+    const id = knownIds.get(key) ?? incidentId(root);
     incidents.push({
       id,
       status: worstStatus([root, ...effects]),

@@ -125,7 +125,11 @@ export function phrase(check: string, results: readonly StoredResult[]): string 
 /** The results of one step of a chain, grouped by check: `controller crash-looping, 2 plugins unverifiable`. */
 export function stepPhrase(step: readonly StoredResult[]): string {
   const byCheck = new Map<string, StoredResult[]>();
-  for (const result of step) byCheck.set(result.check, [...(byCheck.get(result.check) ?? []), result]);
+  for (const result of step) {
+    const list = byCheck.get(result.check);
+    if (list) list.push(result);
+    else byCheck.set(result.check, [result]);
+  }
   return [...byCheck].map(([check, results]) => phrase(check, results)).join(', ');
 }
 
