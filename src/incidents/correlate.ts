@@ -116,10 +116,11 @@ function stepsBelow(roots: readonly string[], children: ReadonlyMap<string, stri
   return steps;
 }
 
+/** The worst status of an incident's results (none of them ok: only non-ok results take part). */
 function worstStatus(results: readonly StoredResult[]): IncidentStatus {
   let worst = results[0]!.status;
   for (const result of results) if (STATUS_RANK[result.status] > STATUS_RANK[worst]) worst = result.status;
-  return worst === 'ok' ? 'warn' : worst;
+  return worst as Exclude<typeof worst, 'ok'>;
 }
 
 export function correlate(results: readonly StoredResult[], memory: IncidentMemory | undefined, options: CorrelateOptions): { correlation: Correlation; memory: IncidentMemory } {
@@ -139,8 +140,7 @@ export function correlate(results: readonly StoredResult[], memory: IncidentMemo
   const incidentOf = new Map<string, string>();
   const explainedBy = new Map<string, ResultRef>();
   const remembered: Remembered[] = [];
-  const record = (id: string, root: ResultRef, own: readonly string[], effects: readonly StoredResult[]) => {
-    for (const key of own) incidentOf.set(key, id);
+  const record = (id: string, root: ResultRef, effects: readonly StoredResult[]) => {
     for (const effect of effects) {
       incidentOf.set(resultKey(effect), id);
       explainedBy.set(resultKey(effect), root);
@@ -168,7 +168,7 @@ export function correlate(results: readonly StoredResult[], memory: IncidentMemo
       since: root?.since ?? new Date(resolvedAtMs).toISOString(),
       remediation: [],
     });
-    record(previous.id, previous.root, [], effects);
+    record(previous.id, previous.root, effects);
   }
 
   // An incident keeps its id from cycle to cycle; only a new root is hashed.
@@ -187,7 +187,8 @@ export function correlate(results: readonly StoredResult[], memory: IncidentMemo
       since: root.since,
       remediation: root.remediation,
     });
-    record(id, refOf(root), [key], effects);
+    incidentOf.set(key, id);
+    record(id, refOf(root), effects);
     remembered.push({ id, root: refOf(root), rootPhrase: phrase(root.check, [root]), effects: new Set(effects.map(resultKey)) });
   }
 

@@ -69,7 +69,7 @@ export function detailsOf<K extends RuleCheck>(result: StoredResult, check: K): 
 }
 
 /** What failed when a result is `unknown` because an API call failed. */
-export interface ApiFailure {
+interface ApiFailure {
   /** KubeError's reason: Forbidden, Unauthorized, Unreachable, TLSError, Timeout, ... (src/kube/errors.ts). */
   reason: string;
   /** REST resource as the error names it: `pods`, `pods/log`, `rollouts.argoproj.io`. */
@@ -89,7 +89,7 @@ const FORBIDDEN = /rollout-doctor may not \S+ (\S+)(?: in namespace \S+)? \(403 
  * the reason KubeError wrote, so that rollout-doctor's own missing permissions group before that
  * lands. Undefined when the result did not come from an API call (a probe, a log without pods).
  */
-export function apiFailureOf(details: Record<string, unknown>): ApiFailure | undefined {
+function apiFailureOf(details: Record<string, unknown>): ApiFailure | undefined {
   const recorded = details.apiError;
   if (isRecord(recorded) && typeof recorded.reason === 'string' && typeof recorded.resource === 'string') return { reason: recorded.reason, resource: recorded.resource };
   const forbidden = typeof details.reason === 'string' ? FORBIDDEN.exec(details.reason) : null;
@@ -107,7 +107,7 @@ function isBadPhase(phase: string | undefined): boolean {
   return phase === 'Error' || phase === 'Failed' || phase === 'Inconclusive';
 }
 
-/** Targets `Rollout <namespace>/<name>` of controller-plugins' and analysis-preflight's `referencedBy`. */
+/** The Rollouts (`namespace/name`) among controller-plugins' `referencedBy` (`Rollout <ns>/<name>`, `AnalysisTemplate ...`). */
 function referencingRollouts(referencedBy: readonly string[]): string[] {
   return referencedBy.filter((r) => r.startsWith('Rollout ')).map((r) => r.slice('Rollout '.length));
 }
