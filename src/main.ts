@@ -10,9 +10,11 @@ import { ALL_CHECKS } from './checks/index.js';
 import { ConfigError, defaultConfig, type LoadedConfig, loadConfigFile } from './config/load.js';
 import { Daemon } from './engine/daemon.js';
 import type { Check } from './engine/types.js';
-import { type HealthBody, HealthView, httpStatusFor, renderText } from './http/health-view.js';
+import { type HealthBody, HealthView } from './http/health-view.js';
+import { DEFAULT_WIDTH, renderTextView } from './http/text-view.js';
 import { buildServer } from './http/server.js';
-import { CredentialsError, KubeClient, loadKubeConfig } from './kube/client.js';
+import { type Credentials, type CredentialsOptions, CredentialsError, describeIdentity, KubeClient, loadCredentials } from './kube/client.js';
+import { unknownNameMessage } from './did-you-mean.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import { Metrics } from './metrics/registry.js';
 import { HttpProber, OPEN_OUTBOUND, type OutboundPolicy } from './probe/http.js';
@@ -27,7 +29,16 @@ export interface RunOptions {
   /** An already loaded config (tests); wins over configPath and the scenario's file. */
   config?: LoadedConfig;
   kubeconfigPath?: string;
+  /** --context: a kubeconfig context; also remediation's kubectlContext unless the config sets one. */
+  context?: string;
+  /** ROLLOUT_DOCTOR_CONFIG applies (default); the demo ignores it, its scenario has its config. */
+  configFromEnvironment?: boolean;
   simulate?: SimulateOptions;
+  /**
+   * Told once, before the first cycle, which cluster and config a run against a real cluster uses
+   * (the CLI prints it as the first stderr line).
+   */
+  announce?: (line: string) => void;
   logLevel?: LogLevel;
   /** Tests pass their own logger (to read what was logged). */
   log?: Logger;
@@ -43,21 +54,48 @@ export interface RunOptions {
   now?: () => Date;
 }
 
-/** The bundled healthy homelab scenario the demo serves. */
-export function demoScenarioDir(): string {
-  return path.join(packageRoot(), 'src', 'simulator', 'scenarios', 'homelab');
+/** Where the bundled scenarios live (shipped with the package, see package.json `files`). */
+export function bundledScenariosDir(): string {
+  return path.join(packageRoot(), 'src', 'simulator', 'scenarios');
 }
 
-/** --config, else the scenario's rollout-doctor.yaml, else ROLLOUT_DOCTOR_CONFIG, else defaults. */
-export async function resolveConfig(options: Pick<RunOptions, 'config' | 'configPath' | 'simulate'>): Promise<LoadedConfig> {
+/** The bundled healthy homelab scenario the demo serves by default. */
+export function demoScenarioDir(): string {
+  return path.join(bundledScenariosDir(), 'homelab');
+}
+
+/**
+ * --config, else ROLLOUT_DOCTOR_CONFIG (unless configFromEnvironment is false), else under a
+ * simulation the scenario's rollout-doctor.yaml, else the built-in defaults. --context becomes
+ * kubectlContext when the config names none.
+ */
+export async function resolveConfig(options: Pick<RunOptions, 'config' | 'configPath' | 'simulate' | 'context' | 'configFromEnvironment'>): Promise<LoadedConfig> {
+  const loaded = await loadChosenConfig(options);
+  if (options.context === undefined || loaded.config.kubectlContext !== undefined) return loaded;
+  return { ...loaded, config: { ...loaded.config, kubectlContext: options.context } };
+}
+
+async function loadChosenConfig(options: Pick<RunOptions, 'config' | 'configPath' | 'simulate' | 'configFromEnvironment'>): Promise<LoadedConfig> {
   if (options.config) return options.config;
   if (options.configPath) return loadConfigFile(options.configPath);
+  const fromEnvironment = options.configFromEnvironment === false ? undefined : process.env.ROLLOUT_DOCTOR_CONFIG;
+  if (fromEnvironment) return loadConfigFile(fromEnvironment);
   if (options.simulate) {
-    const scenarioConfig = path.join(options.simulate.dir, 'rollout-doctor.yaml');
-    if (existsSync(scenarioConfig)) return loadConfigFile(scenarioConfig);
+    const { scenarioConfigFile } = await import('./simulator/load.js');
+    const file = await scenarioFailure(options.simulate.dir, () => scenarioConfigFile(options.simulate!.dir));
+    if (file) return loadConfigFile(file);
   }
-  if (process.env.ROLLOUT_DOCTOR_CONFIG) return loadConfigFile(process.env.ROLLOUT_DOCTOR_CONFIG);
   return defaultConfig();
+}
+
+/** A scenario that cannot be read or started is a start-up error naming it (exit 2). */
+async function scenarioFailure<T>(dir: string, run: () => Promise<T>): Promise<T> {
+  if (!existsSync(dir)) throw new ConfigError(`${dir}: simulation folder not found`);
+  try {
+    return await run();
+  } catch (error) {
+    throw new ConfigError(`--simulate ${dir}: ${(error as Error).message}`);
+  }
 }
 
 /** Everything a running rollout-doctor holds, so it can be stopped in one call. */
@@ -75,26 +113,29 @@ export interface Runtime {
 
 export async function createRuntime(options: RunOptions): Promise<Runtime> {
   const log = options.log ?? createLogger(options.logLevel ?? 'info');
-  const loaded = await resolveConfig(options);
-  if (options.simulate && !existsSync(options.simulate.dir)) throw new ConfigError(`${options.simulate.dir}: simulation folder not found`);
-  // The simulator is loaded only when asked for: `serve` against a cluster never imports it.
-  const simulation = options.simulate ? await (await import('./simulator/session.js')).startSimulation(options.simulate, options.outbound) : undefined;
-  const simulator = simulation?.cluster;
   const checks = options.checks ?? ALL_CHECKS;
   const unknownChecks = (options.only ?? []).filter((id) => !checks.some((c) => c.id === id));
   if (unknownChecks.length > 0) {
-    await simulator?.close();
-    throw new ConfigError(`--check: unknown check ${unknownChecks.map((c) => `"${c}"`).join(', ')} (known: ${checks.map((c) => c.id).join(', ')})`);
+    const ids = checks.map((c) => c.id);
+    throw new ConfigError(unknownChecks.map((id) => `--check: ${unknownNameMessage(`unknown check "${id}"`, id, ids, 'checks')}`).join('\n'));
   }
-  let kc;
+  const loaded = await resolveConfig(options);
+  // The simulator is loaded only when asked for: `serve` against a cluster never imports it.
+  const simulation = options.simulate
+    ? await scenarioFailure(options.simulate.dir, async () => (await import('./simulator/session.js')).startSimulation(options.simulate!, options.outbound))
+    : undefined;
+  const simulator = simulation?.cluster;
+  const credentialsOptions: CredentialsOptions = { kubeconfigPath: options.kubeconfigPath, context: options.context, kubeconfig: simulation?.kubeconfig };
+  let credentials;
   try {
-    kc = loadKubeConfig({ kubeconfigPath: options.kubeconfigPath, kubeconfig: simulation?.kubeconfig });
+    credentials = loadCredentials(credentialsOptions);
   } catch (error) {
     await simulator?.close();
     throw error;
   }
+  const kc = credentials.kc;
   const metrics = new Metrics({ checks, version: VERSION, intervalSeconds: 30 });
-  const client = new KubeClient(kc, { requestTimeoutMs: loaded.config.timeouts.requestMs });
+  const client = new KubeClient(kc, { requestTimeoutMs: loaded.config.timeouts.requestMs, identity: describeIdentity(kc, credentialsOptions) });
   // Counting goes through the daemon's cycle observer; the client itself stays metrics-free.
   const prober = new HttpProber(simulation?.outbound ?? { ...OPEN_OUTBOUND, ...options.outbound });
   const daemon = new Daemon({
@@ -106,10 +147,11 @@ export async function createRuntime(options: RunOptions): Promise<Runtime> {
     onRequest: (record) => metrics.recordRequest(record),
     only: options.only,
     now: options.now,
-    evaluationTime: options.simulate?.now ? () => options.simulate!.now! : undefined,
+    evaluationTime: simulation?.now ? () => simulation.now! : undefined,
   });
+  if (!simulation) options.announce?.(describeRun(credentials, client.server, loaded));
   // Data flows one way: the daemon publishes each finished cycle, the renderers subscribe.
-  const health = new HealthView(() => daemon.staleForMs());
+  const health = new HealthView(() => daemon.staleForMs(), () => (options.now?.() ?? new Date()).getTime());
   daemon.subscribe((event) => metrics.update(event));
   daemon.subscribe((event) => health.update(event));
   log.info(
@@ -140,21 +182,34 @@ export async function createRuntime(options: RunOptions): Promise<Runtime> {
   };
 }
 
+/** `context "homelab" at https://192.168.55.10:6443 (~/.kube/config); config: checks/homelab.yaml`. */
+function describeRun(credentials: Credentials, server: string, loaded: LoadedConfig): string {
+  const cluster = credentials.context === undefined ? `${credentials.source} at ${server}` : `context "${credentials.context}" at ${server} (${credentials.source})`;
+  return `${cluster}; config: ${loaded.file ?? 'built-in defaults (no --config, ROLLOUT_DOCTOR_CONFIG unset)'}`;
+}
+
 export interface CheckOutput {
   body: HealthBody;
   json: string;
   text: string;
-  exitCode: 0 | 1;
+  exitCode: CheckExitCode;
 }
 
-/** One cycle, the /health document of it, and the exit code (1 when anything unmuted fails or is unknown). */
+/** `check`'s exit code: 0 nothing fails, 1 something fails, 3 nothing fails but something is unknown (2: usage and config errors). */
+export type CheckExitCode = 0 | 1 | 3;
+
+/** The exit code for a /health document: its overall status, muted results left out. */
+export function checkExitCode(body: HealthBody): CheckExitCode {
+  return body.status === 'fail' ? 1 : body.status === 'unknown' ? 3 : 0;
+}
+
+/** One cycle, the /health document of it, and the exit code (checkExitCode). */
 export async function runCheckOnce(options: RunOptions): Promise<CheckOutput> {
   const runtime = await createRuntime({ ...options, logLevel: options.logLevel ?? 'warn' });
   try {
     await runtime.daemon.runOnce();
     const { body } = runtime.health.health();
-    const code = httpStatusFor(body);
-    return { body, json: JSON.stringify(body, null, 2), text: renderText(body), exitCode: code === 200 ? 0 : 1 };
+    return { body, json: JSON.stringify(body, null, 2), text: renderTextView(body, runtime.health.nowMs(), { width: DEFAULT_WIDTH }), exitCode: checkExitCode(body) };
   } finally {
     await runtime.close();
   }
@@ -163,13 +218,16 @@ export async function runCheckOnce(options: RunOptions): Promise<CheckOutput> {
 export interface ListenAddress {
   host: string;
   port: number;
+  /** Where it came from, for messages: `--listen 0.0.0.0:9464`, `ROLLOUT_DOCTOR_LISTEN=...`. */
+  label?: string;
 }
 
-export function parseListen(value: string): ListenAddress {
+/** HOST:PORT; `label` names where the text came from in the error (a flag or a variable). */
+export function parseListen(value: string, label = `--listen ${value}`): ListenAddress {
   const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value.trim());
   const port = match ? Number(match[3]) : Number.NaN;
-  if (!match || port > 65535) throw new ConfigError(`--listen ${value}: expected HOST:PORT (e.g. 0.0.0.0:9464, 127.0.0.1:9464, [::1]:9464)`);
-  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+  if (!match || port > 65535) throw new ConfigError(`${label}: expected HOST:PORT (e.g. 127.0.0.1:9464, 0.0.0.0:9464, [::1]:9464)`);
+  return { host: match[1] ?? (match[2] || '0.0.0.0'), port, label };
 }
 
 export interface Served {
@@ -180,23 +238,27 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-/** Starts the HTTP server and the schedule (the first cycle runs at once). */
-export async function serve(options: RunOptions & { listen: ListenAddress }): Promise<Served> {
+/**
+ * Starts the HTTP server and the schedule (the first cycle runs at once). `onListening` runs once
+ * the server listens, before the first cycle (the demo prints its banner there, above the logs).
+ */
+export async function serve(options: RunOptions & { listen: ListenAddress; onListening?: (url: string) => void }): Promise<Served> {
   const runtime = await createRuntime(options);
   const { daemon, metrics, health, log } = runtime;
-  const server = buildServer({ health, metrics, log });
+  const server = buildServer({ health, metrics, log, checkIds: () => daemon.checks().map((c) => c.id) });
   try {
     await server.listen({ host: options.listen.host, port: options.listen.port });
   } catch (error) {
     await runtime.close();
-    throw new ConfigError(`--listen ${options.listen.host}:${options.listen.port}: ${(error as Error).message}`);
+    throw new ConfigError(`${options.listen.label ?? `--listen ${options.listen.host}:${options.listen.port}`}: ${(error as Error).message}`);
   }
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : options.listen.port;
   const host = options.listen.host.includes(':') ? `[${options.listen.host}]` : options.listen.host;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  daemon.start();
   log.info({ event: 'listening', url }, `serving /health and /metrics on ${url}`);
+  options.onListening?.(url);
+  daemon.start();
   let stopping: Promise<void> | undefined;
   return {
     runtime,

@@ -21,9 +21,6 @@ import { permissionTarget, requiredPermissions } from '../src/kube/permissions.j
 import { ALERTS_DOC, loadAlerts, repositoryBlobUrl } from './helpers/alert-rules.js';
 import { brokenLink, codeBlocks, headings, isExternal, links, markdownFiles, REPO, readRepoFile, resolveLink, section } from './helpers/markdown.js';
 
-/** Files another branch adds (issue 14): a link to one may dangle until it is merged, never after. */
-const ADDED_BY_OTHER_BRANCHES = new Set(['CONTRIBUTING.md']);
-
 const CHECK_SECTIONS = ['What it looks at', 'Verdicts', 'Details', 'Metrics', 'Permissions', 'Runbook', 'What to do'];
 const defaults = configSchema.parse({});
 
@@ -105,9 +102,8 @@ describe('links', () => {
   const files = ['README.md', ...markdownFiles('docs')];
 
   it.each(files)('%s: every relative link resolves to a file and heading', (file) => {
-    const isPending = (target: string) => ADDED_BY_OTHER_BRANCHES.has(resolveLink(file, target)) && !existsSync(path.join(REPO, resolveLink(file, target)));
     const broken = links(readRepoFile(file))
-      .filter((link) => !isExternal(link.target) && !isPending(link.target))
+      .filter((link) => !isExternal(link.target))
       .map((link) => ({ link, why: brokenLink(file, link.target) }))
       .filter(({ why }) => why !== undefined)
       .map(({ link, why }) => `${file}:${link.line}: ${link.target}: ${why}`);

@@ -8,7 +8,7 @@
  *
  *   npm run stack                                  the bundled homelab (every check ok: no alert)
  *   npm run stack -- --scenario failing            the observability tests' failing scenario
- *   npm run stack -- --scenario NAME|DIR           src/simulator/scenarios/NAME, or a scenario folder
+ *   npm run stack -- --scenario NAME|DIR           a `rollout-doctor demo --list` scenario, or a scenario folder
  *   npm run stack -- --for 10s                     every rule's `for` shortened, to see alerts fire
  *
  * Needs victoria-metrics and vmalert on PATH (Debian's victoria-metrics package); without them it
@@ -53,8 +53,9 @@ const USAGE = `usage: npm run stack [-- --scenario NAME|DIR] [--for DURATION]
 
 class UsageError extends Error {}
 
+/** The scenarios `rollout-doctor demo --list` shows (a leading _ marks a shared base, not a scenario). */
 function bundledScenarios(): string[] {
-  return readdirSync(SCENARIOS_DIR).filter((name) => statSync(path.join(SCENARIOS_DIR, name)).isDirectory());
+  return readdirSync(SCENARIOS_DIR).filter((name) => !/^[_.]/.test(name) && statSync(path.join(SCENARIOS_DIR, name)).isDirectory());
 }
 
 interface Scenario {
@@ -78,7 +79,7 @@ function resolveScenario(value: string): Scenario {
   }
   const bundled = path.join(SCENARIOS_DIR, value);
   const dir = /[/\\.]/.test(value) ? path.resolve(value) : bundled;
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+  if (!existsSync(dir) || !statSync(dir).isDirectory() || (dir === bundled && !bundledScenarios().includes(value))) {
     throw new UsageError(`--scenario ${value}: no such scenario (bundled: ${bundledScenarios().join(', ')}; or "failing", or a folder)`);
   }
   return { name: path.basename(dir), simulate: { dir, ephemeralAppPorts: true }, source: path.relative(process.cwd(), dir) || '.', remove: () => undefined };

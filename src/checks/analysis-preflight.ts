@@ -5,16 +5,29 @@
  * back empty makes `result[0]` an Error on every measurement, and the rollout aborts after
  * consecutiveErrorLimit.
  *
- * - prometheus provider (VictoriaMetrics answers the same API): the instant query, with the args
- *   the referencing Rollout passes (literal values, fieldRef, podTemplateHashValue as the current
- *   revision's hash; an arg from a Secret skips the metric with a note), then successCondition /
- *   failureCondition evaluated with expr's semantics (src/expr). Error -> fail, Failed or
- *   Inconclusive -> warn, Successful -> ok. Whether an empty vector or NaN came back is said.
+ * The rules are those of the running controller's version (src/argo/controller.ts: its starting
+ * line or image tag, else the newest release), named in the details; the metric providers and the
+ * condition language follow it (src/argo/metric-providers.ts, src/expr).
+ *
+ * - prometheus provider (VictoriaMetrics answers the same API): the instant query, or the range query
+ *   of `rangeQuery` (v1.8.0+), with the args the referencing Rollout passes (literal values, fieldRef,
+ *   podTemplateHashValue as the current revision's hash; an arg from a Secret skips the metric with a
+ *   note), then successCondition / failureCondition evaluated with expr's semantics. Whether an empty
+ *   vector or NaN came back is said.
  * - web provider: the URL with the template's method, headers and body; non-2xx -> Error; JSON body
- *   read with the template's jsonPath; a body that is not JSON while a condition reads result fields
- *   -> fail (older controllers never fail such a metric, newer ones always error).
+ *   read with the template's jsonPath. A body that is not JSON is Successful without the conditions
+ *   being evaluated on every released controller: warn that the gate is hollow, with what upstream
+ *   master's rule (evaluate them on the text) would decide.
+ * - the measurement is then carried through the metric's limits as analysis/analysis.go would if
+ *   every measurement came out the same (src/argo/analysis.ts predictMetric): failureLimit,
+ *   inconclusiveLimit, consecutiveErrorLimit, consecutiveSuccessLimit (v1.8.0+), count/interval. The
+ *   predicted phase decides: Error -> fail, Failed or Inconclusive -> warn, Successful -> ok. A spec
+ *   the controller rejects (ValidateMetric by version; dryRun/measurementRetention rules matching no
+ *   metric, matched as Go regular expressions) is an Error before any measurement: fail.
  * - other providers, an address outside `allowedHosts`, a Prometheus address left to the controller's
- *   environment, or an arg that only exists at run time: ok, "not checked" with why (phase Skipped).
+ *   environment, an authentication rollout-doctor does not do the way the controller does (OAuth2;
+ *   SigV4 on an aps-workspaces address), or an arg that only exists at run time: ok, "not checked"
+ *   with why (phase Skipped), never fail.
  * - provider unreachable (refused, timeout, DNS, TLS, outside loopback in a simulation): unknown.
  *
  * Bounded: one query per metric per cycle (a template referenced by several Rollouts is measured
@@ -22,19 +35,23 @@
  * timeouts.requestMs, all within the check's deadline, a few at a time.
  *
  * Runbook: "Inconclusive analysis" and "Analysis results", before a rollout needs them.
- * Permissions: list rollouts, analysistemplates, clusteranalysistemplates (cluster-wide); outbound
- * HTTP to the metric providers.
+ * Permissions: list rollouts, analysistemplates, clusteranalysistemplates, deployments (cluster-wide),
+ * pods and get pods/log in the controller namespace (its version); outbound HTTP to the metric
+ * providers.
  */
 import { command, kubectl, type RemediationStep, renderCommand, singleQuoted, text, uniqueSteps } from '../engine/remediation.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, Status, UnknownDetails } from '../engine/types.js';
 import { STATUS_RANK } from '../engine/types.js';
 import type { CustomObject, Rollout } from '../kube/types.js';
-import { type ArgValue, resolveArgs, substituteArgs } from './lib/analysis-args.js';
-import { DEFAULT_CONSECUTIVE_ERROR_LIMIT, intOrStringValue } from './lib/analysis.js';
-import { headerMap, type Measurement, MEASUREMENT_PHASES, measurePrometheus, measureWeb, prometheusQueryUrl } from './lib/metric-providers.js';
+import { type ArgValue, resolveArgs, substituteArgs } from '../argo/analysis-args.js';
+import { type LimitSpec, type MeasuredPhase, metricLimits, type Prediction, predictMetric, selectMetrics, validateMetricLimits } from '../argo/analysis.js';
+import { type ControllerVersion, isAtLeast, versionText } from '../argo/controller.js';
+import { headerMap, type Measurement, MEASUREMENT_PHASES, measurePrometheus, measureWeb, prometheusQueryUrl, type RangeQuery } from '../argo/metric-providers.js';
+import { readControllerVersion } from './lib/controller.js';
 import { curlFor, endpointsOfRollout } from './lib/endpoints.js';
 import { evaluateEach, result } from './lib/results.js';
-import { referencedTemplates, rolloutsCommand, rolloutTarget, type TemplateReference } from './lib/rollout.js';
+import { rolloutsCommand } from './lib/rollout.js';
+import { referencedTemplates, rolloutTarget, type TemplateReference } from '../argo/rollout-spec.js';
 
 /** Templates measured at once. */
 const CONCURRENCY = 4;
@@ -42,16 +59,36 @@ const CONCURRENCY = 4;
 const DEADLINE_SHARE = 0.8;
 const PROVIDERS = ['prometheus', 'web', 'job', 'datadog', 'newRelic', 'wavefront', 'kayenta', 'cloudWatch', 'graphite', 'influxdb', 'skywalking', 'plugin'];
 
-interface MetricSpec {
+interface OAuth2 {
+  tokenUrl?: string;
+}
+
+interface MetricSpec extends LimitSpec {
   name?: string;
   successCondition?: string;
   failureCondition?: string;
-  consecutiveErrorLimit?: number | string;
-  inconclusiveLimit?: number | string;
-  failureLimit?: number | string;
   provider?: {
-    prometheus?: { address?: string; query?: string; timeout?: number; insecure?: boolean; headers?: unknown; authentication?: { sigv4?: unknown; oauth2?: unknown } };
-    web?: { url?: string; method?: string; headers?: unknown; body?: string; jsonBody?: unknown; jsonPath?: string; timeoutSeconds?: number; insecure?: boolean };
+    prometheus?: {
+      address?: string;
+      query?: string;
+      timeout?: number;
+      insecure?: boolean;
+      headers?: unknown;
+      rangeQuery?: RangeQuery;
+      authentication?: { sigv4?: Record<string, unknown>; oauth2?: OAuth2 };
+      basicAuth?: unknown;
+    };
+    web?: {
+      url?: string;
+      method?: string;
+      headers?: unknown;
+      body?: string;
+      jsonBody?: unknown;
+      jsonPath?: string;
+      timeoutSeconds?: number;
+      insecure?: boolean;
+      authentication?: { oauth2?: OAuth2 };
+    };
     [key: string]: unknown;
   };
 }
@@ -76,10 +113,17 @@ export interface MetricReport extends Measurement {
   failureCondition?: string;
   consecutiveErrorLimit?: number;
   inconclusiveLimit?: number;
+  failureLimit?: number;
+  /** consecutiveSuccessLimit (v1.8.0+), when set. */
+  consecutiveSuccessLimit?: number;
+  /** EffectiveCount; absent: no count (it measures until the run is terminated). */
+  count?: number;
+  /** What the analysis would decide if every measurement came out like this one. */
+  predicted?: Prediction;
   args?: Record<string, string>;
   /** The curl that reproduces the measurement (for the remediation). */
   curl?: string;
-  /** The Error is about creating the run (an arg nobody supplies), not a measurement. */
+  /** The Error is about creating or validating the run (an arg nobody supplies, a limit the controller rejects), not a measurement. */
   isRunCreation?: boolean;
 }
 
@@ -91,6 +135,10 @@ interface PreflightDetails {
   referencedBy: string[];
   /** The Rollout whose args the measurement used. */
   argsFrom: string;
+  /** The controller version whose rules applied, and where it was read. */
+  controllerVersion: ControllerVersion;
+  /** The run the controller would create is an Error before any measurement (Analysis spec invalid). */
+  runError?: string;
   metrics: MetricReport[];
 }
 
@@ -142,13 +190,38 @@ function discover(ctx: CheckContext): TemplateEntry[] {
   return [...entries.values()].sort((a, b) => a.target.localeCompare(b.target));
 }
 
-function dryRunNames(template: CustomObject, ref: TemplateReference): string[] {
-  const fromTemplate = ((template.spec?.dryRun ?? []) as { metricName?: string }[]).map((d) => d.metricName ?? '');
-  const fromRollout = ((ref.analysis.dryRun ?? []) as { metricName?: string }[]).map((d) => d.metricName ?? '');
-  return [...fromTemplate, ...fromRollout].filter(Boolean);
+type Rules = readonly { metricName?: string }[];
+
+/**
+ * The run the controller would create for this reference (utils/analysis/helpers.go
+ * NewAnalysisRunFromTemplates): the metrics of every template of the analysis block, and its dryRun
+ * and measurementRetention rules, the Rollout's first, then each template's. Its spec error, if any:
+ * analysis/analysis.go makes such a run Error before any measurement.
+ */
+function runSpec(ctx: CheckContext, rollout: Rollout, ref: TemplateReference): { dryRun: Set<string>; error?: string } {
+  const namespace = rollout.metadata.namespace ?? 'default';
+  const templates = (ref.analysis.templates ?? [])
+    .map((t) => (t.clusterScope ? ctx.snapshot.find('clusteranalysistemplates', '', t.templateName ?? '') : ctx.snapshot.find('analysistemplates', namespace, t.templateName ?? '')))
+    .filter((t): t is CustomObject => t !== undefined);
+  const specOf = (t: CustomObject) => (t.spec ?? {}) as { metrics?: { name?: string }[]; dryRun?: Rules; measurementRetention?: Rules };
+  const names = templates.flatMap((t) => (specOf(t).metrics ?? []).map((m) => m.name ?? ''));
+  const rules = (field: 'dryRun' | 'measurementRetention') => [...((ref.analysis[field] ?? []) as Rules), ...templates.flatMap((t) => specOf(t)[field] ?? [])];
+  const dryRun = selectMetrics(rules('dryRun'), names, 'dryRun');
+  const error = dryRun.error ?? selectMetrics(rules('measurementRetention'), names, 'measurementRetention').error;
+  return { dryRun: dryRun.names, ...(error ? { error: `Analysis spec invalid: ${error}` } : {}) };
 }
 
-async function measureMetric(ctx: CheckContext, metric: MetricSpec, args: ReadonlyMap<string, ArgValue>, runtimeOnly: ReadonlyMap<string, string>, missing: ReadonlySet<string>): Promise<MetricReport> {
+const OAUTH2_NOTE = 'the provider authenticates with OAuth2 client credentials (tokenUrl), which rollout-doctor does not do';
+
+async function measureMetric(
+  ctx: CheckContext,
+  metric: MetricSpec,
+  index: number,
+  args: ReadonlyMap<string, ArgValue>,
+  runtimeOnly: ReadonlyMap<string, string>,
+  missing: ReadonlySet<string>,
+  version: string,
+): Promise<MetricReport> {
   const name = metric.name ?? '';
   const provider = PROVIDERS.find((p) => metric.provider?.[p] !== undefined) ?? Object.keys(metric.provider ?? {})[0] ?? 'none';
   const substituted = substituteArgs(metric, args);
@@ -156,8 +229,14 @@ async function measureMetric(ctx: CheckContext, metric: MetricSpec, args: Readon
   const report: MetricReport = { metric: name, provider, phase: 'Skipped' };
   if (resolved.successCondition) report.successCondition = resolved.successCondition;
   if (resolved.failureCondition) report.failureCondition = resolved.failureCondition;
-  report.consecutiveErrorLimit = intOrStringValue(metric.consecutiveErrorLimit, DEFAULT_CONSECUTIVE_ERROR_LIMIT);
-  report.inconclusiveLimit = intOrStringValue(metric.inconclusiveLimit, 0);
+  const limits = metricLimits(metric, version);
+  report.consecutiveErrorLimit = limits.consecutiveErrorLimit;
+  report.inconclusiveLimit = limits.inconclusiveLimit;
+  report.failureLimit = limits.failureLimit;
+  if (limits.consecutiveSuccessLimit > 0) report.consecutiveSuccessLimit = limits.consecutiveSuccessLimit;
+  if (limits.count !== undefined) report.count = limits.count;
+  const invalid = validateMetricLimits(metric, version);
+  if (invalid) return { ...report, phase: 'Error', message: `Analysis spec invalid: metrics[${index}]: ${invalid}`, isRunCreation: true };
   const used = substituted.used.filter((a) => args.get(a)?.from);
   if (substituted.used.length > 0) report.args = Object.fromEntries(substituted.used.map((a) => [a, args.get(a)!.value]));
   if (used.length > 0) report.note = used.map((a) => `args.${a} = ${args.get(a)!.value} from ${args.get(a)!.from}`).join('; ');
@@ -179,25 +258,39 @@ async function measureMetric(ctx: CheckContext, metric: MetricSpec, args: Readon
     report.query = prometheus.query ?? '';
     if (!address) return { ...report, message: 'not queried: the address comes from ARGO_ROLLOUTS_PROMETHEUS_ADDRESS in the controller' };
     report.address = address;
-    if (prometheus.authentication?.sigv4 || prometheus.authentication?.oauth2 || address.includes('aps-workspaces')) {
-      return { ...report, message: 'not queried: the provider authenticates with SigV4 or OAuth2, which rollout-doctor does not do' };
+    // prometheus.go: OAuth2 when tokenUrl is set (v1.7.0+); SigV4 only for an aps-workspaces address with sigv4 set.
+    if (prometheus.authentication?.oauth2?.tokenUrl) return { ...report, message: `not queried: ${OAUTH2_NOTE}` };
+    const sigv4 = prometheus.authentication?.sigv4;
+    if (address.includes('aps-workspaces') && sigv4 && Object.values(sigv4).some(Boolean)) {
+      return { ...report, message: 'not queried: the controller signs requests to this aps-workspaces address with AWS SigV4, which rollout-doctor does not do' };
     }
     if (!isHostAllowed(address, allowedHosts)) return { ...report, message: `not queried: host ${hostOf(address)} is not in checks.analysis-preflight.allowedHosts` };
+    const isRange = Boolean(prometheus.rangeQuery) && isAtLeast(version, '1.8.0');
     try {
-      report.curl = renderCommand(command(['curl', '-s', singleQuoted(prometheusQueryUrl(address).toString()), '--data-urlencode', singleQuoted(`query=${oneLine(report.query)}`)]));
+      report.curl = renderCommand(
+        command(['curl', '-s', singleQuoted(prometheusQueryUrl(address, isRange ? 'query_range' : 'query').toString()), '--data-urlencode', singleQuoted(`query=${oneLine(report.query)}`)]),
+      );
     } catch {
       // The measurement reports the bad address.
     }
-    const measured = await measurePrometheus(ctx, address, report.query, conditions, {
-      timeoutMs: Math.min((prometheus.timeout ?? 30) * 1000 || requestMs, requestMs),
-      tlsVerify: !prometheus.insecure,
-      headers: headerMap(prometheus.headers),
-    });
+    const measured = await measurePrometheus(
+      ctx,
+      address,
+      report.query,
+      conditions,
+      { timeoutMs: Math.min((prometheus.timeout ?? 30) * 1000 || requestMs, requestMs), tlsVerify: !prometheus.insecure, headers: headerMap(prometheus.headers), controllerVersion: version },
+      prometheus.rangeQuery,
+    );
+    if (prometheus.basicAuth !== undefined) {
+      // basicAuth exists only on upstream master (f087c91d8): a released controller sends none.
+      measured.rules = [...(measured.rules ?? []), 'basicAuth is not read by any release up to v1.10.0-rc1 (prometheus.go; upstream master f087c91d8, unreleased): queried without it'];
+    }
     return merge(report, measured);
   }
   if (web) {
     report.url = web.url ?? '';
     report.method = web.method || 'GET';
+    if (web.authentication?.oauth2?.tokenUrl) return { ...report, message: `not queried: ${OAUTH2_NOTE}` };
     if (!isHostAllowed(report.url, allowedHosts)) return { ...report, message: `not queried: host ${hostOf(report.url)} is not in checks.analysis-preflight.allowedHosts` };
     const headers = headerMap(web.headers);
     report.curl = renderCommand(command(['curl', '-s', '-X', report.method, singleQuoted(report.url), ...Object.keys(headers).flatMap((k) => ['-H', singleQuoted(`${k}: ...`)])]));
@@ -205,11 +298,19 @@ async function measureMetric(ctx: CheckContext, metric: MetricSpec, args: Readon
       ctx,
       { url: report.url, method: report.method, body: web.body, jsonBody: web.jsonBody, jsonPath: web.jsonPath },
       conditions,
-      { timeoutMs: Math.min((web.timeoutSeconds || 10) * 1000, requestMs), tlsVerify: !web.insecure, headers },
+      { timeoutMs: Math.min((web.timeoutSeconds || 10) * 1000, requestMs), tlsVerify: !web.insecure, headers, controllerVersion: version },
     );
     return merge(report, measured);
   }
   return { ...report, message: `not checked: rollout-doctor does not query the ${provider} provider` };
+}
+
+const MEASURED = new Set<string>(['Successful', 'Failed', 'Inconclusive', 'Error']);
+
+/** The measurement carried through the metric's limits (not for a run that cannot be created). */
+function withPrediction(report: MetricReport, spec: MetricSpec, version: string): MetricReport {
+  if (!MEASURED.has(report.phase) || report.isRunCreation) return report;
+  return { ...report, predicted: predictMetric(report.phase as MeasuredPhase, metricLimits(spec, version), version) };
 }
 
 function merge(report: MetricReport, measured: Measurement): MetricReport {
@@ -228,10 +329,13 @@ function hostOf(url: string): string {
 }
 
 function statusOf(report: MetricReport): Status {
-  const status: Status = { Successful: 'ok', Skipped: 'ok', Failed: 'warn', Inconclusive: 'warn', Error: 'fail', Unknown: 'unknown' }[report.phase] as Status;
+  const phase = report.predicted?.phase ?? report.phase;
+  const status: Status = { Successful: 'ok', Running: 'ok', Skipped: 'ok', Failed: 'warn', Inconclusive: 'warn', Error: 'fail', Unknown: 'unknown' }[phase] as Status;
+  // A condition never evaluated is a gate that cannot close: worth a look, never a failure.
+  const adjusted = status === 'ok' && report.isNotEvaluated ? 'warn' : status;
   // A dry-run metric never decides the rollout: an Error still deserves a look, the rest does not.
-  if (report.dryRun) return status === 'fail' ? 'warn' : status === 'warn' ? 'ok' : status;
-  return status;
+  if (report.dryRun) return adjusted === 'fail' ? 'warn' : adjusted === 'warn' ? 'ok' : adjusted;
+  return adjusted;
 }
 
 function resultWords(report: MetricReport): string {
@@ -245,27 +349,40 @@ function resultWords(report: MetricReport): string {
   return report.value !== undefined ? `result ${report.value}` : '';
 }
 
+/** What the limits make of the measurement, when it is not what the measurement alone says. */
+function predictionText(report: MetricReport): string {
+  const predicted = report.predicted;
+  if (!predicted) return '';
+  const limits = [`failureLimit ${report.failureLimit ?? 0}`, ...(report.consecutiveSuccessLimit ? [`consecutiveSuccessLimit ${report.consecutiveSuccessLimit}`] : []), report.count === undefined ? 'no count' : `count ${report.count}`].join(', ');
+  if (predicted.phase === 'Running') return `, but with ${limits} the metric never ends by itself: it keeps measuring until the run is terminated`;
+  return `, but with ${limits} the analysis would be ${predicted.phase} after ${predicted.measurements} such measurement${predicted.measurements === 1 ? '' : 's'} (${predicted.reason})`;
+}
+
 function describeMetric(report: MetricReport): string {
   const what = `metric ${report.metric}`;
   const said = resultWords(report);
   const withResult = said ? `; ${said}` : '';
+  const differs = report.predicted !== undefined && report.predicted.phase !== report.phase;
   switch (report.phase) {
     case 'Successful':
-      return `${what} would be Successful${said ? ` (${said})` : ''}`;
+      if (report.isNotEvaluated) {
+        const conditions = [report.successCondition, report.failureCondition].filter(Boolean).join(' / ');
+        return `${what}: ${said}, which every released controller records as Successful without evaluating ${conditions}: the analysis cannot fail on it; upstream master (unreleased) would record ${report.newerPhase}`;
+      }
+      return `${what} would be Successful${said ? ` (${said})` : ''}${differs ? predictionText(report) : ''}`;
     case 'Skipped':
       return `${what} ${report.message}`;
     case 'Unknown':
       return `${what}: ${report.message}`;
     case 'Error':
       if (report.isRunCreation) return `${what}: ${report.message}`;
-      if (report.resultKind === 'text' && report.legacyPhase === 'Successful') {
-        return `${what}: ${report.message}; up to v1.8 every measurement is Successful without evaluating it, so the analysis can never fail; later versions record an Error on every measurement and the rollout aborts after consecutiveErrorLimit (${report.consecutiveErrorLimit})`;
-      }
       return `${what} would be an Error now (${report.message}${withResult}): every measurement would be an Error and the rollout aborts after consecutiveErrorLimit (${report.consecutiveErrorLimit})`;
     case 'Inconclusive':
+      if (differs) return `${what} would be Inconclusive now (${said || 'neither condition holds'})${predictionText(report)}`;
       return `${what} would be Inconclusive now (${said || 'neither condition holds'}): after inconclusiveLimit + 1 = ${(report.inconclusiveLimit ?? 0) + 1} such measurements the rollout pauses (InconclusiveAnalysisRun)`;
     case 'Failed': {
       const why = report.failure ? `failureCondition ${report.failureCondition} holds` : `successCondition ${report.successCondition} does not hold`;
+      if (differs) return `${what} would be Failed now (${said ? `${said}, ` : ''}${why})${predictionText(report)}`;
       return `${what} would be Failed now (${said ? `${said}, ` : ''}${why}): a rollout started now would fail analysis`;
     }
   }
@@ -281,6 +398,9 @@ function remediationFor(ctx: CheckContext, entry: TemplateEntry, reports: Metric
     // The curl is in the details already, rendered from a command (no kubectl, so no context to add).
     if (report.curl) steps.push(text(report.curl));
     steps.push(get);
+    if (report.isNotEvaluated && report.url) {
+      steps.push(text(`The controller never evaluates a condition on a body that is not JSON: make ${report.url} answer JSON (e.g. {"status":"ok"}) and compare a field (result.status == "ok"), or read it with jsonPath`));
+    }
     if (report.phase === 'Error' && report.resultKind === 'empty' && report.query) {
       steps.push(text(`The query returns no series: check the metric and label names, or guard the query so it never comes back empty: (${oneLine(report.query)}) or on() vector(0); or guard the condition with len(result) > 0`));
     }
@@ -303,19 +423,21 @@ function remediationFor(ctx: CheckContext, entry: TemplateEntry, reports: Metric
   return uniqueSteps(steps);
 }
 
-async function evaluate(ctx: CheckContext, entry: TemplateEntry, startedMs: number): Promise<CheckResult<PreflightDetails>> {
+async function evaluate(ctx: CheckContext, entry: TemplateEntry, startedMs: number, controllerVersion: ControllerVersion): Promise<CheckResult<PreflightDetails>> {
   const { rollout, ref } = entry.references[0]!;
+  const version = controllerVersion.version;
   const spec = (entry.template.spec ?? {}) as { args?: { name?: string; value?: string }[]; metrics?: MetricSpec[] };
   const args = resolveArgs(spec.args ?? [], ref.analysis.args ?? [], rollout);
-  const dryRun = dryRunNames(entry.template, ref);
+  const run = runSpec(ctx, rollout, ref);
   const reports: MetricReport[] = [];
   const budgetMs = ctx.config.timeouts.checkMs * DEADLINE_SHARE;
-  for (const metric of spec.metrics ?? []) {
-    const report: MetricReport =
-      Date.now() - startedMs > budgetMs
-        ? { metric: metric.name ?? '', provider: PROVIDERS.find((p) => metric.provider?.[p] !== undefined) ?? 'none', phase: 'Unknown', message: `not measured this cycle: the check's deadline (timeouts.checkMs ${ctx.config.timeouts.checkMs} ms) is near` }
-        : await measureMetric(ctx, metric, args.values, args.runtimeOnly, args.missing);
-    if (dryRun.some((d) => d === report.metric || d === '.*')) report.dryRun = true;
+  for (const [index, metric] of (spec.metrics ?? []).entries()) {
+    let report: MetricReport;
+    if (run.error) report = { metric: metric.name ?? '', provider: PROVIDERS.find((p) => metric.provider?.[p] !== undefined) ?? 'none', phase: 'Skipped', message: 'not measured: the run would be an Error before any measurement' };
+    else if (Date.now() - startedMs > budgetMs) {
+      report = { metric: metric.name ?? '', provider: PROVIDERS.find((p) => metric.provider?.[p] !== undefined) ?? 'none', phase: 'Unknown', message: `not measured this cycle: the check's deadline (timeouts.checkMs ${ctx.config.timeouts.checkMs} ms) is near` };
+    } else report = withPrediction(await measureMetric(ctx, metric, index, args.values, args.runtimeOnly, args.missing, version), metric, version);
+    if (run.dryRun.has(report.metric)) report.dryRun = true;
     reports.push(report);
   }
   const label = `${entry.kind} ${entry.target === `_cluster/${entry.template.metadata.name}` ? entry.template.metadata.name : entry.target}`;
@@ -325,8 +447,16 @@ async function evaluate(ctx: CheckContext, entry: TemplateEntry, startedMs: numb
     kind: entry.kind,
     referencedBy: [...new Set(entry.references.map((r) => rolloutTarget(r.rollout)))],
     argsFrom: rolloutTarget(rollout),
+    controllerVersion,
     metrics: reports,
   };
+  if (run.error) {
+    details.runError = run.error;
+    return result(entry.target, 'fail', `${label}: a run created now would be an Error before any measurement (controller ${versionText(controllerVersion)}): "${run.error}"`, details, [
+      rolloutsCommand(rollout, 'get rollout'),
+      text('dryRun and measurementRetention metricName are Go regular expressions matched against the metric names; every rule must match at least one metric of the run (utils/analysis/helpers.go)'),
+    ]);
+  }
   if (reports.length === 0) return result(entry.target, 'ok', `${label} has no metrics`, details);
   const worst = reports.reduce((a, b) => (STATUS_RANK[statusOf(b)] > STATUS_RANK[statusOf(a)] ? b : a));
   const status = statusOf(worst);
@@ -362,11 +492,15 @@ export const metrics: MetricFamily<Details>[] = [
 export const analysisPreflightCheck: Check<Details> = {
   id: 'analysis-preflight',
   description: 'Each analysis template a Rollout references is measured now: the phase a rollout started now would get (Error on an empty query result, Inconclusive on NaN).',
-  needs: ['rollouts', 'analysistemplates', 'clusteranalysistemplates'],
+  needs: ['rollouts', 'analysistemplates', 'clusteranalysistemplates', 'deployments', 'controllerPods'],
+  reads: ['pods/log'],
   metrics,
   async run(ctx) {
     const startedMs = Date.now();
-    return evaluateEach(discover(ctx), (entry) => entry.target, (entry) => evaluate(ctx, entry, startedMs), { concurrency: CONCURRENCY });
+    const entries = discover(ctx);
+    if (entries.length === 0) return [];
+    const version = await readControllerVersion(ctx);
+    return evaluateEach(entries, (entry) => entry.target, (entry) => evaluate(ctx, entry, startedMs, version), { concurrency: CONCURRENCY });
   },
 };
 

@@ -18,7 +18,8 @@ import { kubectl, type RemediationStep, text } from '../engine/remediation.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, UnknownDetails } from '../engine/types.js';
 import type { CustomObject, Deployment, Rollout } from '../kube/types.js';
 import { result } from './lib/results.js';
-import { evaluateRollouts, rolloutLabels, type RolloutRef, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget } from './lib/rollout.js';
+import { evaluateRollouts, rolloutLabels, type RolloutRef, rolloutsCommand } from './lib/rollout.js';
+import { rolloutName, rolloutNamespace, rolloutTarget } from '../argo/rollout-spec.js';
 
 interface ResourceStatus {
   group?: string;

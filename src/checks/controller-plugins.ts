@@ -8,7 +8,7 @@
  * Configured plugins come from the controller ConfigMap (`trafficRouterPlugins`,
  * `metricProviderPlugins`, `stepPlugins`); references from Rollouts (traffic routers, step plugins)
  * and AnalysisTemplates/ClusterAnalysisTemplates (metric providers). Evidence comes from the
- * controller log (see lib/plugin-log.ts for upstream's wording), read bounded per controller pod and
+ * controller log (see src/argo/plugin-log.ts for upstream's wording), read bounded per controller pod and
  * cycle: the start of the current container's log (64 KiB: the download lines come first), a
  * recent window (`recentWindow`, last 1000 lines, 128 KiB) for runtime plugin errors, and, when the
  * container is not running, the end of the previous container's log (200 lines, 64 KiB). A
@@ -19,34 +19,39 @@
  * Permissions: list configmaps and pods (controller namespace), list deployments, rollouts,
  * analysistemplates, clusteranalysistemplates; get pods/log (controller namespace).
  */
-import { command, doubleQuoted, type RemediationStep, text } from '../engine/remediation.js';
+import { command, doubleQuoted, kubectl, type RemediationStep, text } from '../engine/remediation.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, Sample } from '../engine/types.js';
 import { argoRollouts, configMapYaml, controllerPluginLog, deploymentLogs, podLogs, restartDeployment } from './lib/commands.js';
 import type { Deployment, Pod } from '../kube/types.js';
-import { controllerContainer, controllerPods, findControllerDeployment, PREVIOUS_LOG } from './lib/controller.js';
-import { type LogLine, quoteEnds } from './lib/logs.js';
-import { pluginErrorLines, readStartup, type StartupEvidence } from './lib/plugin-log.js';
+import { containerLogLevel, controllerContainer, controllerContainerSpec, controllerPods, findControllerDeployment, HEAD_LOG, PREVIOUS_LOG } from './lib/controller.js';
+import { type ControllerVersion, isAtLeast, logsInfoLines, resolveControllerVersion, versionText } from '../argo/controller.js';
+import { type LogLine } from '../argo/controller-log.js';
+import { quoteEnds } from '../text.js';
+import { pluginErrorLines, readStartup, type StartupEvidence } from '../argo/plugin-log.js';
+import { ciliumDownload404Steps } from './lib/gateway-api.js';
 import {
   type ConfiguredPlugin,
+  configInitError,
   configuredPlugins,
   controllerConfigMap,
+  isDisabledStepPlugin,
+  lookupPlugin,
   PLUGIN_KEYS,
   type PluginConfigProblem,
   type PluginKind,
+  pluginKindsRead,
   type PluginReference,
   pluginReferences,
-} from './lib/plugins.js';
+} from '../argo/plugins.js';
 import { result, unknownResult } from './lib/results.js';
 import { toMillis } from './lib/time.js';
 
-/** The start of the current container's log: the download lines come first. */
-const HEAD_LOG = { limitBytes: 64 * 1024 };
 /** The recent window's bounds besides its duration. */
 const RECENT_LOG = { tailLines: 1000, limitBytes: 128 * 1024 };
 /** Controller pods whose logs are read per cycle (HA controllers run 2, leader election picks one). */
 const MAX_PODS = 3;
 
-type Verdict = 'failed' | 'missing' | 'unreadable' | 'not-running' | 'rotated' | 'downloaded';
+type Verdict = 'failed' | 'missing' | 'hidden' | 'unreadable' | 'not-running' | 'rotated' | 'downloaded';
 
 interface PodLog {
   pod: string;
@@ -59,6 +64,10 @@ interface PodLog {
   startedAt?: string;
   recent?: string;
   error?: string;
+  image?: string;
+  logLevel: string;
+  /** What `error` says, as thrown (an API error keeps its remediation). */
+  cause?: unknown;
 }
 
 interface ControllerLogs {
@@ -67,6 +76,12 @@ interface ControllerLogs {
   pods: PodLog[];
   /** Set when the controller's pods could not be found or listed. */
   problem?: string;
+  /** The running controller's version, from its starting line or image tag. */
+  version: ControllerVersion;
+  /** Its `--loglevel`. */
+  logLevel: string;
+  /** The error behind `problem`, when one was thrown. */
+  cause?: unknown;
 }
 
 interface PluginDetails {
@@ -78,6 +93,10 @@ interface PluginDetails {
   location?: string;
   sha256?: string;
   disabled?: boolean;
+  /** The controller version whose rules decided, and where it was read. */
+  controllerVersion: ControllerVersion;
+  /** The version-dependent rules applied (upstream file and versions). */
+  rules?: string[];
   recentErrorLines?: number;
   recentWindowSeconds?: number;
   lastErrorLine?: string;
@@ -108,14 +127,16 @@ function windowText(seconds: number): string {
 
 const KIND_LABEL: Record<PluginKind, string> = { trafficRouter: 'traffic router', metricProvider: 'metric provider', step: 'step' };
 
-async function readPodLog(ctx: CheckContext, namespace: string, pod: Pod, deployment: Deployment, plugins: ConfiguredPlugin[], windowSeconds: number): Promise<PodLog> {
+async function readPodLog(ctx: CheckContext, namespace: string, pod: Pod, deployment: Deployment, plugins: readonly ConfiguredPlugin[], windowSeconds: number): Promise<PodLog> {
   const name = pod.metadata?.name ?? '';
   const status = controllerContainer(pod, deployment);
   const container = status?.name;
+  const spec = controllerContainerSpec(pod.spec?.containers, deployment, container);
   const running = status?.state?.running;
-  const out: PodLog = { pod: name, container, isRunning: Boolean(running), source: 'none' };
+  const out: PodLog = { pod: name, container, isRunning: Boolean(running), source: 'none', logLevel: containerLogLevel(spec) };
+  if (spec?.image) out.image = spec.image;
   if (status?.state?.waiting?.reason) out.waitingReason = status.state.waiting.reason;
-  const refs = plugins.map((p) => ({ name: p.name, location: p.location }));
+  const refs = plugins.map((p) => ({ name: p.name, kind: p.kind, location: p.location }));
   try {
     if (running) {
       const [head, recent] = await Promise.all([
@@ -136,25 +157,39 @@ async function readPodLog(ctx: CheckContext, namespace: string, pod: Pod, deploy
     }
     return out;
   } catch (error) {
-    return { ...out, error: (error as Error).message };
+    return { ...out, error: (error as Error).message, cause: error };
   }
 }
 
-async function readControllerLogs(ctx: CheckContext, plugins: ConfiguredPlugin[], windowSeconds: number): Promise<ControllerLogs> {
+/** The version and log level of the controller these pods run: a running pod's first, its starting line before its image tag. */
+function runtimeOf(pods: readonly PodLog[], deployment: Deployment | undefined): Pick<ControllerLogs, 'version' | 'logLevel'> {
+  const first = pods.find((p) => p.isRunning) ?? pods[0];
+  const template = deployment ? controllerContainerSpec(deployment.spec?.template?.spec?.containers, deployment) : undefined;
+  const image = first?.image ?? template?.image;
+  const startingLine = pods.map((p) => p.startup?.startingLine).find(Boolean);
+  const logLevel = first?.logLevel ?? containerLogLevel(template);
+  const version = resolveControllerVersion({ image, startingLine });
+  if (!startingLine && !logsInfoLines(logLevel)) version.note = [version.note, `--loglevel ${logLevel} hides the starting line: the image tag is the only source`].filter(Boolean).join('; ');
+  return { version, logLevel };
+}
+
+async function readControllerLogs(ctx: CheckContext, plugins: readonly ConfiguredPlugin[], windowSeconds: number): Promise<ControllerLogs> {
   const namespace = ctx.config.controller.namespace;
+  const none = { version: resolveControllerVersion({}), logLevel: 'info' };
   let deployment: Deployment | undefined;
   let pods: Pod[];
   try {
     deployment = findControllerDeployment(ctx);
-    if (!deployment) return { namespace, pods: [], problem: `no Argo Rollouts controller Deployment found in namespace ${namespace}` };
+    if (!deployment) return { namespace, pods: [], ...none, problem: `no Argo Rollouts controller Deployment found in namespace ${namespace}` };
     pods = controllerPods(ctx, deployment).filter((p) => !p.metadata?.deletionTimestamp);
   } catch (error) {
-    return { namespace, pods: [], problem: (error as Error).message };
+    return { namespace, pods: [], ...none, problem: (error as Error).message, cause: error };
   }
   const name = deployment.metadata?.name ?? ctx.config.controller.deployment;
-  if (pods.length === 0) return { namespace, deployment: name, pods: [], problem: `controller Deployment ${namespace}/${name} has no pods` };
+  if (pods.length === 0) return { namespace, deployment: name, pods: [], ...runtimeOf([], deployment), problem: `controller Deployment ${namespace}/${name} has no pods` };
   const chosen = pods.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '')).slice(0, MAX_PODS);
-  return { namespace, deployment: name, pods: await Promise.all(chosen.map((pod) => readPodLog(ctx, namespace, pod, deployment!, plugins, windowSeconds))) };
+  const logs = await Promise.all(chosen.map((pod) => readPodLog(ctx, namespace, pod, deployment!, plugins, windowSeconds)));
+  return { namespace, deployment: name, pods: logs, ...runtimeOf(logs, deployment) };
 }
 
 function verdictOf(log: PodLog, plugin: string): Verdict {
@@ -163,10 +198,11 @@ function verdictOf(log: PodLog, plugin: string): Verdict {
   if (startup?.failure?.plugins.includes(plugin)) return 'failed';
   if (!log.isRunning || !startup) return 'not-running';
   if (startup.downloads.has(plugin)) return 'downloaded';
+  if (!logsInfoLines(log.logLevel)) return 'hidden';
   return startup.isContainerStart ? 'missing' : 'rotated';
 }
 
-const VERDICT_RANK: Record<Verdict, number> = { downloaded: 0, rotated: 1, 'not-running': 2, unreadable: 3, missing: 4, failed: 5 };
+const VERDICT_RANK: Record<Verdict, number> = { downloaded: 0, rotated: 1, hidden: 1, 'not-running': 2, unreadable: 3, missing: 4, failed: 5 };
 
 function referenceText(refs: readonly PluginReference[]): string {
   const shown = refs.slice(0, 3).map((r) => `${r.by} ${r.referencedBy}`);
@@ -183,21 +219,35 @@ function rolloutCommands(refs: readonly PluginReference[]): RemediationStep[] {
     });
 }
 
-function evaluatePlugin(
-  ctx: CheckContext,
-  name: string,
-  configured: ConfiguredPlugin[],
-  refs: PluginReference[],
-  problems: readonly PluginConfigProblem[],
-  logs: ControllerLogs,
-  errors: Map<string, LogLine[]>,
-  windowSeconds: number,
-  hasConfigMap: boolean,
-): CheckResult<PluginDetails> {
+/** What `disabled: true` does to this entry on this controller (types.go: "Only valid for a plugin of type Step"). */
+function disabledNote(entry: ConfiguredPlugin, version: string): string | undefined {
+  if (!entry.disabled) return undefined;
+  if (!isAtLeast(version, '1.8.0')) return '`disabled` is not read before v1.8.0 (utils/plugin/types/types.go): the plugin is used';
+  if (entry.kind !== 'step') return `\`disabled\` has no effect on a ${KIND_LABEL[entry.kind]} plugin (only step plugins can be disabled, rollout/steps/plugin/resolver.go): it is downloaded and used`;
+  return 'disabled: the controller still downloads it, and each step using it passes without running it (status.canary.stepPluginStatuses[].disabled: true)';
+}
+
+interface Context {
+  ctx: CheckContext;
+  problems: readonly PluginConfigProblem[];
+  logs: ControllerLogs;
+  errors: Map<string, LogLine[]>;
+  windowSeconds: number;
+  hasConfigMap: boolean;
+  /** Every configured plugin (for the config validation the controller runs at start). */
+  plugins: readonly ConfiguredPlugin[];
+}
+
+function evaluatePlugin(c: Context, name: string, configured: ConfiguredPlugin[], refs: PluginReference[]): CheckResult<PluginDetails> {
+  const { ctx, problems, logs, errors, windowSeconds } = c;
+  const version = logs.version.version;
   const { namespace: cmNamespace, configMap } = ctx.config.controller;
   const cmRef = `ConfigMap ${cmNamespace}/${configMap}`;
   const referencedKinds = [...new Set(refs.map((r) => r.kind))];
-  const entry = configured.find((p) => !p.disabled) ?? configured[0];
+  const read = pluginKindsRead(version);
+  const readEntries = configured.filter((p) => read.includes(p.kind));
+  const lookups = referencedKinds.map((kind) => ({ kind, ...lookupPlugin(configured, name, kind, version) }));
+  const entry = lookups.map((l) => l.plugin).find(Boolean) ?? readEntries[0] ?? configured[0];
   const readWindows = logs.pods.filter((p) => p.recent !== undefined);
   const deployment = logs.deployment ?? ctx.config.controller.deployment;
   const restart = restartDeployment(logs.namespace, deployment);
@@ -206,9 +256,12 @@ function evaluatePlugin(
   const errorLines = errors.get(name) ?? [];
   const details: PluginDetails = {
     plugin: name,
-    configured: configured.length > 0,
+    configured: readEntries.length > 0,
     referencedBy: refs.map((r) => `${r.by} ${r.referencedBy}`),
+    controllerVersion: logs.version,
   };
+  const rules = [...new Set(lookups.map((l) => l.rule))];
+  if (rules.length > 0) details.rules = rules;
   if (entry) {
     details.kind = entry.kind;
     details.configKey = PLUGIN_KEYS[entry.kind];
@@ -228,14 +281,22 @@ function evaluatePlugin(
     return { pod: p.pod, running: p.isRunning, log: p.source, startedAt: p.startedAt, ...(d ? { downloadedAt: d.time, took: d.took, how: d.how } : {}), ...(p.error ? { error: p.error } : {}) };
   });
   const errorsText = errorLines.length > 0 ? `; the controller logged ${errorLines.length} plugin error line${errorLines.length === 1 ? '' : 's'} about it in the last ${windowText(windowSeconds)}` : '';
+  const controller = `controller ${versionText(logs.version)}`;
 
   // Referenced but not configured: the homelab's canary that never ran. Needs no log.
-  if (configured.length === 0) {
+  if (readEntries.length === 0 && refs.length > 0) {
     details.loaded = false;
     const kind = (referencedKinds[0] ?? 'trafficRouter') as PluginKind;
     const key = PLUGIN_KEYS[kind];
     const problem = problems.find((p) => p.key === key);
-    const why = !hasConfigMap ? `${cmRef} does not exist` : problem ? `${cmRef} key ${key} is unreadable (${problem.message})` : `not configured in ${cmRef} (${key})`;
+    const unread = configured.find((p) => !read.includes(p.kind));
+    const why = !c.hasConfigMap
+      ? `${cmRef} does not exist`
+      : problem
+        ? `${cmRef} key ${key} is unreadable (${problem.message})`
+        : unread
+          ? `configured only under ${PLUGIN_KEYS[unread.kind]} in ${cmRef}, which ${controller} does not read (stepPlugins since v1.8.0)`
+          : `not configured in ${cmRef} (${key})`;
     return result(
       name,
       'fail',
@@ -252,33 +313,53 @@ function evaluatePlugin(
       ],
     );
   }
-  if (entry!.disabled) {
-    details.loaded = false;
-    if (refs.length > 0) {
-      return result(name, 'fail', `Plugin ${name} is referenced by ${referenceText(refs)} but disabled in ${cmRef}`, details, [
-        showConfigMap,
-        text(`# Remove "disabled: true" from ${name} under ${PLUGIN_KEYS[entry!.kind]}, then: `, restart),
-        ...rolloutCommands(refs),
-      ]);
-    }
-    return result(name, 'ok', `Plugin ${name} is disabled in ${cmRef} and referenced by nothing`, { ...details, note: 'disabled, referenced by nothing' });
+  if (readEntries.length === 0) {
+    return result(name, 'ok', `Plugin ${name} is configured only under ${PLUGIN_KEYS[entry!.kind]}, which ${controller} does not read, and referenced by nothing`, { ...details, note: 'not read by this controller version, referenced by nothing' });
   }
-  const notes: string[] = [];
-  if (refs.length === 0) notes.push('configured but referenced by no Rollout or analysis template');
-  const mismatched = referencedKinds.filter((k) => k !== entry!.kind);
-  if (mismatched.length > 0) {
+
+  // The controller validates every name at start and exits on the first bad one (controller/controller.go).
+  const initError = configInitError(c.plugins, version);
+  if (initError?.plugin === name) {
     details.loaded = false;
+    const logged = logs.pods.map((p) => p.startup?.failure).find((f) => f?.message.startsWith('Failed to init config'));
+    const line = logged?.message ?? `Failed to init config: ${initError.message}`;
+    details.failureLine = quoteEnds(line);
+    return result(name, 'fail', `Controller cannot start with plugin ${name}: its name is not <namespace>/<name>, and the controller exits at start ${logged ? 'with' : 'with (expected)'} "${quoteEnds(line)}"`, details, [
+      showConfigMap,
+      text(`# Rename ${name} under ${PLUGIN_KEYS[entry!.kind]} in ${cmRef} to <namespace>/<name> (e.g. argoproj-labs/<name>), use the same name in the Rollouts, then: `, restart),
+    ]);
+  }
+
+  // Used as a kind it is not configured as: from v1.8.0 the lookup matches name and type.
+  const notFound = lookups.filter((l) => !l.plugin);
+  if (notFound.length > 0) {
+    details.loaded = false;
+    const wanted = notFound.map((l) => l.kind);
+    const users = refs.filter((r) => wanted.includes(r.kind));
     return result(
       name,
-      'warn',
-      `Plugin ${name} is configured as a ${KIND_LABEL[entry!.kind]} plugin (${PLUGIN_KEYS[entry!.kind]}) but ${referenceText(refs)} use${refs.length === 1 ? 's' : ''} it as a ${mismatched.map((k) => KIND_LABEL[k]).join(' and ')} plugin`,
+      'fail',
+      `Plugin ${name} is configured as a ${KIND_LABEL[entry!.kind]} plugin (${PLUGIN_KEYS[entry!.kind]}) but ${referenceText(users)} use${users.length === 1 ? 's' : ''} it as a ${wanted.map((k) => KIND_LABEL[k]).join(' and ')} plugin: ${controller} looks plugins up by name and type, so it reports "plugin ${name} not configured in configmap"${errorsText}`,
       details,
-      [showConfigMap, text(`# Move ${name} under ${PLUGIN_KEYS[mismatched[0]!]} in ${cmRef}, then: `, restart)],
+      [showConfigMap, text(`# Move ${name} under ${PLUGIN_KEYS[wanted[0]!]} in ${cmRef}, then: `, restart), ...rolloutCommands(users), pluginLog],
     );
   }
 
+  const notes: string[] = [];
+  const disabled = disabledNote(entry!, version);
+  if (disabled) notes.push(disabled);
+  if (refs.length === 0) notes.push('configured but referenced by no Rollout or analysis template');
+  if (!isAtLeast(version, '1.8.0') && referencedKinds.some((k) => k !== entry!.kind)) notes.push(`${controller} finds plugins by name only, whatever the key`);
+
   // Log evidence.
-  if (logs.problem) return unknownResult(name, new Error(`cannot read the controller log for plugin ${name}: ${logs.problem}`), details);
+  if (logs.problem) {
+    return unknownResult(
+      name,
+      new Error(`cannot read the controller log for plugin ${name}: ${logs.problem}`, { cause: logs.cause }),
+      { ...details, ...(notes.length > 0 ? { note: notes.join('; ') } : {}) },
+      logs.cause ? [] : [kubectl(['get', 'deployments,pods', '-n', logs.namespace])],
+    );
+  }
   const verdicts = logs.pods.map((p) => ({ pod: p, verdict: verdictOf(p, name) }));
   const worst = verdicts.reduce((a, b) => (VERDICT_RANK[b.verdict] > VERDICT_RANK[a.verdict] ? b : a));
   const podRef = `controller pod ${logs.namespace}/${worst.pod.pod}`;
@@ -288,13 +369,16 @@ function evaluatePlugin(
     const failure = worst.pod.startup!.failure!;
     details.failureLine = quoteEnds(failure.message);
     const from = worst.pod.source === 'previous' ? `the previous container of ${podRef}${worst.pod.waitingReason ? ` (${worst.pod.waitingReason})` : ''}` : podRef;
-    return result(name, 'fail', `Controller cannot download plugin ${name} (${from}): "${quoteEnds(failure.message)}"`, details, [
+    const isConfig = failure.message.startsWith('Failed to init config');
+    return result(name, 'fail', `Controller cannot ${isConfig ? 'read its config for' : 'download'} plugin ${name} (${from}): "${quoteEnds(failure.message)}"`, details, [
       podLogs(logs.namespace, worst.pod.pod, worst.pod.container, worst.pod.source === 'previous'),
-      ...(location.startsWith('http') ? [command(['curl', '-sSIL', location])] : []),
+      ...(!isConfig && location.startsWith('http') ? [command(['curl', '-sSIL', location])] : []),
       showConfigMap,
-      text(`# Fix the location${entry!.sha256 ? ' or sha256' : ''} of ${name} under ${PLUGIN_KEYS[entry!.kind]} in ${cmRef}, then: `, restart),
+      text(`# Fix ${isConfig ? `the ${PLUGIN_KEYS[entry!.kind]} entries` : `the location${entry!.sha256 ? ' or sha256' : ''} of ${name} under ${PLUGIN_KEYS[entry!.kind]}`} in ${cmRef}, then: `, restart),
+      ...ciliumDownload404Steps(name, failure.message, location, cmRef),
     ]);
   }
+  if (notes.length > 0) details.note = notes.join('; ');
   const startErrors = errorLines.filter((l) => /unable to (find plugin|start plugin system)|not configured in configmap/i.test(l.message));
   if (errorLines.length > 0) {
     details.loaded = startErrors.length === 0 && worst.verdict !== 'missing';
@@ -316,22 +400,30 @@ function evaluatePlugin(
       [pluginLog, restart],
     );
   }
-  if (worst.verdict === 'unreadable') return unknownResult(name, new Error(worst.pod.error), details);
+  if (worst.verdict === 'unreadable') return unknownResult(name, new Error(worst.pod.error, { cause: worst.pod.cause }), details);
   if (worst.verdict === 'not-running') {
     return unknownResult(
       name,
       new Error(`no running controller container to read the log of (${podRef}${worst.pod.waitingReason ? ` is ${worst.pod.waitingReason}` : ' is not running'}; see controller-pods)`),
       details,
+      [kubectl(['describe', 'pod', worst.pod.pod, '-n', logs.namespace])],
     );
   }
   details.loaded = true;
   if (worst.verdict === 'rotated') notes.push("the controller log no longer holds its startup lines (rotated); download not confirmed, no plugin errors seen");
+  if (worst.verdict === 'hidden') notes.push(`the controller runs with --loglevel ${worst.pod.logLevel}, which hides the download lines: download not confirmed, no plugin errors seen`);
+  if (notes.length > 0) details.note = notes.join('; ');
   const downloaded = verdicts.map((v) => v.pod.startup?.downloads.get(name)).find(Boolean);
   const how = downloaded ? ` (${downloaded.how === 'copy' ? 'copied from a file' : `downloaded${downloaded.took ? ` in ${downloaded.took}` : ''}`}${downloaded.time ? ` at ${downloaded.time}` : ''})` : '';
-  const loadedText = worst.verdict === 'rotated' ? `configured; startup lines rotated out of the log of ${podRef}` : `loaded by ${logs.pods.length > 1 ? `${logs.pods.length} controller pods` : podRef}${how}`;
-  if (notes.length > 0) details.note = notes.join('; ');
+  const loadedText =
+    worst.verdict === 'rotated'
+      ? `configured; startup lines rotated out of the log of ${podRef}`
+      : worst.verdict === 'hidden'
+        ? `configured; ${podRef} runs with --loglevel ${worst.pod.logLevel}, which hides the download lines`
+        : `loaded by ${logs.pods.length > 1 ? `${logs.pods.length} controller pods` : podRef}${how}`;
   const refText = refs.length > 0 ? `, used by ${referenceText(refs)}` : ', referenced by nothing';
-  return result(name, 'ok', `Plugin ${name} ${loadedText}${refText}; no plugin errors in the last ${windowText(windowSeconds)}`, details);
+  const skipped = isDisabledStepPlugin(entry!, version) ? ' (disabled: its steps pass without running it)' : '';
+  return result(name, 'ok', `Plugin ${name} ${loadedText}${refText}${skipped}; no plugin errors in the last ${windowText(windowSeconds)}`, details);
 }
 
 function configProblemResult(ctx: CheckContext, problems: readonly PluginConfigProblem[]): CheckResult<ConfigProblemDetails> {
@@ -357,8 +449,8 @@ async function run(ctx: CheckContext): Promise<CheckResult<Details>[]> {
   const out: CheckResult<Details>[] = problems.length > 0 ? [configProblemResult(ctx, problems)] : [];
   if (names.length === 0) return out;
 
-  const enabled = plugins.filter((p) => !p.disabled);
-  const logs = await readControllerLogs(ctx, enabled, windowSeconds);
+  // The downloader loops over every configured plugin, disabled or not (utils/plugin/downloader.go).
+  const logs = await readControllerLogs(ctx, plugins, windowSeconds);
   const routersOf = new Map<string, string[]>();
   for (const ref of references) if (ref.by === 'Rollout') routersOf.set(ref.referencedBy, [...(routersOf.get(ref.referencedBy) ?? []), ref.plugin]);
   const errors = new Map<string, LogLine[]>();
@@ -366,18 +458,14 @@ async function run(ctx: CheckContext): Promise<CheckResult<Details>[]> {
     if (pod.recent === undefined) continue;
     for (const [plugin, lines] of pluginErrorLines(pod.recent, names, (rollout) => routersOf.get(rollout) ?? [])) errors.set(plugin, [...(errors.get(plugin) ?? []), ...lines]);
   }
+  const context: Context = { ctx, problems, logs, errors, windowSeconds, hasConfigMap: configMap !== undefined, plugins };
   for (const name of names) {
     out.push(
       evaluatePlugin(
-        ctx,
+        context,
         name,
         plugins.filter((p) => p.name === name),
         references.filter((r) => r.plugin === name),
-        problems,
-        logs,
-        errors,
-        windowSeconds,
-        configMap !== undefined,
       ),
     );
   }
@@ -400,7 +488,7 @@ export const metrics: MetricFamily<Details>[] = [
   },
   {
     name: 'rollout_doctor_plugin_recent_error_lines',
-    help: 'Plugin error lines the controller logged about the plugin within the recent window (recentWindow).',
+    help: 'Plugin error lines the controller logged about the plugin within the recent window (recentWindow): one per failed operation, its echoes not counted.',
     labelNames: ['plugin'],
     collect: (d) => ofPlugin(d, (p) => p.recentErrorLines),
   },

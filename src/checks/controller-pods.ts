@@ -13,7 +13,8 @@ import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/t
 import { configMapYaml, controllerPluginLog, listPods, podLogs, restartDeployment } from './lib/commands.js';
 import type { ContainerStatus, Pod } from '../kube/types.js';
 import { controllerPods, findControllerDeployment, PREVIOUS_LOG } from './lib/controller.js';
-import { lastFatalOrError, quote, quoteEnds } from './lib/logs.js';
+import { lastFatalOrError } from '../argo/controller-log.js';
+import { quote, quoteEnds } from '../text.js';
 import { reasonOf, result } from './lib/results.js';
 import { secondsSince, toMillis } from './lib/time.js';
 

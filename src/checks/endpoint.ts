@@ -10,12 +10,12 @@
 import { readFile } from 'node:fs/promises';
 import { POD_TEMPLATE_HASH_LABEL } from '../argo/names.js';
 import type { EndpointConfig } from '../config/schema.js';
-import { kubectl, type RemediationStep } from '../engine/remediation.js';
+import { kubectl, type RemediationStep, text } from '../engine/remediation.js';
 import type { Check, CheckContext, CheckResult, MetricFamily } from '../engine/types.js';
 import { argoRollouts } from './lib/commands.js';
 import { curlFor } from './lib/endpoints.js';
 import { redactUrl } from '../log.js';
-import { quote } from './lib/logs.js';
+import { quote } from '../text.js';
 import { result } from './lib/results.js';
 
 interface EndpointDetails {
@@ -98,7 +98,12 @@ async function probe(ctx: CheckContext, endpoint: EndpointConfig): Promise<Check
   if (endpoint.rollout) base.rollout = endpoint.rollout;
   const token = await resolveToken(endpoint);
   const remediation = [curlFor(endpoint, { flags: ['-sS'], isTokenFileReadable: token.ok }), ...rolloutSteps(endpoint)];
-  if (!token.ok) return result(target, 'unknown', `${endpoint.method} ${url} not probed: ${token.reason}`, { ...base, reason: token.reason });
+  if (!token.ok) {
+    const fix = endpoint.bearerToken?.env
+      ? `Set ${endpoint.bearerToken.env} in rollout-doctor's environment (the Deployment's env, from a Secret)`
+      : `Make ${endpoint.bearerToken?.file} readable by rollout-doctor and non-empty (a mounted Secret)`;
+    return result(target, 'unknown', `${endpoint.method} ${url} not probed: ${token.reason}`, { ...base, reason: token.reason }, [text(`${fix}, or remove bearerToken from endpoint ${target} in the config`)]);
+  }
 
   const headers: Record<string, string> = { ...endpoint.headers };
   if (token.value) headers.authorization = `Bearer ${token.value}`;
@@ -114,7 +119,9 @@ async function probe(ctx: CheckContext, endpoint: EndpointConfig): Promise<Check
   const latencyMs = Math.round(response.durationMs);
   if (!response.ok) {
     const details = { ...base, errorClass: response.errorClass, error: response.message, latencyMs };
-    if (response.errorClass === 'blocked') return result(target, 'unknown', `${endpoint.method} ${url}: ${response.message}`, details);
+    if (response.errorClass === 'blocked') {
+      return result(target, 'unknown', `${endpoint.method} ${url}: ${response.message}`, details, [text(`A simulation probes only 127.0.0.0/8; point endpoint ${target} at a loopback address or a FakeApp of the scenario to probe it`)]);
+    }
     return result(target, 'fail', `${endpoint.method} ${url} failed: ${response.message}`, details, remediation);
   }
   const details: EndpointDetails = { ...base, statusCode: response.status, latencyMs };

@@ -4,6 +4,7 @@
  */
 import type { Check } from '../engine/types.js';
 import { controllerPodsCheck } from './controller-pods.js';
+import { kubeApiCheck } from './kube-api.js';
 import { endpointCheck } from './endpoint.js';
 import { argocdSyncCheck } from './argocd-sync.js';
 import { controllerPluginsCheck } from './controller-plugins.js';
@@ -18,6 +19,7 @@ import { rolloutPodsCheck } from './rollout-pods.js';
 import { rolloutServicesCheck } from './rollout-services.js';
 
 export const ALL_CHECKS: readonly Check[] = [
+  kubeApiCheck,
   controllerPodsCheck,
   controllerPluginsCheck,
   controllerRbacCheck,

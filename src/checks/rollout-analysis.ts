@@ -1,15 +1,20 @@
 /**
  * rollout-analysis: the AnalysisRuns of each Rollout's current revision (owned by the Rollout and
- * labelled with its currentPodHash: step, background, pre- and post-promotion), per metric, judged
- * with Argo Rollouts' own semantics (lib/analysis.ts), not the runbook's wording: inconclusive
+ * labelled with its currentPodHash: step, background, pre- and post-promotion; and those of the
+ * revision's Experiments, which the Experiment owns: src/argo/experiments.ts), per metric, judged
+ * with Argo Rollouts' own semantics (src/argo/analysis.ts), not the runbook's wording: inconclusive
  * measurements count in total and the metric turns Inconclusive after inconclusiveLimit + 1 of them,
  * which pauses the Rollout; Error measurements are retried every 10 s and the metric errors after
  * consecutiveErrorLimit + 1 in a row, which aborts it. An Error that is an empty query result
  * (`reflect: slice index out of range`) is diagnosed as a metric that probably does not exist.
+ * A completed run the rollout has moved past is history, never a reason to promote: `promote` on a
+ * paused Inconclusive step run advances to the next step (pkg/kubectl-argo-rollouts/cmd/promote/
+ * promote.go), after which that step's run (step-index below status.currentStepIndex) is not what the
+ * rollout waits on.
  *
  * Runbook: "Analysis results", "Inconclusive analysis" (the two options, with the endpoint's curl),
  * "Aborting a canary".
- * Permissions: list rollouts.argoproj.io and analysisruns.argoproj.io (cluster-wide).
+ * Permissions: list rollouts, analysisruns and experiments (argoproj.io, cluster-wide).
  */
 import { doubleQuoted, kubectl, type RemediationStep, text } from '../engine/remediation.js';
 import { formatDuration } from '../config/duration.js';
@@ -21,17 +26,20 @@ import {
   currentRevisionRuns,
   ERROR_RETRY_INTERVAL_SECONDS,
   errorsLeft,
+  EXPERIMENT_RUN_TYPE,
   inconclusiveLeft,
   type MetricState,
   RUN_TYPE_TEXT,
   type RunState,
-} from './lib/analysis.js';
+} from '../argo/analysis.js';
+import { currentRevisionExperiments, experimentRuns, experimentState, type ExperimentState } from '../argo/experiments.js';
 import { recentAnalysisRuns } from './lib/commands.js';
 import { curlFor, endpointsOfRollout } from './lib/endpoints.js';
-import { quote } from './lib/logs.js';
+import { quote } from '../text.js';
 import { result } from './lib/results.js';
-import { type AnalysisWhere, evaluateRollouts, referencedTemplates, rolloutLabels, type RolloutRef, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget } from './lib/rollout.js';
-import { listOf } from './lib/rollout-phase.js';
+import { evaluateRollouts, rolloutLabels, type RolloutRef, rolloutsCommand } from './lib/rollout.js';
+import { type AnalysisWhere, referencedTemplates, rolloutName, rolloutNamespace, rolloutTarget } from '../argo/rollout-spec.js';
+import { listOf } from '../argo/rollout-info.js';
 
 interface Finding {
   status: Status;
@@ -43,10 +51,13 @@ interface Finding {
 }
 
 interface RolloutState {
-  isPausedForInconclusive: boolean;
+  /** The pause reasons of the Rollout (InconclusiveAnalysisRun, InconclusiveExperiment, ...). */
+  pauseReasons: Set<string>;
   isAborted: boolean;
   /** stableRS is the current revision and it was not aborted: earlier verdicts were overtaken. */
   isPromotedPast: boolean;
+  /** status.currentStepIndex: a step run below it is history. */
+  currentStepIndex?: number;
 }
 
 interface RunDetails extends RunState {
@@ -57,6 +68,8 @@ interface RunDetails extends RunState {
 interface AnalysisDetails extends RolloutRef {
   currentPodHash: string;
   runs: RunDetails[];
+  /** The current revision's Experiments (their runs are among `runs`). */
+  experiments?: ExperimentState[];
   findings?: { status: Status; run: string; metric?: string; text: string }[];
 }
 
@@ -66,7 +79,18 @@ const RUN_WHERE: Record<string, AnalysisWhere> = { Step: 'step', Background: 'ba
 
 function runLabel(run: RunState): string {
   const kind = RUN_TYPE_TEXT[run.type] ?? 'analysis';
-  return `AnalysisRun ${run.name} (${kind}${run.stepIndex !== undefined ? ` at step ${run.stepIndex}` : ''})`;
+  const where = run.experiment ? ` of Experiment ${run.experiment}` : run.stepIndex !== undefined ? ` at step ${run.stepIndex}` : '';
+  return `AnalysisRun ${run.name} (${kind}${where})`;
+}
+
+/** Why a completed run is history for the rollout, or undefined when the rollout still stands on it. */
+function historyText(run: RunState, rollout: RolloutState): string | undefined {
+  if (rollout.isPromotedPast) return 'but the rollout was promoted past it';
+  const current = rollout.currentStepIndex;
+  if (run.type === 'Step' && run.stepIndex !== undefined && current !== undefined && current > run.stepIndex) {
+    return `but the rollout has moved past step ${run.stepIndex} (now at step ${current}): history, not what it waits on`;
+  }
+  return undefined;
 }
 
 function about(seconds: number | undefined): string {
@@ -115,11 +139,12 @@ function runningMetricFindings(run: RunState, metric: MetricState): Finding[] {
 function completedFinding(run: RunState, phase: string, rollout: RolloutState, metric?: MetricState): Finding {
   const subject = metric ? `${runLabel(run)}: metric ${metric.name} is ${phase}` : `${runLabel(run)} is ${phase}`;
   const message = run.message || (metric?.lastMessage ? metric.lastMessage : '') || metricMessages(run);
-  if (rollout.isPromotedPast) {
-    return { status: 'ok', text: `${subject}, but the rollout was promoted past it`, advice: new Set(), run, metric };
-  }
+  const history = historyText(run, rollout);
+  if (history) return { status: 'ok', text: `${subject}, ${history}`, advice: new Set(), run, metric };
   if (phase === 'Inconclusive') {
-    const paused = rollout.isPausedForInconclusive ? 'the rollout is paused for a decision (InconclusiveAnalysisRun)' : 'the rollout pauses for a decision (InconclusiveAnalysisRun)';
+    // rollout/analysis.go pauses with InconclusiveAnalysisRun; rollout/experiment.go with InconclusiveExperiment.
+    const reason = run.type === EXPERIMENT_RUN_TYPE ? 'InconclusiveExperiment' : 'InconclusiveAnalysisRun';
+    const paused = rollout.pauseReasons.has(reason) ? `the rollout is paused for a decision (${reason})` : `the rollout pauses for a decision (${reason})`;
     return { status: 'warn', text: `${subject}: ${paused}${message ? `; ${quote(message, 200)}` : ''}`, advice: new Set(['inspect', 'decide']), run, metric };
   }
   const empty = (metric ? [metric] : run.metrics).find((m) => m.isEmptyResult);
@@ -197,7 +222,11 @@ function evaluate(rollout: Rollout, ctx: CheckContext): CheckResult<AnalysisDeta
   const target = rolloutTarget(rollout);
   const allRuns = ctx.snapshot.list('analysisruns');
   const hash = rollout.status?.currentPodHash ?? '';
-  const runs = currentRevisionRuns(rollout, allRuns).map(analysisRunState);
+  const experiments = currentRevisionExperiments(rollout, ctx.snapshot.inNamespace('experiments', rolloutNamespace(rollout)));
+  const runs = [
+    ...currentRevisionRuns(rollout, allRuns).map((run) => analysisRunState(run)),
+    ...experiments.flatMap((ex) => experimentRuns(ex, allRuns).map((run) => analysisRunState(run, ex.metadata.name ?? ''))),
+  ];
   const latestOfType = new Map<string, string>();
   for (const run of runs) latestOfType.set(run.type, run.name);
   const details: AnalysisDetails = {
@@ -206,6 +235,7 @@ function evaluate(rollout: Rollout, ctx: CheckContext): CheckResult<AnalysisDeta
     currentPodHash: hash,
     runs: runs.map((run) => ({ ...run, isLatestOfType: latestOfType.get(run.type) === run.name })),
   };
+  if (experiments.length > 0) details.experiments = experiments.map((ex) => experimentState(ex));
   const templates = referencedTemplates(rollout);
   if (runs.length === 0) {
     const summary =
@@ -217,10 +247,11 @@ function evaluate(rollout: Rollout, ctx: CheckContext): CheckResult<AnalysisDeta
     return result(target, 'ok', summary, details);
   }
   const state: RolloutState = {
-    isPausedForInconclusive: listOf<{ reason?: string }>(rollout.status?.pauseConditions).some((p) => p.reason === 'InconclusiveAnalysisRun'),
+    pauseReasons: new Set(listOf<{ reason?: string }>(rollout.status?.pauseConditions).map((p) => p.reason ?? '')),
     isAborted: rollout.status?.abort === true,
     isPromotedPast: rollout.status?.abort !== true && Boolean(rollout.status?.stableRS) && rollout.status?.stableRS === hash,
   };
+  if (typeof rollout.status?.currentStepIndex === 'number') state.currentStepIndex = rollout.status.currentStepIndex;
   const findings = runs.flatMap((run) => runFindings(run, state));
   const worst = findings.reduce<Status>((acc, f) => (STATUS_RANK[f.status] > STATUS_RANK[acc] ? f.status : acc), 'ok');
   if (worst === 'ok') {
@@ -283,7 +314,7 @@ export const metrics: MetricFamily<Details>[] = [
 export const rolloutAnalysisCheck: Check<Details> = {
   id: 'rollout-analysis',
   description: 'The AnalysisRuns of each Rollout\'s current revision, per metric, with Argo Rollouts\' inconclusive/error limits: streaks about to pause or abort the rollout, NaN, empty query results, failed runs.',
-  needs: ['rollouts', 'analysisruns'],
+  needs: ['rollouts', 'analysisruns', 'experiments'],
   metrics,
   async run(ctx) {
     const rollouts = ctx.snapshot.list('rollouts');

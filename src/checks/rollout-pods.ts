@@ -15,7 +15,7 @@ import { kubectl, type RemediationStep, text } from '../engine/remediation.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, Sample, UnknownDetails } from '../engine/types.js';
 import type { ReplicaSet, Rollout } from '../kube/types.js';
 import { describePodsByHash, podLogs, replicaSetsByHash } from './lib/commands.js';
-import { quote } from './lib/logs.js';
+import { quote } from '../text.js';
 import {
   describePod,
   eventTimeMs,
@@ -27,7 +27,8 @@ import {
   rolloutReplicaSets,
 } from './lib/pods.js';
 import { result } from './lib/results.js';
-import { evaluateRollouts, rolloutLabels, type RolloutRef, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget } from './lib/rollout.js';
+import { evaluateRollouts, rolloutLabels, type RolloutRef, rolloutsCommand } from './lib/rollout.js';
+import { rolloutName, rolloutNamespace, rolloutTarget } from '../argo/rollout-spec.js';
 
 /** A restart within this window is recent. */
 const RECENT_RESTART_SECONDS = 3600;

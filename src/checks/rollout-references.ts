@@ -6,20 +6,29 @@
  * A missing one is the runbook's most common Degraded: the controller cannot reconcile the Rollout
  * until it exists, and heals itself once it does.
  *
+ * A traffic-router plugin is found the way the running controller looks it up (src/argo/plugins.ts):
+ * by name and type from v1.8.0 (utils/config/config.go GetPlugin: under trafficRouterPlugins only),
+ * by name only on v1.7 (utils/plugin/plugin.go GetPluginInfo); `disabled` does not concern traffic
+ * routers. The controller's version comes from its starting line or image tag (src/argo/controller.ts),
+ * read only when a Rollout names a plugin.
+ *
  * Runbook: "Troubleshooting" (Rollout stuck in "Degraded": AnalysisTemplate not found, Service not
  * found, workloadRef Deployment not found).
  * Permissions: list rollouts, analysistemplates, clusteranalysistemplates (argoproj.io), services,
- * deployments.apps (cluster-wide), configmaps (controller namespace).
+ * deployments.apps (cluster-wide), configmaps and pods, get pods/log (controller namespace).
  */
 import { kubectl, type RemediationStep, text } from '../engine/remediation.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, UnknownDetails } from '../engine/types.js';
 import { configMapYaml, restartDeployment, rolloutPhaseYaml } from './lib/commands.js';
+import { readControllerVersion } from './lib/controller.js';
+import type { ControllerVersion } from '../argo/controller.js';
 import type { Condition, Rollout } from '../kube/types.js';
-import { quote } from './lib/logs.js';
-import { configuredPlugins, controllerConfigMap } from './lib/plugins.js';
+import { quote } from '../text.js';
+import { configuredPlugins, controllerConfigMap, lookupPlugin } from '../argo/plugins.js';
 import { result } from './lib/results.js';
-import { canarySteps, evaluateRollouts, referencedServices, referencedTemplates, rolloutLabels, type RolloutRef, rolloutName, rolloutNamespace, rolloutTarget, trafficRouterPlugins } from './lib/rollout.js';
-import { listOf, rolloutPhase } from './lib/rollout-phase.js';
+import { evaluateRollouts, rolloutLabels, type RolloutRef } from './lib/rollout.js';
+import { canarySteps, referencedServices, referencedTemplates, rolloutName, rolloutNamespace, rolloutTarget, trafficRouterPlugins } from '../argo/rollout-spec.js';
+import { listOf, rolloutPhase } from '../argo/rollout-info.js';
 
 export const REFERENCE_KINDS = ['AnalysisTemplate', 'ClusterAnalysisTemplate', 'Service', 'Workload', 'TrafficRouterPlugin'] as const;
 type ReferenceKind = (typeof REFERENCE_KINDS)[number];
@@ -40,6 +49,8 @@ interface Reference {
   exists: boolean;
   /** Set when existence could not be verified (a workloadRef kind rollout-doctor does not list). */
   note?: string;
+  /** How the controller looks it up (plugins: by version). */
+  rule?: string;
 }
 
 interface ReferencesDetails extends RolloutRef {
@@ -51,6 +62,8 @@ interface ReferencesDetails extends RolloutRef {
   missingByKind: Record<string, number>;
   /** Whether the missing references are why the Rollout is Degraded. */
   isCause?: boolean;
+  /** The controller version whose plugin lookup applied (when the Rollout names plugins). */
+  controllerVersion?: ControllerVersion;
 }
 
 type Details = ReferencesDetails | UnknownDetails;
@@ -84,7 +97,7 @@ function templateUses(rollout: Rollout): TemplateUse[] {
   return [...fromAnalysis, ...experimentTemplates(rollout)];
 }
 
-function addReference(list: Reference[], kind: ReferenceKind, name: string, usedBy: string, exists: () => boolean, note?: string): void {
+function addReference(list: Reference[], kind: ReferenceKind, name: string, usedBy: string, exists: () => boolean, note?: string, rule?: string): void {
   const existing = list.find((r) => r.kind === kind && r.name === name);
   if (existing) {
     if (!existing.usedBy.includes(usedBy)) existing.usedBy.push(usedBy);
@@ -92,10 +105,11 @@ function addReference(list: Reference[], kind: ReferenceKind, name: string, used
   }
   const reference: Reference = { kind, name, usedBy: [usedBy], exists: exists() };
   if (note) reference.note = note;
+  if (rule) reference.rule = rule;
   list.push(reference);
 }
 
-function collectReferences(rollout: Rollout, ctx: CheckContext): Reference[] {
+function collectReferences(rollout: Rollout, ctx: CheckContext, version: ControllerVersion | undefined): Reference[] {
   const namespace = rolloutNamespace(rollout);
   const references: Reference[] = [];
   for (const use of templateUses(rollout)) {
@@ -115,10 +129,12 @@ function collectReferences(rollout: Rollout, ctx: CheckContext): Reference[] {
     }
   }
   const plugins = trafficRouterPlugins(rollout);
-  if (plugins.length > 0) {
-    const configMap = controllerConfigMap(ctx.snapshot, ctx.config);
-    const configured = configuredPlugins(configMap).plugins.filter((p) => p.kind === 'trafficRouter' && !p.disabled).map((p) => p.name);
-    for (const plugin of plugins) addReference(references, 'TrafficRouterPlugin', plugin, 'trafficRouting.plugins', () => configured.includes(plugin));
+  if (plugins.length > 0 && version) {
+    const configured = configuredPlugins(controllerConfigMap(ctx.snapshot, ctx.config)).plugins;
+    for (const plugin of plugins) {
+      const lookup = lookupPlugin(configured, plugin, 'trafficRouter', version.version);
+      addReference(references, 'TrafficRouterPlugin', plugin, 'trafficRouting.plugins', () => lookup.plugin !== undefined, undefined, lookup.rule);
+    }
   }
   return references;
 }
@@ -145,9 +161,9 @@ function remediationFor(rollout: Rollout, missing: Reference[], ctx: CheckContex
   return steps;
 }
 
-function evaluate(rollout: Rollout, ctx: CheckContext): CheckResult<ReferencesDetails> {
+function evaluate(rollout: Rollout, ctx: CheckContext, version: ControllerVersion | undefined): CheckResult<ReferencesDetails> {
   const target = rolloutTarget(rollout);
-  const references = collectReferences(rollout, ctx);
+  const references = collectReferences(rollout, ctx, version);
   const missing = references.filter((r) => !r.exists);
   const { phase, message } = rolloutPhase(rollout);
   const details: ReferencesDetails = {
@@ -159,6 +175,7 @@ function evaluate(rollout: Rollout, ctx: CheckContext): CheckResult<ReferencesDe
     missing: missing.map(describe),
     missingByKind: Object.fromEntries(REFERENCE_KINDS.map((kind) => [kind, missing.filter((r) => r.kind === kind).length])),
   };
+  if (version && trafficRouterPlugins(rollout).length > 0) details.controllerVersion = version;
   if (missing.length === 0) {
     const counted = REFERENCE_KINDS.map((kind) => [kind, references.filter((r) => r.kind === kind).length] as const).filter(([, n]) => n > 0);
     const what = counted.length > 0 ? counted.map(([kind, n]) => `${n} ${KIND_TEXT[kind]}${n === 1 ? '' : 's'}`).join(', ') : 'nothing to check';
@@ -192,10 +209,13 @@ export const metrics: MetricFamily<Details>[] = [
 export const rolloutReferencesCheck: Check<Details> = {
   id: 'rollout-references',
   description: 'Everything each Rollout references exists: analysis templates, strategy Services, the workloadRef Deployment, traffic-router plugins in the controller ConfigMap.',
-  needs: ['rollouts', 'analysistemplates', 'clusteranalysistemplates', 'services', 'deployments', 'configmaps'],
+  needs: ['rollouts', 'analysistemplates', 'clusteranalysistemplates', 'services', 'deployments', 'configmaps', 'controllerPods'],
+  reads: ['pods/log'],
   metrics,
   async run(ctx) {
     const rollouts = ctx.snapshot.list('rollouts');
-    return evaluateRollouts(rollouts, (rollout) => evaluate(rollout, ctx));
+    // The version decides the plugin lookup: read once, and only when a Rollout names a plugin.
+    const version = rollouts.some((r) => trafficRouterPlugins(r).length > 0) ? await readControllerVersion(ctx) : undefined;
+    return evaluateRollouts(rollouts, (rollout) => evaluate(rollout, ctx, version));
   },
 };

@@ -22,7 +22,8 @@ import type { Check, CheckContext, CheckResult, MetricFamily, Sample, UnknownDet
 import type { Rollout, Service } from '../kube/types.js';
 import { isPodReady, podsWithHash, replicaSetHash, rolloutReplicaSets, serviceEndpoints } from './lib/pods.js';
 import { result } from './lib/results.js';
-import { evaluateRollouts, referencedServices, rolloutLabels, type RolloutRef, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, type ServiceRole, type Strategy, strategyOf } from './lib/rollout.js';
+import { evaluateRollouts, rolloutLabels, type RolloutRef, rolloutsCommand } from './lib/rollout.js';
+import { referencedServices, rolloutName, rolloutNamespace, rolloutTarget, type ServiceRole, type Strategy, strategyOf } from '../argo/rollout-spec.js';
 import { formatLabelSelector, matchesLabelSelector } from '../kube/label-selector.js';
 
 type Problem = 'missing' | 'wrongHash' | 'noPods' | 'noReadyPods' | 'noEndpoints';

@@ -1,17 +1,20 @@
 /**
  * rollout-status: each Rollout's Status, Message, Step, SetWeight and ActualWeight exactly as
- * `kubectl argo rollouts get rollout` shows them (lib/rollout-phase.ts), judged: Healthy is ok;
+ * `kubectl argo rollouts get rollout` shows them (src/argo/rollout-info.ts), judged: Healthy is ok;
  * Progressing is ok until it has made no progress for `stuckAfter` (the homelab's 39 days of
  * "waiting for rollout spec update to be observed, Step 0/6, ActualWeight 0", a controller that never
  * reconciled); Paused is ok until `pausedWarnAfter`; Degraded fails with the controller's message.
  * How long is read from the Rollout's own timestamps (pause conditions' startTime, conditions'
  * lastUpdateTime/lastTransitionTime), so it survives a restart of rollout-doctor. An
- * `expectedRollouts` entry that does not exist fails.
+ * `expectedRollouts` entry that does not exist fails. Weights are in units of the Rollout's
+ * maxTrafficWeight (utils/weightutil, v1.7.0+), and the ratios divide by it. The Experiments of the
+ * current revision (src/argo/experiments.ts: phase, message, their ReplicaSets and AnalysisRuns) are
+ * in the details, and the one the current experiment step runs is named in the summary.
  *
  * Runbook: "Rollout status (all namespaces)", "What Healthy looks like", "Canary operations",
  * "Aborting a canary", "Troubleshooting" (Degraded).
- * Permissions: list rollouts.argoproj.io and replicasets.apps (cluster-wide; ReplicaSets only for
- * ActualWeight of canaries without traffic routing).
+ * Permissions: list rollouts.argoproj.io, experiments.argoproj.io and replicasets.apps (cluster-wide;
+ * ReplicaSets for ActualWeight of canaries without traffic routing and for Experiments).
  */
 import { REVISION_ANNOTATION } from '../argo/names.js';
 import { formatDuration } from '../config/duration.js';
@@ -22,11 +25,13 @@ import { controllerPluginLog, describePodsByHash, listPods, recentAnalysisRuns, 
 import { isKubeError } from '../kube/errors.js';
 import { namespaceFilter } from '../kube/snapshot.js';
 import type { Condition, ReplicaSet, Rollout } from '../kube/types.js';
-import { quote } from './lib/logs.js';
+import { quote } from '../text.js';
 import { result } from './lib/results.js';
-import { aboutTargetRollout, rolloutLabels, type RolloutRef, rolloutName, rolloutNamespace, rolloutsCommand, rolloutTarget, strategyOf } from './lib/rollout.js';
-import type { RolloutReplicas } from './lib/rollout-phase.js';
-import { isActualWeightFromReplicaSets, listOf, ownedReplicaSets, ROLLOUT_PHASES, rolloutInfo, type RolloutInfo } from './lib/rollout-phase.js';
+import { aboutTargetRollout, rolloutLabels, type RolloutRef, rolloutsCommand } from './lib/rollout.js';
+import { rolloutName, rolloutNamespace, rolloutTarget, strategyOf } from '../argo/rollout-spec.js';
+import { isActualWeightFromReplicaSets, listOf, ownedReplicaSets, ROLLOUT_PHASES, rolloutInfo, type RolloutInfo, type RolloutReplicas } from '../argo/rollout-info.js';
+import { currentRevisionExperiments, experimentState, type ExperimentState } from '../argo/experiments.js';
+import type { CustomObject } from '../kube/types.js';
 import { toIso, toMillis } from './lib/time.js';
 
 type Options = Config['checks']['rollout-status'];
@@ -42,6 +47,7 @@ const PAUSE_REASON_TEXT: Record<string, string> = {
   CanaryPauseStep: 'a canary pause step',
   BlueGreenPause: 'the blue-green pause before promotion',
   InconclusiveAnalysisRun: 'an inconclusive AnalysisRun',
+  InconclusiveExperiment: 'an inconclusive Experiment',
   [MANUAL_PAUSE]: 'a manual pause (spec.paused)',
 };
 
@@ -60,8 +66,14 @@ interface StatusDetails extends RolloutRef {
   stepCount?: number;
   setWeight?: number;
   actualWeight?: number;
+  /** trafficRouting.maxTrafficWeight, when it is not 100: the unit of the weights. */
+  maxTrafficWeight?: number;
   /** Why ActualWeight could not be computed (the ReplicaSet list failed). */
   actualWeightUnknown?: string;
+  /** The current revision's Experiments. */
+  experiments?: ExperimentState[];
+  /** Why the Experiments could not be read (their list failed). */
+  experimentsUnknown?: string;
   revision?: number;
   currentPodHash?: string;
   stableRS?: string;
@@ -170,7 +182,16 @@ function positionText(info: RolloutInfo): string {
   if (info.step) parts.push(`Step ${info.step}`);
   if (info.setWeight !== undefined) parts.push(`SetWeight ${info.setWeight}`);
   if (info.actualWeight !== undefined) parts.push(`ActualWeight ${info.actualWeight}`);
+  if (info.maxTrafficWeight !== undefined && info.maxTrafficWeight !== 100) parts.push(`of maxTrafficWeight ${info.maxTrafficWeight}`);
   return parts.join(', ');
+}
+
+/** The Experiment the current step runs (rollout/experiment.go: status.canary.currentExperiment, else the revision's newest). */
+function currentExperiment(rollout: Rollout, info: RolloutInfo, experiments: readonly ExperimentState[]): ExperimentState | undefined {
+  const named = (rollout.status?.canary as { currentExperiment?: string } | undefined)?.currentExperiment;
+  if (named) return experiments.find((e) => e.name === named);
+  const step = info.stepIndex === undefined ? undefined : rollout.spec?.strategy?.canary?.steps?.[info.stepIndex];
+  return step?.experiment ? experiments[0] : undefined;
 }
 
 function withPosition(info: RolloutInfo): string {
@@ -276,7 +297,12 @@ function progressingResult(rollout: Rollout, info: RolloutInfo, details: StatusD
   );
 }
 
-function evaluate(rollout: Rollout, replicaSets: readonly ReplicaSet[] | undefined, replicaSetError: string | undefined, ctx: CheckContext): CheckResult<StatusDetails> {
+interface Listed<T> {
+  items?: readonly T[];
+  error?: string;
+}
+
+function evaluate(rollout: Rollout, replicaSets: readonly ReplicaSet[] | undefined, replicaSetError: string | undefined, experimentList: Listed<CustomObject>, ctx: CheckContext): CheckResult<StatusDetails> {
   const target = rolloutTarget(rollout);
   const options = ctx.config.checks['rollout-status'];
   const info = rolloutInfo(rollout, replicaSets === undefined ? undefined : ownedReplicaSets(rollout, replicaSets));
@@ -300,6 +326,11 @@ function evaluate(rollout: Rollout, replicaSets: readonly ReplicaSet[] | undefin
   if (info.setWeight !== undefined) details.setWeight = info.setWeight;
   if (info.actualWeight !== undefined) details.actualWeight = info.actualWeight;
   else if (info.strategy === 'Canary' && replicaSetError) details.actualWeightUnknown = replicaSetError;
+  if (info.maxTrafficWeight !== undefined && info.maxTrafficWeight !== 100) details.maxTrafficWeight = info.maxTrafficWeight;
+  if (experimentList.error && hasExperimentSteps(rollout)) details.experimentsUnknown = experimentList.error;
+  const experiments = currentRevisionExperiments(rollout, experimentList.items ?? []).map((ex) => experimentState(ex, replicaSets));
+  if (experiments.length > 0) details.experiments = experiments;
+  const running = currentExperiment(rollout, info, experiments);
   const revision = revisionOf(rollout);
   if (revision !== undefined) details.revision = revision;
   if (rollout.status?.currentPodHash) details.currentPodHash = rollout.status.currentPodHash;
@@ -329,8 +360,13 @@ function evaluate(rollout: Rollout, replicaSets: readonly ReplicaSet[] | undefin
         rolloutsCommand(rollout, 'get rollout'),
       ]);
   }
+  if (running) outcome.summary += `; Experiment ${running.name} is ${running.phase}${running.message ? `: ${quote(running.message, 200)}` : ''}`;
   if (details.actualWeightUnknown) outcome.summary += ` (ActualWeight unknown: ${details.actualWeightUnknown})`;
   return outcome;
+}
+
+function hasExperimentSteps(rollout: Rollout): boolean {
+  return (rollout.spec?.strategy?.canary?.steps ?? []).some((step) => step.experiment);
 }
 
 function missingExpected(target: string, config: Config): CheckResult<MissingDetails> {
@@ -338,13 +374,18 @@ function missingExpected(target: string, config: Config): CheckResult<MissingDet
   const details: MissingDetails = { namespace, rollout: name, expected: true, exists: false };
   if (!namespaceFilter(config)(namespace)) {
     const reason = `expected Rollout ${target} is in namespace ${namespace}, which the config's namespaces.include/exclude leave out: not checked`;
-    return result(target, 'unknown', reason, { ...details, reason });
+    return result(target, 'unknown', reason, { ...details, reason }, [text(`Let namespaces.include/exclude in the config take ${namespace}, or remove ${target} from expectedRollouts`)]);
   }
   return result(target, 'fail', `Rollout ${target} does not exist (it is listed in expectedRollouts)`, details, [
     kubectl(['get', 'rollout', '-n', namespace]),
     kubectl(['get', 'rollout', '-A']),
     text('Check that Argo CD synced the app that owns it: ', kubectl(['get', 'applications', '-A'], { pipe: ['grep', name] })),
   ]);
+}
+
+/** A weight as a share of maxTrafficWeight (utils/weightutil: 100 unless the Rollout sets it). */
+function ratio(weight: number | undefined, details: StatusDetails): number | undefined {
+  return weight === undefined ? undefined : weight / (details.maxTrafficWeight ?? 100);
 }
 
 /** A Rollout that exists has a phase; an expected one that does not has no series. */
@@ -382,15 +423,15 @@ export const metrics: MetricFamily<Details>[] = [
   },
   {
     name: 'rollout_doctor_rollout_canary_set_weight_ratio',
-    help: 'Canary weight the current step sets (SetWeight), 0..1.',
+    help: 'Canary weight the current step sets (SetWeight), 0..1 of maxTrafficWeight.',
     labelNames: ['namespace', 'rollout'],
-    collect: (d) => numberSample(d, (s) => s.setWeight, 0.01),
+    collect: (d) => numberSample(d, (s) => ratio(s.setWeight, s)),
   },
   {
     name: 'rollout_doctor_rollout_canary_actual_weight_ratio',
-    help: 'Canary weight actually in effect (ActualWeight), 0..1.',
+    help: 'Canary weight actually in effect (ActualWeight), 0..1 of maxTrafficWeight.',
     labelNames: ['namespace', 'rollout'],
-    collect: (d) => numberSample(d, (s) => s.actualWeight, 0.01),
+    collect: (d) => numberSample(d, (s) => ratio(s.actualWeight, s)),
   },
   {
     name: 'rollout_doctor_rollout_replicas',
@@ -409,7 +450,7 @@ export const metrics: MetricFamily<Details>[] = [
 export const rolloutStatusCheck: Check<Details> = {
   id: 'rollout-status',
   description: 'Each Rollout\'s phase, message, step and weights exactly as kubectl argo rollouts shows them; stuck Progressing, long Paused and Degraded rollouts are reported with the runbook\'s commands.',
-  needs: ['rollouts', 'replicasets'],
+  needs: ['rollouts', 'replicasets', 'experiments'],
   metrics,
   async run(ctx) {
     // No Rollout list, no targets: let the runner report the reason.
@@ -422,7 +463,13 @@ export const rolloutStatusCheck: Check<Details> = {
       replicaSetError = isKubeError(error) ? error.message : String(error);
       if (!rollouts.some(isActualWeightFromReplicaSets)) replicaSetError = undefined;
     }
-    const results: CheckResult<Details>[] = rollouts.map((rollout) => evaluate(rollout, replicaSets, replicaSetError, ctx));
+    const experiments: Listed<CustomObject> = {};
+    try {
+      experiments.items = ctx.snapshot.list('experiments');
+    } catch (error) {
+      experiments.error = isKubeError(error) ? error.message : String(error);
+    }
+    const results: CheckResult<Details>[] = rollouts.map((rollout) => evaluate(rollout, replicaSets, replicaSetError, experiments, ctx));
     const seen = new Set(results.map((r) => r.target));
     for (const expected of ctx.config.expectedRollouts) if (!seen.has(expected)) results.push(missingExpected(expected, ctx.config));
     return results.map(aboutTargetRollout);

@@ -10,7 +10,8 @@
  * through system:basic-user).
  */
 import { checkNeeds } from '../engine/runner.js';
-import { type RemediationStep, text } from '../engine/remediation.js';
+import { kubectl, type RemediationStep, text } from '../engine/remediation.js';
+import { ANY_TARGET } from '../engine/store.js';
 import type { Check, CheckContext, CheckResult, MetricFamily, UnknownDetails } from '../engine/types.js';
 import { type Permission, permissionTarget, requiredPermissions } from '../kube/permissions.js';
 import { qualifiedResource, ruleYamlLines } from './lib/rbac.js';
@@ -40,7 +41,14 @@ interface SelfPermissionDetails {
   affectedChecks?: string[];
 }
 
-type Details = SelfPermissionDetails | UnknownDetails;
+/** No permission at all: one result instead of one per resource. */
+interface NoBindingDetails {
+  noBinding: true;
+  permissions: { group: string; resource: string; verb: string; scope: string; allowed: boolean }[];
+  affectedChecks: string[];
+}
+
+type Details = SelfPermissionDetails | NoBindingDetails | UnknownDetails;
 
 function byTarget(permissions: readonly Permission[]): TargetPermissions[] {
   const out = new Map<string, TargetPermissions>();
@@ -117,12 +125,55 @@ async function evaluate(ctx: CheckContext, entry: TargetPermissions, affects: Ma
   );
 }
 
+/**
+ * What every authenticated user may do anyway (Kubernetes' default ClusterRole system:basic-user,
+ * bound to system:authenticated: plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go, v1.32.0).
+ */
+const EVERYONE_MAY = new Set(['authorization.k8s.io/selfsubjectaccessreviews']);
+
+/** The service account deploy/ runs rollout-doctor as (deploy/rbac.yaml). */
+const DEPLOYED_SERVICE_ACCOUNT = 'system:serviceaccount:rollout-doctor:rollout-doctor';
+
+/**
+ * One cause, one result: rollout-doctor with no permission beyond what every user has is one
+ * missing binding (`kubectl apply -k deploy/`), and reviews that all fail the same way are one
+ * failure, not one result per resource.
+ */
+function collapse(results: CheckResult<Details>[]): CheckResult<Details>[] {
+  if (results.length < 2) return results;
+  const first = results[0]!;
+  if (results.every((r) => r.status === 'unknown' && r.summary === first.summary)) {
+    return [{ ...first, target: ANY_TARGET, summary: `${first.summary} (all ${results.length} permission reviews)` }];
+  }
+  const needed = results.filter((r) => !EVERYONE_MAY.has(r.target));
+  if (needed.length < 2 || !needed.every((r) => r.status === 'fail')) return results;
+  const reviewed = results.map((r) => r.details).filter((d): d is SelfPermissionDetails => 'permissions' in d && 'allowed' in d);
+  const permissions = reviewed.flatMap((d) => d.permissions.map((p) => ({ group: d.group, resource: d.resource, verb: p.verb, scope: p.scope, allowed: p.allowed })));
+  const affected = [...new Set(reviewed.flatMap((d) => d.affectedChecks ?? []))].sort();
+  const missing = permissions.filter((p) => !p.allowed);
+  return [
+    result(
+      ANY_TARGET,
+      'fail',
+      `rollout-doctor may do none of the ${missing.length} things its checks need (${missing.map((p) => `${p.verb} ${p.resource}`).join(', ')}): no RBAC binding grants it anything, so ${affected.join(', ')} cannot look`,
+      { noBinding: true, permissions, affectedChecks: affected },
+      [
+        text("Apply rollout-doctor's RBAC (deploy/rbac.yaml: its ClusterRole, its Role in the controller namespace and their bindings to its service account): ", kubectl(['apply', '-k', 'deploy/'])),
+        text("Then check (deploy/'s service account; another one needs the same bindings): ", kubectl(['auth', 'can-i', 'list', 'rollouts.argoproj.io', '-A', `--as=${DEPLOYED_SERVICE_ACCOUNT}`])),
+      ],
+    ),
+  ];
+}
+
 export const metrics: MetricFamily<Details>[] = [
   {
     name: 'rollout_doctor_self_permission_allowed',
     help: '1 when rollout-doctor itself may perform the verb on the resource an enabled check needs, else 0.',
     labelNames: ['group', 'resource', 'verb'],
-    collect: (d) => ('allowed' in d ? Object.entries(d.allowed).map(([verb, isAllowed]) => ({ labels: { group: d.group, resource: d.resource, verb }, value: isAllowed ? 1 : 0 })) : []),
+    collect: (d) => {
+      if ('noBinding' in d) return d.permissions.map((p) => ({ labels: { group: p.group, resource: p.resource, verb: p.verb }, value: p.allowed ? 1 : 0 }));
+      return 'allowed' in d ? Object.entries(d.allowed).map(([verb, isAllowed]) => ({ labels: { group: d.group, resource: d.resource, verb }, value: isAllowed ? 1 : 0 })) : [];
+    },
   },
 ];
 
@@ -135,6 +186,7 @@ export const selfRbacCheck: Check<Details> = {
   async run(ctx) {
     const permissions = requiredPermissions(checkNeeds(ctx.checks, ctx.config), ctx.config);
     const affects = checksByPermission(ctx);
-    return evaluateEach(byTarget(permissions), (entry) => entry.target, (entry) => evaluate(ctx, entry, affects), { concurrency: REVIEW_CONCURRENCY });
+    return collapse(await evaluateEach(byTarget(permissions), (entry) => entry.target, (entry) => evaluate(ctx, entry, affects), { concurrency: REVIEW_CONCURRENCY }));
   },
+  explains: (found) => ('noBinding' in found.details ? { reasons: ['Forbidden'], cause: 'rollout-doctor has no RBAC binding' } : undefined),
 };

@@ -2,10 +2,12 @@
  * Reads and validates a config file. Every error names the file and the path inside it, the way
  * blackbox_exporter's invalid-config fixtures do, so an operator can fix it without guessing.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { core } from 'zod';
+import { unknownNameMessage } from '../did-you-mean.js';
+import { yamlToJs } from '../yaml-aliases.js';
 import { CHECK_IDS, type Config, configSchema } from './schema.js';
 
 export class ConfigError extends Error {
@@ -44,27 +46,6 @@ function allowedKeysAt(at: readonly PropertyKey[]): string[] {
   return def.type === 'object' && def.shape ? Object.keys(def.shape) : [];
 }
 
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length]!;
-}
-
-/** `what` followed by a "did you mean" hint, or the list of what is allowed. */
-function unknownNameMessage(what: string, name: string, allowed: readonly string[]): string {
-  const close = allowed.filter((k) => editDistance(k.toLowerCase(), name.toLowerCase()) <= Math.max(2, Math.floor(k.length / 3)));
-  if (close.length > 0) return `${what} (did you mean "${close[0]}"?)`;
-  return allowed.length > 0 ? `${what} (allowed: ${allowed.join(', ')})` : what;
-}
-
 function unknownKeyMessage(at: readonly PropertyKey[], key: string): string {
   return unknownNameMessage('unknown key', key, allowedKeysAt(at));
 }
@@ -77,6 +58,10 @@ function describeIssue(issue: core.$ZodIssue): { path: PropertyKey[]; message: s
   }
   if (issue.code === 'invalid_type') {
     const received = /received (\w+)/.exec(issue.message)?.[1];
+    // A token written into the config would be in every copy of it: it is never read from there.
+    if (issue.path.at(-1) === 'bearerToken' && received === 'string') {
+      return { path: issue.path, message: 'a token is not written in the config: use {env: NAME} (an environment variable) or {file: PATH} (a file, relative to the config)' };
+    }
     return { path: issue.path, message: `expected ${issue.expected}${received ? `, got ${received}` : ''}` };
   }
   if (issue.code === 'invalid_value') {
@@ -115,6 +100,7 @@ export async function loadConfigFile(file: string): Promise<LoadedConfig> {
     text = await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') throw new ConfigError(`${file}: is a directory, not a config file${await configInDirectory(file)}`);
     throw new ConfigError(`${file}: cannot read config: ${code === 'ENOENT' ? 'no such file' : String((error as Error).message)}`);
   }
   const lineCounter = new LineCounter();
@@ -126,7 +112,13 @@ export async function loadConfigFile(file: string): Promise<LoadedConfig> {
     throw new ConfigError(`${file}: line ${pos.line}, column ${pos.col}: ${syntaxError.message.split('\n')[0]}`);
   }
   const baseDir = path.dirname(path.resolve(file));
-  return { config: resolvePaths(parseConfig(doc.toJS(), file), baseDir), file, baseDir };
+  return { config: resolvePaths(parseConfig(yamlToJs(doc, file, ConfigError), file), baseDir), file, baseDir };
+}
+
+/** For a directory given as the config: the one config file in it, as a hint. */
+async function configInDirectory(dir: string): Promise<string> {
+  const yamlFiles = (await readdir(dir).catch(() => [] as string[])).filter((name) => /\.ya?ml$/.test(name));
+  return yamlFiles.length === 1 ? ` (did you mean ${path.join(dir, yamlFiles[0]!)}?)` : ' (give the path of a YAML file, e.g. checks/example.yaml)';
 }
 
 /** Relative file paths in the config (token files) are relative to the config file. */

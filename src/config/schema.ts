@@ -5,8 +5,10 @@
  */
 import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
+import { compareReleases, parseReleaseTag } from '../argo/plugin-release.js';
 import { LabelSelectorError, parseLabelSelector } from '../kube/label-selector.js';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
+import { scheduleGapsMs } from './schedule.js';
 
 const cronExpression = z.string().superRefine((value, ctx) => {
   const fields = value.trim().split(/\s+/);
@@ -101,6 +103,26 @@ const pluginRule = z.strictObject({
   verbs: z.array(z.string().min(1)).min(1),
 });
 
+/** A plugin release tag as plugins tag their GitHub releases: v0.12.0, v0.0.0-rc1. */
+const releaseTag = z.string().superRefine((value, ctx) => {
+  if (!parseReleaseTag(value)) ctx.addIssue({ code: 'custom', message: `invalid release "${value}": expected a tag such as v0.12.0` });
+});
+
+/** Rules a plugin needs from one release (inclusive) until another (exclusive). */
+const versionedPluginRules = z
+  .strictObject({
+    from: releaseTag.optional(),
+    before: releaseTag.optional(),
+    /** Where the rules come from, shown with them (the plugin's installation docs). */
+    source: z.string().min(1).optional(),
+    rules: z.array(pluginRule).min(1),
+  })
+  .superRefine((row, ctx) => {
+    const from = row.from === undefined ? undefined : parseReleaseTag(row.from);
+    const before = row.before === undefined ? undefined : parseReleaseTag(row.before);
+    if (from && before && compareReleases(from, before) >= 0) ctx.addIssue({ code: 'custom', path: ['before'], message: `before (${row.before}) must be a later release than from (${row.from})` });
+  });
+
 const trafficObjectRule = z.strictObject({
   /** Group of the object the router creates, e.g. cilium.io. */
   group: z.string().min(1),
@@ -113,7 +135,7 @@ const trafficObjectRule = z.strictObject({
   matchServices: z.enum(['stable-or-canary', 'stable-and-canary']).default('stable-or-canary'),
 });
 
-export const configSchema = z.strictObject({
+const configObject = z.strictObject({
   /** Cron with seconds (node-cron); default every 30 s. */
   schedule: cronExpression.default('*/30 * * * * *'),
   /** When set, every remediation command carries --context <name>. */
@@ -131,8 +153,8 @@ export const configSchema = z.strictObject({
       requestMs: positiveMs.default(5000),
       /** One check's run, its targeted reads and probes included. */
       checkMs: positiveMs.default(15000),
-      /** A whole cycle: snapshot plus checks. */
-      cycleMs: positiveMs.default(25000),
+      /** A whole cycle: snapshot plus checks. Default: DEFAULT_CYCLE_MS, or the schedule's interval when shorter. */
+      cycleMs: positiveMs.optional(),
     })
     .prefault({}),
   controller: z
@@ -153,18 +175,20 @@ export const configSchema = z.strictObject({
       holdDown: duration.default(300),
     })
     .prefault({}),
-  /** Per traffic-router plugin: RBAC the controller needs and the object it must create. */
+  /** Per traffic-router plugin: RBAC the controller needs (for every release, or by release) and the object it must create. */
   plugins: z
     .record(
       z.string().min(1),
       z.strictObject({
         controllerRules: z.array(pluginRule).default([]),
+        controllerRulesByVersion: z.array(versionedPluginRules).default([]),
         trafficObject: trafficObjectRule.optional(),
       }),
     )
     .default({}),
   checks: z
     .strictObject({
+      'kube-api': z.strictObject({ ...checkToggle }).prefault({}),
       'controller-pods': z.strictObject({ ...checkToggle }).prefault({}),
       'controller-plugins': z
         .strictObject({
@@ -235,16 +259,52 @@ export const configSchema = z.strictObject({
       }),
     )
     .default([]),
-}).superRefine((config, ctx) => {
-  // A misspelt check id would mute nothing, silently.
-  config.mute.forEach((mute, index) => {
-    if (!Object.hasOwn(config.checks, mute.check)) {
-      ctx.addIssue({ code: 'custom', path: ['mute', index, 'check'], message: `unknown check "${mute.check}"`, params: { unknownCheck: mute.check } });
-    }
-  });
 });
 
-export type Config = z.output<typeof configSchema>;
+/** `timeouts.cycleMs` when the config does not set it and the schedule is not faster. */
+export const DEFAULT_CYCLE_MS = 25000;
+
+type ConfigInput = z.output<typeof configObject>;
+
+/**
+ * Deadlines that would break every cycle: a check or cycle deadline shorter than one API request's
+ * timeout cuts everything off before a slow request can fail on its own, and a cycle deadline
+ * longer than the schedule's interval keeps a cycle running when the next one is due (that tick
+ * is skipped). Fills in the default cycleMs: 25 s, or the schedule's shortest interval.
+ */
+function withTimeouts(config: ConfigInput, ctx: z.RefinementCtx): Config {
+  const { requestMs, checkMs } = config.timeouts;
+  const intervalMs = Math.min(...scheduleGapsMs(config.schedule));
+  const interval = `${formatDuration(intervalMs / 1000)}: "${config.schedule}"`;
+  const issue = (key: string, message: string) => ctx.addIssue({ code: 'custom', path: ['timeouts', key], message });
+  if (checkMs < requestMs) {
+    issue('checkMs', `${checkMs} ms is less than timeouts.requestMs (${requestMs} ms): every check would be cut off before one API request times out`);
+  }
+  const cycleMs = config.timeouts.cycleMs ?? Math.min(DEFAULT_CYCLE_MS, intervalMs);
+  if (config.timeouts.cycleMs === undefined) {
+    if (cycleMs < requestMs) {
+      issue('cycleMs', `${cycleMs} ms by default (the schedule's interval, ${interval}) is less than timeouts.requestMs (${requestMs} ms): every cycle would be cut off before one API request times out; schedule less often or lower timeouts.requestMs`);
+    }
+  } else if (cycleMs < requestMs) {
+    issue('cycleMs', `${cycleMs} ms is less than timeouts.requestMs (${requestMs} ms): every cycle would be cut off before one API request times out`);
+  } else if (cycleMs > intervalMs) {
+    issue('cycleMs', `${cycleMs} ms is longer than the schedule's interval (${interval}): a cycle would still run when the next is due, and that tick would be skipped`);
+  }
+  return { ...config, timeouts: { ...config.timeouts, cycleMs } };
+}
+
+export const configSchema = configObject
+  .superRefine((config, ctx) => {
+    // A misspelt check id would mute nothing, silently.
+    config.mute.forEach((mute, index) => {
+      if (!Object.hasOwn(config.checks, mute.check)) {
+        ctx.addIssue({ code: 'custom', path: ['mute', index, 'check'], message: `unknown check "${mute.check}"`, params: { unknownCheck: mute.check } });
+      }
+    });
+  })
+  .transform(withTimeouts);
+
+export type Config = Omit<ConfigInput, 'timeouts'> & { timeouts: Required<ConfigInput['timeouts']> };
 export type EndpointConfig = z.output<typeof endpointSchema>;
 export type CheckId = keyof Config['checks'];
-export const CHECK_IDS = Object.keys(configSchema.shape.checks.unwrap().shape) as CheckId[];
+export const CHECK_IDS = Object.keys(configObject.shape.checks.unwrap().shape) as CheckId[];

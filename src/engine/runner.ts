@@ -7,20 +7,29 @@
 import { setMaxListeners } from 'node:events';
 import type { Config } from '../config/schema.js';
 import { DeadlineExceeded, type KubeClient, type RequestObserver } from '../kube/client.js';
-import { isKubeError } from '../kube/errors.js';
+import { type ApiErrorDetails, apiErrorDetails, isKubeError, kubeErrorOf } from '../kube/errors.js';
 import type { TargetedRead } from '../kube/permissions.js';
 import { CycleReads } from '../kube/reads.js';
 import { type CustomKindRef, customKindKey, type KindName, ListSnapshot, type Snapshot, takeSnapshot } from '../kube/snapshot.js';
 import type { Prober } from '../probe/http.js';
+import { type ApiContext, apiErrorRemediation } from './api-remediation.js';
 import { type RemediationStep, renderStep } from './remediation.js';
-import { type Check, type CheckResult, STATUSES } from './types.js';
+import { type Check, type CheckResult, type Explanation, STATUSES } from './types.js';
+
+/** Why a check produced no results, as the store shows it on each target the check knew. */
+export interface RunFailure {
+  summary: string;
+  remediation: string[];
+  /** `reason`, and `apiError` when an API call failed, `blockedBy` when another result explains it. */
+  details: Record<string, unknown>;
+}
 
 export interface CheckRun {
   check: Check;
   results: ValidatedResult[];
   durationMs: number;
   /** Set when the check could not produce results (throw, timeout, discovery list failed). */
-  error?: string;
+  error?: RunFailure;
 }
 
 export interface CycleOutcome {
@@ -130,8 +139,28 @@ function renderRemediation(check: Check, steps: unknown, context: string | undef
   return steps.map((step) => renderStep(step, { kubectlContext: context }));
 }
 
+function isApiError(value: unknown): value is ApiErrorDetails {
+  return isRecord(value) && typeof value.reason === 'string' && typeof value.verb === 'string' && typeof value.resource === 'string';
+}
+
+/** Why a check threw, and what to do about it: the API error's remedy, a deadline's, or a bug's. */
+function failureOf(error: unknown, api: ApiContext): RunFailure {
+  const reason = reasonOf(error);
+  const kubeError = kubeErrorOf(error);
+  if (kubeError) {
+    const apiError = apiErrorDetails(kubeError);
+    return { summary: reason, remediation: apiErrorRemediation(api, apiError).map((step) => renderStep(step, { kubectlContext: api.kubectlContext })), details: { reason, apiError } };
+  }
+  const remediation =
+    error instanceof DeadlineExceeded
+      ? 'The check ran out of time and runs again next cycle; if this repeats, raise timeouts.checkMs and timeouts.cycleMs in the config, or find the slow call with LOG_LEVEL=debug'
+      : 'rollout-doctor failed in this check (a bug, not your cluster): please report it with this summary';
+  return { summary: reason, remediation: [remediation], details: { reason } };
+}
+
 /** A check is code we run, not code we trust: its output is checked as data. */
-function validate(check: Check, output: unknown, context: string | undefined): ValidatedResult[] {
+function validate(check: Check, output: unknown, api: ApiContext): ValidatedResult[] {
+  const context = api.kubectlContext;
   if (!Array.isArray(output)) throw new Error(`${check.id} returned ${typeof output}, not a list of results`);
   const seen = new Set<string>();
   const results: ValidatedResult[] = [];
@@ -140,13 +169,13 @@ function validate(check: Check, output: unknown, context: string | undefined): V
     if (!isRecord(item) || typeof item.target !== 'string' || !status) throw new Error(`${check.id} returned a malformed result`);
     if (seen.has(item.target)) continue;
     seen.add(item.target);
-    const result: ValidatedResult = {
-      target: item.target,
-      status,
-      summary: String(item.summary ?? ''),
-      remediation: renderRemediation(check, item.remediation, context),
-      details: isRecord(item.details) ? item.details : {},
-    };
+    const details = isRecord(item.details) ? item.details : {};
+    let remediation = renderRemediation(check, item.remediation, context);
+    // An unknown result left by a failed API call says what to do about the call (api-remediation.ts).
+    if (status !== 'ok' && remediation.length === 0 && isApiError(details.apiError)) {
+      remediation = apiErrorRemediation(api, details.apiError).map((step) => renderStep(step, { kubectlContext: context }));
+    }
+    const result: ValidatedResult = { target: item.target, status, summary: String(item.summary ?? ''), remediation, details };
     if (typeof item.rollout === 'string') result.rollout = item.rollout;
     results.push(result);
   }
@@ -166,18 +195,19 @@ export async function runCycle(deps: CycleDeps): Promise<CycleOutcome> {
   try {
     const evaluatedAt = deps.evaluationTime?.() ?? startedAt;
     const reads = new CycleReads(client, onRequest);
+    const api: ApiContext = { api: client.identity, kubectlContext: config.kubectlContext };
     const run = async (check: Check, snapshot: Snapshot): Promise<CheckRun> => {
       const checkStarted = performance.now();
       const checkDeadline = deadline(cycle.signal, config.timeouts.checkMs, `check ${check.id}`);
       const abort = untilAborted(checkDeadline.signal);
       try {
         const output = await Promise.race([
-          check.run({ config, snapshot, kube: reads.forCheck(checkDeadline.signal), http: prober, signal: checkDeadline.signal, now: evaluatedAt, checks }),
+          check.run({ config, snapshot, kube: reads.forCheck(checkDeadline.signal), http: prober, signal: checkDeadline.signal, now: evaluatedAt, checks, api: client.identity }),
           abort.promise,
         ]);
-        return { check, results: validate(check, output, config.kubectlContext), durationMs: performance.now() - checkStarted };
+        return { check, results: validate(check, output, api), durationMs: performance.now() - checkStarted };
       } catch (error) {
-        return { check, results: [], durationMs: performance.now() - checkStarted, error: reasonOf(error) };
+        return { check, results: [], durationMs: performance.now() - checkStarted, error: failureOf(error, api) };
       } finally {
         abort.dispose();
         checkDeadline.dispose();
@@ -188,9 +218,46 @@ export async function runCycle(deps: CycleDeps): Promise<CycleOutcome> {
     const isIndependent = (check: Check) => check.needs.length === 0 && (check.customKinds?.(config) ?? []).length === 0;
     const early = new Map(checks.filter(isIndependent).map((check) => [check, run(check, new ListSnapshot(evaluatedAt, new Map()))]));
     const snapshot = await takeSnapshot(client, config, checkNeeds(checks, config), { signal: cycle.signal, onRequest }, evaluatedAt);
-    const runs = await Promise.all(checks.map((check) => early.get(check) ?? run(check, snapshot)));
+    const runs = pointAtExplanations(await Promise.all(checks.map((check) => early.get(check) ?? run(check, snapshot))));
     return { startedAt, durationMs: performance.now() - started, apiRequests, runs, snapshot };
   } finally {
     cycle.dispose();
   }
+}
+
+/**
+ * One cause, one result: when a result explains a cause of the cycle's API errors (kube-api: the API
+ * is unreachable or refuses our credentials; self-rbac: no permission at all), the other checks'
+ * `unknown` results and failures with that cause point at it instead of repeating its reason and
+ * remediation. Results the checks could evaluate stay as they are.
+ */
+export function pointAtExplanations(runs: readonly CheckRun[]): CheckRun[] {
+  const byReason = new Map<string, { check: string; explanation: Explanation }>();
+  for (const run of runs) {
+    for (const result of run.results) {
+      const explanation = run.check.explains?.(result);
+      for (const reason of explanation?.reasons ?? []) if (!byReason.has(reason)) byReason.set(reason, { check: run.check.id, explanation: explanation! });
+    }
+  }
+  if (byReason.size === 0) return [...runs];
+  const explainerOf = (check: string, details: Record<string, unknown>) => {
+    const found = isApiError(details.apiError) ? byReason.get(details.apiError.reason) : undefined;
+    return found && found.check !== check ? found : undefined;
+  };
+  const pointer = (by: { check: string; explanation: Explanation }, details: Record<string, unknown>): RunFailure => ({
+    summary: `not checked: ${by.explanation.cause} (see ${by.check})`,
+    remediation: [`Fix what ${by.check} reports first; this is checked again next cycle`],
+    details: { ...details, blockedBy: by.check },
+  });
+  return runs.map((run) => {
+    if (run.error) {
+      const by = explainerOf(run.check.id, run.error.details);
+      return by ? { ...run, error: pointer(by, run.error.details) } : run;
+    }
+    const results = run.results.map((result) => {
+      const by = result.status === 'unknown' ? explainerOf(run.check.id, result.details) : undefined;
+      return by ? { ...result, ...pointer(by, result.details) } : result;
+    });
+    return { ...run, results };
+  });
 }

@@ -3,19 +3,12 @@
  * cycle running is skipped and counted), so the scheduler only ticks.
  */
 import { createTask, type ScheduledTask, setLogger } from 'node-cron';
+import { scheduleGapsMs } from '../config/schedule.js';
 import type { Logger } from '../log.js';
 
 /** The longest gap between consecutive runs over the next `samples` runs, in seconds. */
 export function scheduleIntervalSeconds(expression: string, samples = 24): number {
-  const task = createTask(expression, () => undefined);
-  try {
-    const runs = task.getNextRuns(samples + 1).map((d) => d.getTime());
-    let longest = 0;
-    for (let i = 1; i < runs.length; i++) longest = Math.max(longest, runs[i]! - runs[i - 1]!);
-    return longest / 1000;
-  } finally {
-    void task.destroy();
-  }
+  return Math.max(0, ...scheduleGapsMs(expression, samples)) / 1000;
 }
 
 export class Scheduler {

@@ -102,9 +102,10 @@ export class ResultStore {
         for (const result of run.results) put(check, result, run.durationMs, 'check');
         continue;
       }
+      const { summary, remediation, details } = run.error;
       const known = previousOf(check);
       if (known.length === 0) {
-        put(check, { target: ANY_TARGET, status: 'unknown', summary: run.error, remediation: [], details: { reason: run.error } }, run.durationMs, 'engine');
+        put(check, { target: ANY_TARGET, status: 'unknown', summary, remediation, details }, run.durationMs, 'engine');
         continue;
       }
       for (const previous of known) {
@@ -117,9 +118,9 @@ export class ResultStore {
           {
             target: previous.target,
             status: 'unknown',
-            summary: run.error,
-            remediation: [],
-            details: { reason: run.error, lastKnownStatus, lastKnownSummary },
+            summary,
+            remediation,
+            details: { ...details, lastKnownStatus, lastKnownSummary },
             rollout: previous.rollout,
           },
           run.durationMs,

@@ -3,6 +3,8 @@
  * of the cycle's snapshot, the config and targeted reads, returning one result per target.
  */
 import type { Config } from '../config/schema.js';
+import type { ApiIdentity } from '../kube/client.js';
+import type { KubeErrorReason } from '../kube/errors.js';
 import type { TargetedRead } from '../kube/permissions.js';
 import type { KubeReads } from '../kube/reads.js';
 import type { CustomKindRef, KindName, Snapshot } from '../kube/snapshot.js';
@@ -68,6 +70,20 @@ export interface CheckContext {
   readonly now: Date;
   /** The checks enabled this cycle (self-rbac derives rollout-doctor's permissions from them). */
   readonly checks: readonly Check[];
+  /** Where rollout-doctor talks to and as whom (kube-api and API-error remediations name them). */
+  readonly api: ApiIdentity;
+}
+
+/**
+ * A result that accounts for one cause of the cycle's API errors (kube-api: nothing answers or our
+ * credentials are refused; self-rbac: rollout-doctor has no permission at all). The other checks'
+ * `unknown` results with one of these causes point at it instead of repeating it.
+ */
+export interface Explanation {
+  /** The API error reasons (src/kube/errors.ts) it accounts for. */
+  reasons: readonly KubeErrorReason[];
+  /** The cause in a few words: `the Kubernetes API is unreachable`. */
+  cause: string;
 }
 
 /** A check whose results carry details of shape `D`; `Check` alone is any check. */
@@ -82,6 +98,11 @@ export interface Check<D extends object = object> {
   reads?: readonly TargetedRead[];
   metrics?: readonly MetricFamily<D>[];
   run(ctx: CheckContext): Promise<CheckResult<D>[]>;
+  /**
+   * What a result of this check accounts for this cycle, if anything (see Explanation). Method
+   * syntax on purpose, as `collect`: the runner hands it this check's own results.
+   */
+  explains?(result: Pick<CheckResult<D>, 'target' | 'status' | 'summary' | 'details'>): Explanation | undefined;
 }
 
 /**

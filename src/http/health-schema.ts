@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { healthEntrySchema, incidentSchema, statusSchema } from '../engine/result-schema.js';
+import { MAX_WIDTH, MIN_WIDTH } from './text-view.js';
 
 export { type HealthEntry, healthEntrySchema, type Incident } from '../engine/result-schema.js';
 
@@ -21,10 +22,17 @@ export const healthSchema = z.strictObject({
 /** The /health document. */
 export type HealthBody = z.infer<typeof healthSchema>;
 
+/** `?verbose=1`: the text view lists every result (ok and muted too). */
+const flag = z.enum(['1', 'true', '0', 'false']).transform((v) => v === '1' || v === 'true');
+
 export const healthQuerySchema = z.strictObject({
   check: z.string().min(1).optional(),
   target: z.string().min(1).optional(),
   format: z.enum(['json', 'text']).optional(),
+  /** Text view: every result on its own row. */
+  verbose: flag.optional(),
+  /** Text view: terminal columns (rounded down to a multiple of 10); default 100. */
+  width: z.coerce.number().int().min(MIN_WIDTH).max(MAX_WIDTH).optional(),
 });
 
 /**

@@ -1,17 +1,17 @@
 /**
- * The /health document, as JSON and as a table for a human with curl. Shared by the HTTP route and
- * the one-shot `check` command so both always print the same thing.
+ * The /health document, as JSON and as the text view for a human (./text-view.ts). Shared by the
+ * HTTP route and the `check` command so both always print the same thing.
  */
 import { formatDuration } from '../config/duration.js';
 import { BodyBuilder, type EncodedBody } from '../encoded-body.js';
 import { STATUS_RANK, type Status, type StoredResult } from '../engine/types.js';
 import type { HealthBody, HealthEntry } from './health-schema.js';
+import { clampWidth, countLines, DEFAULT_WIDTH, writeTable } from './text-view.js';
 
 export type { HealthBody, HealthEntry } from './health-schema.js';
 import type { DaemonEvent } from '../engine/daemon.js';
 import type { CycleInfo } from '../engine/store.js';
 import { type Correlation, NO_INCIDENTS, resultKey } from '../incidents/correlate.js';
-import { incidentLines } from './incident-lines.js';
 
 export interface HealthFilter {
   check?: string;
@@ -86,65 +86,6 @@ export function httpStatusFor(body: HealthBody, filter: HealthFilter = {}): numb
   return body.status === 'ok' || body.status === 'warn' ? 200 : 503;
 }
 
-function isCommand(line: string): boolean {
-  return /^(kubectl|curl|argocd|helm|git|promtool)\s/.test(line);
-}
-
-function label(status: Status): string {
-  return status === 'ok' ? 'ok' : status.toUpperCase();
-}
-
-function pad(text: string, width: number): string {
-  return text.length >= width ? text : text + ' '.repeat(width - text.length);
-}
-
-/** The table a human reads with curl: a header line, then one row per result with its remediation. */
-export function writeText(body: HealthBody, write: (text: string) => void): void {
-  const header = body.cycle
-    ? `rollout-doctor: ${label(body.status)}  (checked ${body.checkedAt}, cycle ${Math.round(body.cycle.durationMs)} ms, ${body.cycle.apiRequests} API requests)`
-    : `rollout-doctor: ${label(body.status)}  (no check cycle has completed yet)`;
-  write(`${header}\n`);
-  for (const line of incidentLines(body)) write(`${line}\n`);
-  write('\n');
-  if (body.checks.length === 0) {
-    write(body.cycle ? 'no results\n' : 'waiting for the first cycle\n');
-    return;
-  }
-  const rows = body.checks.map((e) => [label(e.status) + (e.muted ? ' (muted)' : ''), e.check, e.target, e.summary]);
-  const widths = [0, 1, 2].map((i) => Math.max(['STATUS', 'CHECK', 'TARGET'][i]!.length, ...rows.map((r) => r[i]!.length)));
-  write(`${pad('STATUS', widths[0]!)}  ${pad('CHECK', widths[1]!)}  ${pad('TARGET', widths[2]!)}  SUMMARY\n`);
-  const writeRow = (index: number) => {
-    const entry = body.checks[index]!;
-    const row = rows[index]!;
-    write(`${pad(row[0]!, widths[0]!)}  ${pad(row[1]!, widths[1]!)}  ${pad(row[2]!, widths[2]!)}  ${row[3]}\n`);
-    if (entry.status !== 'ok') {
-      if (entry.muted && entry.muteReason) write(`${' '.repeat(widths[0]! + 2)}muted: ${entry.muteReason}\n`);
-      for (const step of entry.remediation) write(`${' '.repeat(widths[0]! + 2)}${isCommand(step) ? '$ ' : '  '}${step}\n`);
-    }
-  };
-  // The cluster-wide results first, then one block per Rollout with everything about it (its
-  // rollout-* and argocd-sync results and the endpoints that name it), each in the document's order.
-  const byRollout = new Map<string, number[]>();
-  body.checks.forEach((entry, index) => {
-    if (entry.rollout === undefined) return writeRow(index);
-    let group = byRollout.get(entry.rollout);
-    if (!group) byRollout.set(entry.rollout, (group = []));
-    group.push(index);
-  });
-  for (const rollout of [...byRollout.keys()].sort()) {
-    write(`\nRollout ${rollout}\n`);
-    for (const index of byRollout.get(rollout)!) writeRow(index);
-  }
-}
-
-export function renderText(body: HealthBody): string {
-  let text = '';
-  writeText(body, (piece) => {
-    text += piece;
-  });
-  return text;
-}
-
 /** Stands in for the checks array while the rest of the document is serialized around it. */
 const CHECKS_PLACEHOLDER = '\u0000checks\u0000';
 
@@ -164,19 +105,32 @@ export function writeJson(body: HealthBody, write: (text: string) => void): void
   write(`]${tail}`);
 }
 
-function encode(body: HealthBody, write: (body: HealthBody, write: (text: string) => void) => void): EncodedBody {
-  const builder = new BodyBuilder();
-  write(body, (piece) => builder.write(piece));
-  return builder.finish();
+/**
+ * The text view's width buckets: a requested width is rounded down to a multiple of 10 (so a
+ * rendering never goes past what was asked), which bounds the renderings one cycle can hold.
+ */
+export function textWidthBucket(width: number): number {
+  return clampWidth(Math.floor(width / 10) * 10);
+}
+
+/** Renderings of the text view kept per document (width and verbosity); more are rendered anew. */
+const MAX_TEXT_VARIANTS = 8;
+
+export interface TextVariant {
+  width: number;
+  verbose: boolean;
 }
 
 /**
- * One /health document with its JSON and text forms, each serialized (and encoded) at most once and
- * kept only as bytes: the text forms are decoded from them on demand (the CLI, tests).
+ * One /health document with its JSON form and its text view, each serialized (and encoded) at most
+ * once and kept only as bytes: the JSON with its gzip, the text view's table (everything after the
+ * count line, which says how long ago the cycle was and is written per request) per width and
+ * verbosity.
  */
 export class RenderedHealth {
   private jsonBody?: EncodedBody;
-  private textBody?: EncodedBody;
+  private readonly tables = new Map<string, Buffer>();
+  private readonly texts = new Map<string, { ageSeconds: number; text: Buffer }>();
 
   constructor(readonly body: HealthBody) {}
 
@@ -184,16 +138,44 @@ export class RenderedHealth {
     return this.encodedJson().identity.toString('utf8');
   }
 
-  get text(): string {
-    return this.encodedText().identity.toString('utf8');
-  }
-
   encodedJson(): EncodedBody {
-    return (this.jsonBody ??= encode(this.body, writeJson));
+    if (!this.jsonBody) {
+      const builder = new BodyBuilder();
+      writeJson(this.body, (piece) => builder.write(piece));
+      this.jsonBody = builder.finish();
+    }
+    return this.jsonBody;
   }
 
-  encodedText(): EncodedBody {
-    return (this.textBody ??= encode(this.body, writeText));
+  /** The text view after its count line, plain, rendered once per width and verbosity. */
+  table(variant: TextVariant): Buffer {
+    const key = `${variant.width}:${variant.verbose ? 1 : 0}`;
+    let table = this.tables.get(key);
+    if (!table) {
+      const builder = new BodyBuilder();
+      writeTable(this.body, variant, (piece) => builder.write(piece));
+      table = builder.toBuffer();
+      if (this.tables.size >= MAX_TEXT_VARIANTS) this.tables.delete(this.tables.keys().next().value!);
+      this.tables.set(key, table);
+    }
+    return table;
+  }
+
+  /**
+   * The whole text view: the count line (its age at `nowMs`), then the table. The count line says
+   * the age in whole seconds, so the body is put together at most once a second per variant:
+   * copying a 40 kB table for every request would cost more than serving it.
+   */
+  text(nowMs: number, variant: TextVariant): Buffer {
+    const key = `${variant.width}:${variant.verbose ? 1 : 0}`;
+    const ageSeconds = this.body.checkedAt ? Math.round((nowMs - Date.parse(this.body.checkedAt)) / 1000) : 0;
+    const cached = this.texts.get(key);
+    if (cached?.ageSeconds === ageSeconds) return cached.text;
+    const head = countLines(this.body, nowMs, variant).map((line) => `${line}\n`).join('');
+    const text = Buffer.concat([Buffer.from(head, 'utf8'), this.table(variant)]);
+    if (!cached && this.texts.size >= MAX_TEXT_VARIANTS) this.texts.delete(this.texts.keys().next().value!);
+    this.texts.set(key, { ageSeconds, text });
+    return text;
   }
 }
 
@@ -210,8 +192,14 @@ export class HealthView {
   /** The stale document, per whole second of age (its summaries say the age in seconds). */
   private renderedStale?: { ageSeconds: number; rendered: RenderedHealth };
 
-  /** `staleForMs`: the age of the last cycle when it is stale (the daemon knows its schedule and clock). */
-  constructor(private readonly staleForMs: () => number | undefined) {}
+  /**
+   * `staleForMs`: the age of the last cycle when it is stale (the daemon knows its schedule and
+   * clock); `nowMs`: the same clock, for the text view's "checked 12 s ago".
+   */
+  constructor(
+    private readonly staleForMs: () => number | undefined,
+    readonly nowMs: () => number = Date.now,
+  ) {}
 
   /** Takes a finished cycle (a skipped tick changes nothing here). */
   update(event: DaemonEvent): void {
@@ -221,7 +209,7 @@ export class HealthView {
     this.cycle = event.cycle;
     this.rendered = new RenderedHealth(buildHealth(this.results, this.cycle, {}, {}, this.correlation));
     this.rendered.encodedJson();
-    this.rendered.encodedText();
+    this.rendered.table({ width: DEFAULT_WIDTH, verbose: false });
     this.renderedStale = undefined;
   }
 

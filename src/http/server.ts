@@ -11,6 +11,8 @@ export interface ServerDeps {
   health: HealthSource;
   metrics: MetricsSource;
   log?: Logger;
+  /** The checks that run: a /health?check= naming another is a 404 listing them. */
+  checkIds?: () => readonly string[];
 }
 
 export function buildServer(deps: ServerDeps): FastifyInstance {
@@ -21,11 +23,11 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     forceCloseConnections: true,
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
-  registerHealthRoutes(app, deps.health);
+  registerHealthRoutes(app, deps.health, deps.checkIds);
   registerMetricsRoute(app, deps.metrics);
   app.get('/', async (_request, reply) => {
     reply.type('text/plain; charset=utf-8');
-    return 'rollout-doctor\n\n/health               JSON results (?check=ID&target=T, ?format=text)\n/metrics              Prometheus metrics\n/livez /readyz        probes\n';
+    return 'rollout-doctor\n\n/health               JSON results (?check=ID&target=T, ?format=text&verbose=1&width=N)\n/metrics              Prometheus metrics\n/livez /readyz        probes\n';
   });
   return app;
 }

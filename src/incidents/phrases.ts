@@ -78,7 +78,11 @@ const OWN_UNKNOWN = new Set(['controller-plugins', 'kube-api']);
 /** The phrase for one root or for the effects of one check at one step of a chain. */
 export function phrase(check: string, results: readonly StoredResult[]): string {
   const one = results.length === 1 ? results[0]! : undefined;
-  if (!OWN_UNKNOWN.has(check) && results.every((r) => r.status === 'unknown')) return one ? `${check} ${one.target} unknown` : `${plural(results.length, `${check} result`)} unknown`;
+  if (!OWN_UNKNOWN.has(check) && results.every((r) => r.status === 'unknown')) {
+    // Results the runner pointed at their cause (`blockedBy`, src/engine/runner.ts) were not checked at all.
+    if (results.every((r) => typeof r.details.blockedBy === 'string')) return one ? `${check} not checked` : `${check} not checked (${results.length} targets)`;
+    return one ? `${check} ${one.target} unknown` : `${plural(results.length, `${check} result`)} unknown`;
+  }
   switch (check) {
     case 'controller-pods': {
       const d = one ? detailsOf(one, 'controller-pods') : undefined;
@@ -97,7 +101,8 @@ export function phrase(check: string, results: readonly StoredResult[]): string 
     }
     case 'kube-api': {
       const d = one ? detailsOf(one, 'kube-api') : undefined;
-      return (d && API_STATE[d.state]) ?? 'Kubernetes API failing';
+      if (d && API_STATE[d.state]) return API_STATE[d.state]!;
+      return d?.apiError ? `Kubernetes API answers errors (${d.apiError.status || d.apiError.reason})` : 'Kubernetes API failing';
     }
     case 'rollout-status':
       return statusPhrase(results);

@@ -20,6 +20,7 @@ import type { controllerPluginsCheck } from '../checks/controller-plugins.js';
 import type { controllerPodsCheck } from '../checks/controller-pods.js';
 import type { controllerRbacCheck } from '../checks/controller-rbac.js';
 import type { endpointCheck } from '../checks/endpoint.js';
+import { kubeApiCheck } from '../checks/kube-api.js';
 import type { rolloutAnalysisCheck } from '../checks/rollout-analysis.js';
 import type { rolloutPodsCheck } from '../checks/rollout-pods.js';
 import type { rolloutReferencesCheck } from '../checks/rollout-references.js';
@@ -30,14 +31,6 @@ import type { selfRbacCheck } from '../checks/self-rbac.js';
 import type { Check, StoredResult } from '../engine/types.js';
 
 type DetailsOf<C> = C extends Check<infer D> ? D : never;
-
-/**
- * kube-api's details as far as a rule reads them. The check is being added in parallel (the
- * operator-experience issue): `state` is how the API answered its GET /version.
- */
-interface KubeApiDetails {
-  state: 'ok' | 'unreachable' | 'tls_error' | 'unauthorized' | 'error';
-}
 
 /** Each check's details, as its `Check<D>` declares them. */
 export interface DetailsByCheck {
@@ -53,7 +46,7 @@ export interface DetailsByCheck {
   'rollout-pods': DetailsOf<typeof rolloutPodsCheck>;
   'analysis-preflight': DetailsOf<typeof analysisPreflightCheck>;
   endpoint: DetailsOf<typeof endpointCheck>;
-  'kube-api': KubeApiDetails;
+  'kube-api': DetailsOf<typeof kubeApiCheck>;
 }
 
 export type RuleCheck = keyof DetailsByCheck;
@@ -80,28 +73,35 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** KubeError's wording of a 403 (src/kube/errors.ts describe()), for results that carry only the reason text. */
-const FORBIDDEN = /rollout-doctor may not \S+ (\S+)(?: in namespace \S+)? \(403 Forbidden\)/;
-
 /**
- * The API call behind an `unknown` result: `details.apiError` (what src/kube/errors.ts's
- * ApiErrorDetails records, being added to every unknown result in parallel), else a 403 read from
- * the reason KubeError wrote, so that rollout-doctor's own missing permissions group before that
- * lands. Undefined when the result did not come from an API call (a probe, a log without pods).
+ * The API call behind an `unknown` result: `details.apiError`, which the runner and every check
+ * record for a failed call (src/kube/errors.ts apiErrorDetails). Undefined when the result did not
+ * come from an API call (a probe, a log without pods).
  */
 function apiFailureOf(details: Record<string, unknown>): ApiFailure | undefined {
   const recorded = details.apiError;
-  if (isRecord(recorded) && typeof recorded.reason === 'string' && typeof recorded.resource === 'string') return { reason: recorded.reason, resource: recorded.resource };
-  const forbidden = typeof details.reason === 'string' ? FORBIDDEN.exec(details.reason) : null;
-  return forbidden ? { reason: 'Forbidden', resource: forbidden[1]! } : undefined;
+  return isRecord(recorded) && typeof recorded.reason === 'string' && typeof recorded.resource === 'string' ? { reason: recorded.reason, resource: recorded.resource } : undefined;
 }
 
-/** The API errors each kube-api state accounts for (src/kube/errors.ts KubeErrorReason). */
-const API_REASONS: Partial<Record<KubeApiDetails['state'], readonly string[]>> = {
-  unreachable: ['Unreachable', 'TLSError', 'Timeout'],
-  tls_error: ['Unreachable', 'TLSError', 'Timeout'],
-  unauthorized: ['Unauthorized'],
-};
+/** Server-side answers to GET /version that every other call of the cycle gets too (src/kube/errors.ts). */
+const SERVER_REASONS: ReadonlySet<string> = new Set(['ServerError', 'TooManyRequests', 'HttpError', 'InvalidResponse']);
+
+/** The API error reasons a kube-api result accounts for. */
+function apiReasons(d: DetailsByCheck['kube-api'], r: StoredResult): readonly string[] {
+  const explained = kubeApiCheck.explains!({ ...r, details: d });
+  if (explained) return explained.reasons;
+  return d.state === 'error' && d.apiError && SERVER_REASONS.has(d.apiError.reason) ? [d.apiError.reason] : [];
+}
+
+type RouterDetail = Extract<DetailsByCheck['rollout-traffic'], { routers: unknown }>['routers'][number];
+
+/**
+ * A traffic router the check found failing for a reason the controller would cause: not when its
+ * CRD is not installed (nothing the controller does creates a CRD).
+ */
+function isRouterFailing(router: RouterDetail): boolean {
+  return router.checked && router.ok === false && !('crdInstalled' in router && router.crdInstalled === false);
+}
 
 function isBadPhase(phase: string | undefined): boolean {
   return phase === 'Error' || phase === 'Failed' || phase === 'Inconclusive';
@@ -270,7 +270,7 @@ export const INCIDENT_RULES: readonly IncidentRule[] = [
     explains: (d, effect) => {
       const traffic = detailsOf(effect, 'rollout-traffic');
       if (!('plugins' in d) || !traffic || !('routers' in traffic)) return false;
-      return traffic.routers.some((router) => router.checked && router.ok === false && router.crdInstalled !== false && d.plugins.includes(router.plugin));
+      return traffic.routers.some((router) => isRouterFailing(router) && d.plugins.includes(router.plugin));
     },
   }),
 
@@ -289,7 +289,7 @@ export const INCIDENT_RULES: readonly IncidentRule[] = [
       if (effect.check === 'rollout-status') return isNotProgressing(effect);
       if (effect.check === 'controller-plugins') return effect.status === 'unknown' && apiFailureOf(effect.details) === undefined;
       const traffic = detailsOf(effect, 'rollout-traffic');
-      return traffic !== undefined && 'routers' in traffic && traffic.routers.some((router) => router.checked && router.ok === false && router.crdInstalled !== false);
+      return traffic !== undefined && 'routers' in traffic && traffic.routers.some(isRouterFailing);
     },
   }),
 
@@ -317,7 +317,7 @@ export const INCIDENT_RULES: readonly IncidentRule[] = [
         return missing.length > 0 && missing.every((ref) => ref.kind === 'TrafficRouterPlugin' && ref.name === d.plugin);
       }
       const traffic = detailsOf(effect, 'rollout-traffic');
-      return traffic !== undefined && 'routers' in traffic && traffic.routers.some((router) => router.plugin === d.plugin && router.checked && router.ok === false && router.crdInstalled !== false);
+      return traffic !== undefined && 'routers' in traffic && traffic.routers.some((router) => router.plugin === d.plugin && isRouterFailing(router));
     },
   }),
 
@@ -337,30 +337,39 @@ export const INCIDENT_RULES: readonly IncidentRule[] = [
   // rollout-doctor's own missing permission is why the checks that need it could not look: the API
   // answers their call with 403 (self-rbac derives the list of checks from the same `needs` and
   // `reads` that make those calls, src/kube/permissions.ts). Matched by resource, so another 403 of
-  // the same check is not explained by this one.
+  // the same check is not explained by this one; with no binding at all (one self-rbac result,
+  // `noBinding`), every 403 of the checks it lists is.
   rule({
     id: 'own-permission-explains-unknown',
     cause: 'self-rbac',
     effects: (d) => ('affectedChecks' in d ? (d.affectedChecks ?? []) : []),
-    when: (d, r) => r.status === 'fail' && 'missing' in d,
+    when: (d, r) => r.status === 'fail' && ('missing' in d || 'noBinding' in d),
     explains: (d, effect) => {
-      if (effect.status !== 'unknown' || !('group' in d)) return false;
+      if (effect.status !== 'unknown') return false;
       const failure = apiFailureOf(effect.details);
-      return failure?.reason === 'Forbidden' && failure.resource === qualifiedResource(d.group === 'core' ? '' : d.group, d.resource);
+      if (failure?.reason !== 'Forbidden') return false;
+      return 'noBinding' in d || ('group' in d && failure.resource === qualifiedResource(d.group === 'core' ? '' : d.group, d.resource));
     },
   }),
 
   // When the API server does not answer, or refuses rollout-doctor's credentials, every other API
   // call of the cycle fails the same way: kube-api's own GET /version says so once, and the checks'
-  // `unknown` results with the same kind of API error are its effects.
+  // `unknown` results with the same kind of API error (the runner already points them at kube-api,
+  // `details.blockedBy`) are its effects. Which errors those states account for is kube-api's own
+  // `explains` (src/checks/kube-api.ts), so the runner and this row cannot disagree. A server that
+  // answers GET /version with a server-side error (500, 429, a broken body) is rejecting every
+  // request the same way: the unknowns with that same error are its effects too, though each keeps
+  // its own reason and remediation (the call that failed may still be worth reading).
   rule({
     id: 'api-down-explains-unknown',
     cause: 'kube-api',
     effects: 'any',
-    when: (d) => API_REASONS[d.state] !== undefined,
-    explains: (d, effect) => {
-      const failure = effect.status === 'unknown' && effect.check !== 'kube-api' ? apiFailureOf(effect.details) : undefined;
-      return failure !== undefined && (API_REASONS[d.state] ?? []).includes(failure.reason);
+    when: (d, r) => apiReasons(d, r).length > 0,
+    explains: (d, effect, r) => {
+      if (effect.status !== 'unknown' || effect.check === 'kube-api') return false;
+      if (effect.details.blockedBy === 'kube-api') return true;
+      const failure = apiFailureOf(effect.details);
+      return failure !== undefined && apiReasons(d, r).includes(failure.reason);
     },
   }),
 ];

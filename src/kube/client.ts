@@ -20,9 +20,11 @@ import {
   Observable,
   type RequestContext,
   type ResponseContext,
+  VersionApi,
 } from '@kubernetes/client-node';
 import type { Dispatcher } from 'undici';
 import { KubeError } from './errors.js';
+import { unknownNameMessage } from '../did-you-mean.js';
 import { errorCode, TLS_ERROR_CODE } from '../net-errors.js';
 
 export interface RequestRecord {
@@ -38,6 +40,8 @@ export type RequestObserver = (record: RequestRecord) => void;
 export interface CredentialsOptions {
   /** --kubeconfig */
   kubeconfigPath?: string;
+  /** --context: this context of the kubeconfig instead of its current one. */
+  context?: string;
   /** An already built kubeconfig (the simulator's). */
   kubeconfig?: Parameters<KubeConfig['loadFromOptions']>[0];
 }
@@ -48,27 +52,43 @@ export class CredentialsError extends Error {
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
+/** Credentials and where they came from. */
+export interface Credentials {
+  kc: KubeConfig;
+  /** `--kubeconfig FILE`, `KUBECONFIG=...`, `~/.kube/config`, `the in-cluster service account`. */
+  source: string;
+  /** The kubeconfig context in use; absent in the cluster. */
+  context?: string;
+}
+
 /**
  * Credentials in the order an operator expects: an explicit kubeconfig (flag, then the simulator),
- * the in-cluster service account, KUBECONFIG, ~/.kube/config. No silent localhost fallback.
+ * the in-cluster service account (unless --context names a kubeconfig context), KUBECONFIG,
+ * ~/.kube/config. No silent localhost fallback.
  */
-export function loadKubeConfig(options: CredentialsOptions): KubeConfig {
+export function loadCredentials(options: CredentialsOptions): Credentials {
   const kc = new KubeConfig();
+  let source: string;
   try {
     if (options.kubeconfig) {
       kc.loadFromOptions(options.kubeconfig);
+      source = 'the simulated cluster';
     } else if (options.kubeconfigPath) {
       if (!existsSync(options.kubeconfigPath)) throw new CredentialsError(`${options.kubeconfigPath}: kubeconfig not found`);
       kc.loadFromFile(options.kubeconfigPath);
-    } else if (process.env.KUBERNETES_SERVICE_HOST && existsSync(SERVICE_ACCOUNT_TOKEN)) {
+      source = options.kubeconfigPath;
+    } else if (options.context === undefined && process.env.KUBERNETES_SERVICE_HOST && existsSync(SERVICE_ACCOUNT_TOKEN)) {
       kc.loadFromCluster();
+      return { kc, source: 'the in-cluster service account' };
     } else if (process.env.KUBECONFIG) {
       const files = process.env.KUBECONFIG.split(path.delimiter).filter(Boolean);
       const missing = files.filter((file) => !existsSync(file));
       if (missing.length === files.length) throw new CredentialsError(`KUBECONFIG=${process.env.KUBECONFIG}: no such file`);
       kc.loadFromDefault();
+      source = `KUBECONFIG=${process.env.KUBECONFIG}`;
     } else if (existsSync(path.join(os.homedir(), '.kube', 'config'))) {
       kc.loadFromDefault();
+      source = '~/.kube/config';
     } else {
       throw new CredentialsError(
         'no Kubernetes credentials: not running in a cluster, no --kubeconfig, KUBECONFIG unset and ~/.kube/config absent (use --simulate DIR to run against a simulated cluster)',
@@ -76,13 +96,90 @@ export function loadKubeConfig(options: CredentialsOptions): KubeConfig {
     }
   } catch (error) {
     if (error instanceof CredentialsError) throw error;
-    const source = options.kubeconfigPath ?? process.env.KUBECONFIG ?? '~/.kube/config';
-    throw new CredentialsError(`${source}: cannot load kubeconfig: ${(error as Error).message}`);
+    const from = options.kubeconfigPath ?? process.env.KUBECONFIG ?? '~/.kube/config';
+    throw new CredentialsError(`${from}: cannot load kubeconfig: ${(error as Error).message}`);
+  }
+  if (options.context !== undefined) {
+    const names = kc.getContexts().map((c) => c.name);
+    if (!names.includes(options.context)) {
+      throw new CredentialsError(unknownNameMessage(`--context ${options.context}: no such context in ${source}`, options.context, names, 'contexts'));
+    }
+    kc.setCurrentContext(options.context);
   }
   if (!kc.getCurrentCluster()) {
-    throw new CredentialsError(`kubeconfig has no current cluster (current context "${kc.getCurrentContext()}")`);
+    throw new CredentialsError(`${source}: kubeconfig has no current cluster (current context "${kc.getCurrentContext()}")`);
   }
-  return kc;
+  return { kc: allowPlainHttp(kc), source, context: kc.getCurrentContext() };
+}
+
+/** The credentials' kubeconfig (see loadCredentials). */
+export function loadKubeConfig(options: CredentialsOptions): KubeConfig {
+  return loadCredentials(options).kc;
+}
+
+/**
+ * A server URL with plain `http://` (`kubectl proxy`, which adds the credentials itself) works
+ * with kubectl as it is. @kubernetes/client-node 2.0.1 refuses one unless the cluster also says
+ * `insecure-skip-tls-verify` ("HTTP protocol is not allowed when skipTLSVerify is not set or
+ * false", dist/config.js createDispatcherOptions and createAgent): for such a cluster, set it, which
+ * changes nothing on a connection without TLS.
+ */
+function allowPlainHttp(kc: KubeConfig): KubeConfig {
+  if (!kc.clusters.some((c) => c.server.startsWith('http:') && !c.skipTLSVerify)) return kc;
+  const plain = new KubeConfig();
+  plain.loadFromOptions({
+    clusters: kc.clusters.map((c) => (c.server.startsWith('http:') ? { ...c, skipTLSVerify: true } : c)),
+    users: kc.users,
+    contexts: kc.contexts,
+    currentContext: kc.getCurrentContext(),
+  });
+  return plain;
+}
+
+/**
+ * Who rollout-doctor is to the API server and where it talks to, in words a remediation can use:
+ * never a credential, only where it comes from.
+ */
+export interface ApiIdentity {
+  /** `scheme://host:port` of the API server. */
+  server: string;
+  /** The kubeconfig context in use; absent in a cluster (the service account has none). */
+  context?: string;
+  /** The kubeconfig file given with --kubeconfig (kubectl needs it too to reach the same cluster). */
+  kubeconfig?: string;
+  /** Where the credentials come from: `user "alice" (exec plugin aws) in ~/.kube/config`. */
+  credentials: string;
+  isInCluster: boolean;
+}
+
+/** How the kubeconfig's current user authenticates, in words (never the secret itself). */
+function authMethod(kc: KubeConfig): string {
+  const user = kc.getCurrentUser();
+  if (!user) return 'no user';
+  if (user.exec?.command) return `exec plugin ${path.basename(user.exec.command)}`;
+  if (user.authProvider?.name) return `auth provider ${user.authProvider.name}`;
+  if (user.token) return 'bearer token';
+  if (user.certFile || user.certData) return 'client certificate';
+  if (user.username) return 'basic auth';
+  return 'no credentials';
+}
+
+/**
+ * The identity of a loaded kubeconfig. In a cluster (client-node's loadFromCluster names its user
+ * inClusterUser and reads a token file) the credentials are the pod's service account token.
+ */
+export function describeIdentity(kc: KubeConfig, options: CredentialsOptions): ApiIdentity {
+  const user = kc.getCurrentUser();
+  const server = describeServer(kc);
+  const tokenFile = user?.authProvider?.name === 'tokenFile' ? (user.authProvider.config as { tokenFile?: string } | undefined)?.tokenFile : undefined;
+  if (user?.name === 'inClusterUser' && tokenFile) {
+    return { server, credentials: `the pod's service account token (${tokenFile})`, isInCluster: true };
+  }
+  const context = kc.getCurrentContext();
+  const file = options.kubeconfig ? '' : ` in ${options.kubeconfigPath ?? (process.env.KUBECONFIG ? `KUBECONFIG=${process.env.KUBECONFIG}` : '~/.kube/config')}`;
+  const identity: ApiIdentity = { server, context, credentials: `user "${user?.name ?? ''}" (${authMethod(kc)})${file}`, isInCluster: false };
+  if (options.kubeconfigPath) identity.kubeconfig = options.kubeconfigPath;
+  return identity;
 }
 
 export interface RequestMeta {
@@ -107,6 +204,8 @@ export interface KubeClientOptions {
   onRequest?: RequestObserver;
   /** Retries of a 429 within the deadline. */
   maxRetries?: number;
+  /** Who we are to the API server (describeIdentity); by default only the server is known. */
+  identity?: ApiIdentity;
 }
 
 /** Where the daemon talks to; never includes credentials. */
@@ -133,7 +232,9 @@ export class KubeClient {
   readonly discovery: DiscoveryV1Api;
   readonly custom: CustomObjectsApi;
   readonly authorization: AuthorizationV1Api;
+  readonly version: VersionApi;
   readonly server: string;
+  readonly identity: ApiIdentity;
 
   constructor(
     kc: KubeConfig,
@@ -144,7 +245,9 @@ export class KubeClient {
     this.discovery = kc.makeApiClient(DiscoveryV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.authorization = kc.makeApiClient(AuthorizationV1Api);
+    this.version = kc.makeApiClient(VersionApi);
     this.server = describeServer(kc);
+    this.identity = options.identity ?? { server: this.server, credentials: 'the kubeconfig rollout-doctor was given', isInCluster: false };
   }
 
   /** A reloaded config's `timeouts.requestMs`, for the requests that start from now on. */

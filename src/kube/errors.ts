@@ -94,3 +94,26 @@ function describe(reason: KubeErrorReason, status: number, verb: string, resourc
 export function isKubeError(error: unknown): error is KubeError {
   return error instanceof KubeError;
 }
+
+/** A KubeError as evidence in a result's details (`details.apiError`): what failed and how. */
+export interface ApiErrorDetails {
+  reason: KubeErrorReason;
+  /** HTTP status, 0 when no answer came. */
+  status: number;
+  verb: string;
+  resource: string;
+  namespace?: string;
+}
+
+export function apiErrorDetails(error: KubeError): ApiErrorDetails {
+  const details: ApiErrorDetails = { reason: error.reason, status: error.status, verb: error.verb, resource: error.resource };
+  if (error.namespace) details.namespace = error.namespace;
+  return details;
+}
+
+/** The KubeError behind an error: itself, or the `cause` a check wrapped it in (`new Error(text, { cause })`). */
+export function kubeErrorOf(error: unknown): KubeError | undefined {
+  if (isKubeError(error)) return error;
+  const cause = error instanceof Error ? error.cause : undefined;
+  return isKubeError(cause) ? cause : undefined;
+}

@@ -40,6 +40,12 @@ export interface AccessReviewResult {
   reason: string;
 }
 
+/** What GET /version answers (the fields rollout-doctor shows). */
+export interface ServerVersion {
+  gitVersion: string;
+  platform?: string;
+}
+
 export interface KubeReads {
   /** A container log, bounded to MAX_LOG_BYTES. */
   podLog(request: PodLogRequest): Promise<string>;
@@ -47,6 +53,8 @@ export interface KubeReads {
   accessReview(request: SubjectAccessRequest): Promise<AccessReviewResult>;
   /** SelfSubjectAccessReview: may rollout-doctor itself do this? */
   selfAccessReview(request: ResourceAttributes): Promise<AccessReviewResult>;
+  /** GET /version: the API server answers and takes our credentials (kube-api). */
+  serverVersion(): Promise<ServerVersion>;
 }
 
 /** Per pod log request. */
@@ -131,6 +139,13 @@ export class CycleReads {
             ),
           );
           return { allowed: review.status?.allowed ?? false, denied: review.status?.denied ?? false, reason: review.status?.reason ?? '' };
+        });
+      },
+
+      serverVersion() {
+        return shared('version', async () => {
+          const info = await client.request({ verb: 'get', resource: '/version' }, scope, (options) => client.version.getCode({}, options));
+          return { gitVersion: info.gitVersion ?? '', platform: info.platform };
         });
       },
 

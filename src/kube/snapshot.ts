@@ -37,6 +37,7 @@ export interface CustomKindRef {
 interface KindTypes {
   rollouts: Rollout;
   analysisruns: CustomObject;
+  experiments: CustomObject;
   analysistemplates: CustomObject;
   clusteranalysistemplates: CustomObject;
   applications: CustomObject;
@@ -72,6 +73,7 @@ export interface KindSpec {
 export const KIND_SPECS: Record<KindName, KindSpec> = {
   rollouts: { group: 'argoproj.io', resource: 'rollouts', custom: { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts', namespaced: true } },
   analysisruns: { group: 'argoproj.io', resource: 'analysisruns', custom: { group: 'argoproj.io', version: 'v1alpha1', plural: 'analysisruns', namespaced: true } },
+  experiments: { group: 'argoproj.io', resource: 'experiments', custom: { group: 'argoproj.io', version: 'v1alpha1', plural: 'experiments', namespaced: true } },
   analysistemplates: {
     group: 'argoproj.io',
     resource: 'analysistemplates',

@@ -9,10 +9,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { FakeAppServer, isLoopbackHost, parseFakeApp } from './fake-apps.js';
-import { SIMULATOR_GROUP } from './kinds.js';
-import { normalizeObjects, readScenarioDocuments, scenarioLogsDir } from './load.js';
+import { asRecord, SIMULATOR_GROUP } from './kinds.js';
+import { normalizeObjects, readScenarioDocuments, readScenarioManifest, scenarioLogsDir } from './load.js';
 import { RbacAuthorizer } from './rbac.js';
-import { ApiServer } from './server.js';
+import { ApiServer, faultKey } from './server.js';
 import { servingIdentity } from './tls.js';
 import { ObjectStore, type KubeObject } from './store.js';
 import type { FakeAppHandle, SimulatedCluster, SimulatorKubeconfig, SimulatorOptions } from './types.js';
@@ -46,19 +46,25 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   }
   const store = new ObjectStore();
   const dir = options.dir === undefined ? undefined : path.resolve(options.dir);
+  // Relative files a FakeApp names (a token file) belong to the folder that declares it.
+  const appFolders = new Map<string, string>();
   if (dir !== undefined) {
     const docs = await readScenarioDocuments(dir);
     normalizeObjects(store, docs);
-    for (const d of docs) store.put(d.object);
+    for (const d of docs) {
+      store.put(d.object);
+      if (d.object['kind'] === 'FakeApp') appFolders.set(String(asRecord(d.object['metadata'])['name']), d.folder);
+    }
   }
   for (const [i, o] of (options.objects ?? []).entries()) store.put(asObject(o, `options.objects[${i}]`));
 
   // Malformed or non-loopback fake apps fail the start before anything listens.
-  const appSpecs = options.startApps === false ? [] : store.objects(`fakeapps.${SIMULATOR_GROUP}`).map((o) => parseFakeApp(o, dir));
+  const appSpecs = options.startApps === false ? [] : store.objects(`fakeapps.${SIMULATOR_GROUP}`).map((o) => parseFakeApp(o, appFolders.get(String(asRecord(o['metadata'])['name'])) ?? dir));
 
   store.markLoaded();
   const token = randomBytes(24).toString('hex');
-  const fixedNow = options.now?.getTime();
+  const now = options.now ?? (dir === undefined ? undefined : (await readScenarioManifest(dir)).now);
+  const fixedNow = now?.getTime();
   const api = new ApiServer({
     store,
     authorizer: new RbacAuthorizer(store),
@@ -109,6 +115,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     url,
     token,
     caPem,
+    now,
     kubeconfig,
     kubeconfigYaml: () =>
       stringify({
@@ -125,7 +132,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     setFault: (resource, fault) => api.setFault(resource, fault),
     clearFault: (resource) => {
       if (resource === undefined) api.faults.clear();
-      else api.faults.delete(resource);
+      else api.faults.delete(faultKey(resource, store.registry));
     },
     apply: (object) => {
       store.write(asObject(object, 'apply'));

@@ -8,14 +8,27 @@
  * (apiVersion, kind and metadata naming the object) removes it. Only objects overlay: the folder's
  * rollout-doctor.yaml is its own, and its logs/ folder, when it has one, replaces the base's
  * (a case without logs/ serves its base's).
+ *
+ * A folder may instead name its base in a `scenario.yaml` (the bundled demo scenarios overlay the
+ * homelab this way), which also describes it:
+ *
+ *     description: one line, shown by `rollout-doctor demo --list`
+ *     base: ../homelab              # the folder it overlays, relative to this one
+ *     now: "2026-11-26T13:58:00Z"   # the moment it shows: checks evaluate at this time
+ *
+ * With an explicit base the same overlay rules apply, and the base's rollout-doctor.yaml is the
+ * scenario's config when it has none of its own. Bases may have bases; a cycle is an error.
  */
+import type { Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { yamlToJs } from '../yaml-aliases.js';
 import { ObjectStore, type KubeObject } from './store.js';
 
 /** Files beside scenario objects that are not objects. */
-const EXCLUDED_FILES = new Set(['rollout-doctor.yaml', 'expected.yaml']);
+const EXCLUDED_FILES = new Set(['rollout-doctor.yaml', 'expected.yaml', 'scenario.yaml']);
 const OBJECT_EXTENSIONS = ['.yaml', '.yml', '.json'];
 
 /** Thrown with the file (and document) that could not be read. */
@@ -90,7 +103,7 @@ export function parseObjects(text: string, source: string): KubeObject[] {
     if (doc.errors.length > 0) {
       throw new ScenarioError(`${source}: document ${index + 1}: ${doc.errors[0]?.message ?? 'invalid YAML'}`);
     }
-    out.push(...expandDocument(doc.toJSON()));
+    out.push(...expandDocument(yamlToJs(doc, `${source}: document ${index + 1}`, ScenarioError)));
   });
   return out;
 }
@@ -98,6 +111,8 @@ export function parseObjects(text: string, source: string): KubeObject[] {
 export interface ScenarioDocument {
   object: KubeObject;
   source: string;
+  /** The scenario folder the file belongs to (a base's, for an object an overlay did not replace). */
+  folder: string;
 }
 
 /** The documents of one folder's own files, in stable order. */
@@ -105,7 +120,7 @@ async function readFolderDocuments(dir: string): Promise<ScenarioDocument[]> {
   const out: ScenarioDocument[] = [];
   for (const rel of await listScenarioFiles(dir)) {
     const file = path.join(dir, rel);
-    for (const object of parseObjects(await readFile(file, 'utf8'), file)) out.push({ object, source: file });
+    for (const object of parseObjects(await readFile(file, 'utf8'), file)) out.push({ object, source: file, folder: dir });
   }
   return out;
 }
@@ -113,20 +128,107 @@ async function readFolderDocuments(dir: string): Promise<ScenarioDocument[]> {
 /** The folder name of the scenario a sibling folder overlays. */
 const BASE_FOLDER = '_base';
 
-/** The base scenario `dir` overlays, when it has one. */
+const MANIFEST_FILE = 'scenario.yaml';
+
+const manifestSchema = z.strictObject({
+  description: z.string().min(1).optional(),
+  base: z.string().min(1).optional(),
+  now: z.iso.datetime({ offset: true }).optional(),
+});
+
+/** What a scenario's scenario.yaml says about it (nothing when it has none). */
+export interface ScenarioManifest {
+  description?: string;
+  /** The folder it overlays, resolved. */
+  base?: string;
+  /** The moment it shows. */
+  now?: Date;
+}
+
+export async function readScenarioManifest(dir: string): Promise<ScenarioManifest> {
+  const file = path.join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new ScenarioError(`${file}: ${(error as Error).message}`);
+  }
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length > 0) throw new ScenarioError(`${file}: ${doc.errors[0]!.message.split('\n')[0]}`);
+  const parsed = manifestSchema.safeParse(yamlToJs(doc, file, ScenarioError) ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ScenarioError(`${file}: ${issue.path.join('.') || 'document'}: ${issue.message}`);
+  }
+  const base = parsed.data.base === undefined ? undefined : path.join(dir, parsed.data.base);
+  if (base !== undefined && !(await stat(base).catch(() => undefined))?.isDirectory()) {
+    throw new ScenarioError(`${file}: base: ${parsed.data.base}: no such scenario folder`);
+  }
+  return { description: parsed.data.description, base, now: parsed.data.now === undefined ? undefined : new Date(parsed.data.now) };
+}
+
+/** The base scenario `dir` overlays, when it has one: its scenario.yaml's, else a sibling `_base/`. */
 async function scenarioBase(dir: string): Promise<string | undefined> {
+  const named = (await readScenarioManifest(dir)).base;
+  if (named !== undefined) return named;
   const resolved = path.resolve(dir);
   if (path.basename(resolved) === BASE_FOLDER) return undefined;
   const base = path.join(path.dirname(resolved), BASE_FOLDER);
   return (await stat(base).catch(() => undefined))?.isDirectory() ? base : undefined;
 }
 
-/** The folder pod logs are served from: the scenario's own logs/, else its base's. */
+/** `dir`, then the bases it overlays, nearest first; a base that comes round again is an error. */
+async function scenarioChain(dir: string): Promise<string[]> {
+  const chain = [dir];
+  for (let base = await scenarioBase(dir); base !== undefined; base = await scenarioBase(base)) {
+    const next = base;
+    if (chain.some((folder) => path.resolve(folder) === path.resolve(next))) {
+      throw new ScenarioError(`${path.join(chain.at(-1)!, MANIFEST_FILE)}: base: ${next} is already in the chain ${chain.join(' -> ')}`);
+    }
+    chain.push(next);
+  }
+  return chain;
+}
+
+/** The first of `dir` and its bases that has `name`, when one has it. */
+async function nearest(dir: string, name: string, isWanted: (found: Stats) => boolean): Promise<string | undefined> {
+  for (const folder of await scenarioChain(dir)) {
+    const found = await stat(path.join(folder, name)).catch(() => undefined);
+    if (found && isWanted(found)) return path.join(folder, name);
+  }
+  return undefined;
+}
+
+/** The folder pod logs are served from: the scenario's own logs/, else its nearest base's. */
 export async function scenarioLogsDir(dir: string): Promise<string> {
-  const own = path.join(dir, 'logs');
-  if ((await stat(own).catch(() => undefined))?.isDirectory()) return own;
-  const base = await scenarioBase(dir);
-  return base === undefined ? own : path.join(base, 'logs');
+  return (await nearest(dir, 'logs', (s) => s.isDirectory())) ?? path.join(dir, 'logs');
+}
+
+/**
+ * The scenario's rollout-doctor config: its own rollout-doctor.yaml, else (only through a base a
+ * scenario.yaml names) its base's. A test case beside a `_base/` has its own config or none.
+ */
+export async function scenarioConfigFile(dir: string): Promise<string | undefined> {
+  const own = path.join(dir, 'rollout-doctor.yaml');
+  if ((await stat(own).catch(() => undefined))?.isFile()) return own;
+  const named = (await readScenarioManifest(dir)).base;
+  return named === undefined ? undefined : scenarioConfigFile(named);
+}
+
+/** A bundled scenario: a folder of the scenarios directory (not `_`-prefixed). */
+export interface BundledScenario {
+  name: string;
+  dir: string;
+  description?: string;
+}
+
+/** The scenario folders under `root`, by name, with their scenario.yaml's description. */
+export async function listScenarios(root: string): Promise<BundledScenario[]> {
+  const entries = await readdir(root, { withFileTypes: true });
+  const names = entries.filter((e) => e.isDirectory() && !e.name.startsWith('_') && !e.name.startsWith('.')).map((e) => e.name);
+  names.sort();
+  return Promise.all(names.map(async (name) => ({ name, dir: path.join(root, name), description: (await readScenarioManifest(path.join(root, name))).description })));
 }
 
 /** What names an object across a base and its overlay: API group, kind, namespace (as written) and name. */
@@ -161,14 +263,15 @@ function applyOverlay(base: readonly ScenarioDocument[], overlay: readonly Scena
   return [...merged.values()];
 }
 
-/** Raw objects of a scenario folder (its base first, when it overlays one) with the file each came from. */
+/** Raw objects of a scenario folder (its bases first, when it overlays one) with the file each came from. */
 export async function readScenarioDocuments(dir: string): Promise<ScenarioDocument[]> {
-  const base = await scenarioBase(dir);
-  const own = await readFolderDocuments(dir);
-  if (base !== undefined) return applyOverlay(await readFolderDocuments(base), own);
-  const marker = own.find((doc) => doc.object['$delete'] === true);
-  if (marker) throw new ScenarioError(`${marker.source}: $delete removes an object of a ${BASE_FOLDER}/ scenario, and ${dir} overlays none`);
-  return own;
+  // The farthest base first, each nearer folder overlaid on what is below it.
+  const [farthest, ...nearer] = (await scenarioChain(dir)).reverse();
+  let docs = await readFolderDocuments(farthest!);
+  const marker = docs.find((doc) => doc.object['$delete'] === true);
+  if (marker) throw new ScenarioError(`${marker.source}: $delete removes an object of a ${BASE_FOLDER}/ scenario, and ${farthest} overlays none`);
+  for (const folder of nearer) docs = applyOverlay(docs, await readFolderDocuments(folder));
+  return docs;
 }
 
 function isCrd(o: KubeObject): boolean {

@@ -19,6 +19,8 @@ import { ApiError, defaultMessage, notFound, statusBody } from './status.js';
 import type { ObjectStore } from './store.js';
 import { servingIdentity } from './tls.js';
 import type { Fault, RequestLogEntry } from './types.js';
+import type { KindRegistry } from './kinds.js';
+import { closestName } from '../did-you-mean.js';
 import { Writer } from './writes.js';
 
 /** The user a request is evaluated as when RBAC is not enforced (what a kind/kubeadm admin kubeconfig is). */
@@ -51,6 +53,36 @@ export function validateFault(resource: string, fault: Fault): void {
     throw new Error(`fault for ${resource}: ${fault} is not an HTTP status code`);
   }
   if (typeof fault !== 'number' && !FAULT_WORDS.has(fault)) throw new Error(`fault for ${resource}: unknown fault ${String(fault)}`);
+}
+
+/** Verbs a `VERB:` fault prefix may name (the request verbs verbFor derives). */
+const FAULT_VERBS = new Set(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection']);
+
+/**
+ * The key a fault is matched by (`[verb:]plural[/subresource]` or `*`), from what a user writes:
+ * also the `plural.group` form rollout-doctor prints (`deployments.apps`, `rollouts.argoproj.io`).
+ * A resource this simulator does not know is an error, not a fault that never fires.
+ */
+export function faultKey(spec: string, registry: KindRegistry): string {
+  const colon = spec.indexOf(':');
+  const verb = colon === -1 ? undefined : spec.slice(0, colon);
+  const target = colon === -1 ? spec : spec.slice(colon + 1);
+  if (verb !== undefined && !FAULT_VERBS.has(verb)) throw new Error(`fault for ${spec}: unknown verb "${verb}" (${[...FAULT_VERBS].join(', ')})`);
+  if (target === '*') return spec;
+  const slash = target.indexOf('/');
+  const resource = slash === -1 ? target : target.slice(0, slash);
+  const dot = resource.indexOf('.');
+  const plural = dot === -1 ? resource : resource.slice(0, dot);
+  const group = dot === -1 ? undefined : resource.slice(dot + 1);
+  const served = registry.all().filter((rt) => !rt.isInternal);
+  const known = served.some((rt) => rt.plural === plural && (group === undefined || rt.group === group));
+  if (!known) {
+    const names = [...new Set(served.map((rt) => (rt.group ? `${rt.plural}.${rt.group}` : rt.plural)))].sort();
+    const close = closestName(resource, [...served.map((rt) => rt.plural), ...names]);
+    const hint = close === undefined ? `resources: ${names.join(', ')}` : `did you mean "${close}"?`;
+    throw new Error(`fault for ${spec}: the simulated cluster serves no resource ${resource} (${hint})`);
+  }
+  return `${verb === undefined ? '' : `${verb}:`}${plural}${slash === -1 ? '' : target.slice(slash)}`;
 }
 
 export class ApiServer {
@@ -86,7 +118,7 @@ export class ApiServer {
 
   setFault(resource: string, fault: Fault): void {
     validateFault(resource, fault);
-    this.faults.set(resource, fault);
+    this.faults.set(faultKey(resource, this.options.store.registry), fault);
   }
 
   async listen(host: string, port: number): Promise<string> {

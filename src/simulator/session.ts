@@ -20,7 +20,7 @@ export interface SimulateOptions {
   latencyMs?: number;
   faults?: Record<string, Fault>;
   enforceRbacSubject?: string;
-  /** Fixed time the checks evaluate at (and the simulator's log clock). */
+  /** Fixed time the checks evaluate at (and the simulator's log clock); default: the scenario's `now`. */
   now?: Date;
   /** Items of every list answer in random order. */
   shuffleLists?: boolean;
@@ -32,6 +32,8 @@ export interface SimulateOptions {
 
 export interface Simulation {
   cluster: SimulatedCluster;
+  /** The time the checks evaluate at: --simulate-now, else the scenario's scenario.yaml `now`. */
+  now?: Date;
   kubeconfig: SimulatorKubeconfig;
   outbound: OutboundPolicy;
   close(): Promise<void>;
@@ -61,7 +63,7 @@ export async function startSimulation(options: SimulateOptions, caller: Partial<
       kubeconfig.clusters = kubeconfig.clusters.map((c) => ({ ...c, server }));
     }
     if (options.kubeconfigPath) writeFileSync(options.kubeconfigPath, cluster.kubeconfigYaml(), { mode: 0o600 });
-    return { cluster, kubeconfig, outbound: { ...caller, loopbackOnly: true, origins: appOrigins(cluster) }, close: () => cluster.close() };
+    return { cluster, now: cluster.now, kubeconfig, outbound: { ...caller, loopbackOnly: true, origins: appOrigins(cluster) }, close: () => cluster.close() };
   } catch (error) {
     await cluster.close();
     throw error;

@@ -41,7 +41,7 @@ export interface SimulatorOptions {
    * user (e.g. system:serviceaccount:rollout-doctor:rollout-doctor) against the RBAC objects loaded.
    */
   enforceRbacSubject?: string;
-  /** Fixed clock for sinceSeconds on pod logs; defaults to the real time. */
+  /** Fixed clock for sinceSeconds on pod logs; defaults to the scenario's scenario.yaml `now`, else the real time. */
   now?: Date;
   /** Start the FakeApp objects of the scenario (default true). */
   startApps?: boolean;
@@ -91,6 +91,8 @@ export interface SimulatedCluster {
   readonly token: string;
   /** PEM of the CA that signed the server's certificate (the kubeconfig's certificate-authority-data). */
   readonly caPem: string;
+  /** The fixed time it runs at (options.now, else the scenario's scenario.yaml `now`); undefined: the wall clock. */
+  readonly now?: Date;
   /** A kubeconfig (as the plain object KubeConfig.loadFromOptions accepts) for this server. */
   kubeconfig(): SimulatorKubeconfig;
   /** The same kubeconfig as YAML text, for writing to a file. */

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { metrics } from '../../src/checks/controller-plugins.js';
-import { namesPlugin, pluginErrorLines, readStartup } from '../../src/checks/lib/plugin-log.js';
+import { namesPlugin, pluginErrorLines, readStartup } from '../../src/argo/plugin-log.js';
 import { collectSeries, FIXTURE_ROOT, runCase } from '../helpers/cases.js';
 
 const ID = 'controller-plugins';
@@ -24,7 +24,7 @@ describe(`${ID} metrics`, () => {
   it('reports 0/1 loaded and the recent error lines per plugin', async () => {
     expect(await series('referenced-not-configured', '2026-11-26T14:00:00Z')).toEqual([
       'rollout_doctor_plugin_loaded{plugin="argoproj-labs/cilium"} 0',
-      'rollout_doctor_plugin_recent_error_lines{plugin="argoproj-labs/cilium"} 8',
+      'rollout_doctor_plugin_recent_error_lines{plugin="argoproj-labs/cilium"} 4',
     ]);
     expect(await series('ok', '2026-11-26T14:00:00Z')).toEqual([
       'rollout_doctor_plugin_loaded{plugin="argoproj-labs/cilium"} 1',

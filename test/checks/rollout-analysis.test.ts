@@ -15,7 +15,7 @@ import {
   intOrStringValue,
   isEmptyResultMessage,
   isNaNValue,
-} from '../../src/checks/lib/analysis.js';
+} from '../../src/argo/analysis.js';
 import { metrics } from '../../src/checks/rollout-analysis.js';
 import type { CheckResult } from '../../src/engine/types.js';
 import type { CustomObject } from '../../src/kube/types.js';

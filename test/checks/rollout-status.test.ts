@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { rolloutInfo, type RolloutInfo } from '../../src/checks/lib/rollout-phase.js';
+import { rolloutInfo, type RolloutInfo } from '../../src/argo/rollout-info.js';
 import { metrics } from '../../src/checks/rollout-status.js';
 import type { CheckResult } from '../../src/engine/types.js';
 import type { ReplicaSet, Rollout } from '../../src/kube/types.js';
@@ -258,6 +258,24 @@ describe('kubectl argo rollouts parity (through the simulator)', () => {
     });
   }
 
+  it('argo-rollouts-info/experiment-step: the Experiment the Rollout owns and its status (info/experiment_info.go getExperimentInfo)', async () => {
+    const output = await runCase(CHECK, path.join(INFO, 'experiment-step'));
+    const details = byTarget(output.body.checks).get('canary-demo')!;
+    expect(details.experiments).toEqual([
+      {
+        name: 'canary-demo-645d5dbc4c-2-0',
+        phase: 'Running',
+        message: '',
+        templates: [{ name: 'canary-preview', status: 'Running' }],
+        analysisRuns: [{ name: 'stress-test', analysisRun: 'canary-demo-645d5dbc4c-2-0-stress-test', phase: 'Running' }],
+        // This 2019 ReplicaSet lacks the rollouts-pod-template-hash label experiments/replicaset.go puts on
+        // it (v1.7.2 and later), by which the snapshot lists ReplicaSets: the fixture rollout-status/
+        // experiment-step-running has one as today's controllers write it.
+        replicaSets: [],
+      },
+    ]);
+  });
+
   for (const e of ARGOCD_EXPECTATIONS) {
     it(`argocd-health/rollout/${e.source} as-is: ${e.phase} [${e.cite}]`, async () => {
       // Several files share a namespace and name: one folder per object.
@@ -293,6 +311,12 @@ describe('rollout-status metrics', () => {
       ['ready', 2],
       ['available', 2],
     ]);
+  });
+
+  it('weights are ratios of maxTrafficWeight (utils/weightutil, v1.7.0+)', () => {
+    const r = result({ phase: 'Healthy', setWeight: 1000, actualWeight: 250, maxTrafficWeight: 1000, replicas: { desired: 1, current: 1, updated: 1, ready: 1, available: 1 }, abort: false });
+    expect(collectSeries(family('rollout_doctor_rollout_canary_set_weight_ratio'), r)[0]!.value).toBe(1);
+    expect(collectSeries(family('rollout_doctor_rollout_canary_actual_weight_ratio'), r)[0]!.value).toBe(0.25);
   });
 
   it('emits nothing for unknown results (details carry only the reason)', () => {

@@ -1,7 +1,7 @@
 /**
  * rollout-traffic's metric families, read from fixture cases (test/fixtures/rollout-traffic/<case>/:
- * Rollouts routed by a traffic-router plugin, the Cilium CRD and CiliumEnvoyConfigs or a configured
- * object kind; the cases run in fixtures.test.ts).
+ * Rollouts routed by a traffic-router plugin, the Cilium CRD and CiliumEnvoyConfigs, the Gateway API
+ * CRDs and routes, or a configured object kind; the cases run in fixtures.test.ts).
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,5 +32,27 @@ describe(`${ID} metrics`, () => {
 
   it('emits nothing for a router without an object check', async () => {
     expect(await series('unknown-router')).toEqual([]);
+  });
+
+  it('Gateway API routes: present while every route exists, ok while they carry the controller weights', async () => {
+    expect(await series('gateway-ok')).toEqual([
+      'rollout_doctor_rollout_traffic_object_present{litellm/litellm,argoproj-labs/gatewayAPI} 1',
+      'rollout_doctor_rollout_traffic_object_ok{litellm/litellm,argoproj-labs/gatewayAPI} 1',
+    ]);
+    expect(await series('gateway-weights-out-of-step')).toEqual([
+      'rollout_doctor_rollout_traffic_object_present{litellm/litellm,argoproj-labs/gatewayAPI} 1',
+      'rollout_doctor_rollout_traffic_object_ok{litellm/litellm,argoproj-labs/gatewayAPI} 0',
+    ]);
+    expect(await series('gateway-route-missing')).toEqual([
+      'rollout_doctor_rollout_traffic_object_present{litellm/litellm,argoproj-labs/gatewayAPI} 0',
+      'rollout_doctor_rollout_traffic_object_ok{litellm/litellm,argoproj-labs/gatewayAPI} 0',
+    ]);
+  });
+
+  it('a plugin call failing the reconcile makes ok 0 though the route is in step', async () => {
+    expect(await series('runtime-update-hash-rpc-error')).toEqual([
+      'rollout_doctor_rollout_traffic_object_present{litellm/litellm,argoproj-labs/gatewayAPI} 1',
+      'rollout_doctor_rollout_traffic_object_ok{litellm/litellm,argoproj-labs/gatewayAPI} 0',
+    ]);
   });
 });

@@ -9,6 +9,15 @@ import { runCli } from '../helpers/cli.js';
 
 const FIXTURES = 'test/fixtures/config';
 
+function parseConfigError(raw: unknown): string {
+  try {
+    parseConfig(raw, 'x.yaml');
+    return 'no error';
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
 /** Each invalid file with its exact message (blackbox_exporter's config/testdata pattern). */
 const INVALID: Record<string, string> = {
   'invalid-unknown-key.yaml': `${FIXTURES}/invalid-unknown-key.yaml: endpoints[0].timout: unknown key (did you mean "timeoutMs"?)`,
@@ -25,7 +34,17 @@ const INVALID: Record<string, string> = {
   'invalid-mute-date.yaml': `${FIXTURES}/invalid-mute-date.yaml: mute[0].until: invalid date "next tuesday": use YYYY-MM-DD or an ISO-8601 date-time`,
   'invalid-token-source.yaml': `${FIXTURES}/invalid-token-source.yaml: endpoints[0].bearerToken: give exactly one of env or file`,
   'invalid-selector.yaml': `${FIXTURES}/invalid-selector.yaml: controller.selector: invalid label selector "app in (a": unable to parse requirement: found '', expected: ',' or ')'`,
+  'invalid-plugin-release.yaml': `${FIXTURES}/invalid-plugin-release.yaml: plugins.argoproj-labs/gatewayAPI.controllerRulesByVersion[0].from: invalid release "0.12.0": expected a tag such as v0.12.0`,
+  'invalid-plugin-release-range.yaml': `${FIXTURES}/invalid-plugin-release-range.yaml: plugins.argoproj-labs/gatewayAPI.controllerRulesByVersion[0].before: before (v0.1.0) must be a later release than from (v0.13.0)`,
   'invalid-enum.yaml': `${FIXTURES}/invalid-enum.yaml: endpoints[0].method: expected one of "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"`,
+  'invalid-alias-bomb.yaml': `${FIXTURES}/invalid-alias-bomb.yaml: YAML aliases expand too far (the parser stops past 100 expansions: an alias bomb?); write the values out instead of aliasing them`,
+  'invalid-bearer-token-inline.yaml': `${FIXTURES}/invalid-bearer-token-inline.yaml: endpoints[0].bearerToken: a token is not written in the config: use {env: NAME} (an environment variable) or {file: PATH} (a file, relative to the config)`,
+  'invalid-check-timeout.yaml': `${FIXTURES}/invalid-check-timeout.yaml: timeouts.checkMs: 2000 ms is less than timeouts.requestMs (5000 ms): every check would be cut off before one API request times out`,
+  'invalid-cycle-timeout.yaml': `${FIXTURES}/invalid-cycle-timeout.yaml: timeouts.cycleMs: 6000 ms is less than timeouts.requestMs (8000 ms): every cycle would be cut off before one API request times out`,
+  'invalid-cycle-longer-than-schedule.yaml': `${FIXTURES}/invalid-cycle-longer-than-schedule.yaml: timeouts.cycleMs: 25000 ms is longer than the schedule's interval (10s: "*/10 * * * * *"): a cycle would still run when the next is due, and that tick would be skipped`,
+  'invalid-schedule-faster-than-request.yaml': `${FIXTURES}/invalid-schedule-faster-than-request.yaml: timeouts.cycleMs: 1000 ms by default (the schedule's interval, 1s: "* * * * * *") is less than timeouts.requestMs (5000 ms): every cycle would be cut off before one API request times out; schedule less often or lower timeouts.requestMs`,
+  // A directory named like a file, as a ConfigMap mounted as a folder looks.
+  'invalid-directory.yaml': `${FIXTURES}/invalid-directory.yaml: is a directory, not a config file (did you mean ${FIXTURES}/invalid-directory.yaml/config.yaml?)`,
 };
 
 describe('config errors name the file and the path inside it', () => {
@@ -37,6 +56,20 @@ describe('config errors name the file and the path inside it', () => {
   it.each(Object.entries(INVALID))('%s', async (file, message) => {
     await expect(loadConfigFile(path.join(FIXTURES, file))).rejects.toThrow(message);
     await expect(loadConfigFile(path.join(FIXTURES, file)).catch((e: Error) => e.message)).resolves.toBe(message);
+  });
+
+  it('a secret written inline is never repeated in the message', async () => {
+    const message = await loadConfigFile(path.join(FIXTURES, 'invalid-bearer-token-inline.yaml')).catch((e: Error) => e.message);
+    expect(message).not.toContain('sk-demo');
+  });
+
+  it('every timeout error of a file is reported, not only the first', () => {
+    expect(parseConfigError({ timeouts: { requestMs: 9000, checkMs: 1000, cycleMs: 2000 } })).toBe(
+      [
+        'x.yaml: timeouts.checkMs: 1000 ms is less than timeouts.requestMs (9000 ms): every check would be cut off before one API request times out',
+        'x.yaml: timeouts.cycleMs: 2000 ms is less than timeouts.requestMs (9000 ms): every cycle would be cut off before one API request times out',
+      ].join('\n'),
+    );
   });
 
   it('a missing file is named', async () => {

@@ -159,4 +159,14 @@ describe('deploy/Dockerfile', () => {
     expect(all(final, 'EXPOSE')).toEqual(ports);
     expect(all(final, 'CMD')).toEqual([]);
   });
+
+  it('listens on every interface of the pod (serve alone listens on 127.0.0.1), and the Deployment keeps that', () => {
+    const env = Object.fromEntries(all(final, 'ENV').map((args) => args.split('=') as [string, string]));
+    expect(env['ROLLOUT_DOCTOR_LISTEN']).toBe(`0.0.0.0:${all(final, 'EXPOSE')[0]}`);
+    const deployment = findObject(readObjects(path.join(DEPLOY_DIR, 'deployment.yaml')), 'Deployment', 'rollout-doctor') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const container = deployment['spec'].template.spec.containers[0];
+    const listen = (container.env ?? []).find((e: { name: string }) => e.name === 'ROLLOUT_DOCTOR_LISTEN');
+    expect(listen === undefined || listen.value === env['ROLLOUT_DOCTOR_LISTEN'], 'the Deployment overrides ROLLOUT_DOCTOR_LISTEN').toBe(true);
+    expect(container.args ?? []).not.toContain('--listen');
+  });
 });

@@ -111,8 +111,12 @@ describe.runIf(kubectl)('the rendered RBAC on the simulated homelab, enforced as
     const rollouts = required.find((p) => p.group === 'argoproj.io' && p.resource === 'rollouts' && p.verb === 'list');
     expect(rollouts, 'the checks no longer list rollouts').toBeDefined();
     const run = await runEnforced(config, withoutPermission(rbac, rollouts!));
-    const readers = checksNeeding(rollouts!, config);
+    // controller-rbac reads the Rollouts only for a plugin whose needs depend on them (the Gateway API
+    // plugin's namespaced routes); the homelab's Cilium plugin needs the same rule whatever they hold,
+    // so controller-rbac keeps checking it without them.
+    const readers = checksNeeding(rollouts!, config).filter((check) => check !== 'controller-rbac');
     expect(readers.length).toBeGreaterThan(1);
+    expect(show(run.results.filter((r) => r.check === 'controller-rbac' && r.status === 'unknown'))).toBe('');
     for (const check of readers) {
       const mine = run.results.filter((r) => r.check === check);
       expect(mine.length, `${check} reported nothing`).toBeGreaterThan(0);

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { kubeApiCheck } from '../../src/checks/kube-api.js';
 import { parseConfig } from '../../src/config/load.js';
 import { kubectl } from '../../src/engine/remediation.js';
 import type { Check, CheckResult } from '../../src/engine/types.js';
@@ -70,7 +71,7 @@ describe('cycles', () => {
 
   it('a check that ignores its deadline is cut off at checkMs and reported unknown', async () => {
     const hanging: Check = { id: 'hang', description: 'test', needs: [], run: () => new Promise(() => undefined) };
-    runtime = await testRuntime({ dir, checks: [hanging], config: { timeouts: { checkMs: 200, cycleMs: 2000 } } });
+    runtime = await testRuntime({ dir, checks: [hanging], config: { timeouts: { requestMs: 100, checkMs: 200, cycleMs: 2000 } } });
     await runtime.daemon.runOnce();
     // The check's own deadline ended it, before the cycle's (how fast is for npm run bench to say).
     expect(runtime.daemon.store.results()[0]).toMatchObject({ check: 'hang', status: 'unknown', summary: 'check hang deadline of 200 ms reached' });
@@ -134,6 +135,24 @@ describe('cycles', () => {
       ['ns1/a', 'fail'],
       ['ns2/b', 'ok'],
     ]);
+  });
+
+  it('when the API refuses our credentials, kube-api says so once and the known targets point at it', async () => {
+    runtime = await testRuntime({ dir, checks: [kubeApiCheck, rolloutCheck(new Set(['ns1/a']))] });
+    await runtime.daemon.runOnce();
+    runtime.simulator!.setFault('*', 401);
+    await runtime.daemon.runOnce();
+    const results = runtime.daemon.store.results();
+    expect(results.map((r) => [r.check, r.target, r.status, r.details.blockedBy ?? null, r.details.lastKnownStatus ?? null])).toEqual([
+      ['kube-api', 'simulator', 'unknown', null, null],
+      ['test-rollouts', 'ns1/a', 'unknown', 'kube-api', 'fail'],
+      ['test-rollouts', 'ns2/b', 'unknown', 'kube-api', 'ok'],
+    ]);
+    expect(results[1]).toMatchObject({ summary: "not checked: the Kubernetes API rejects rollout-doctor's credentials (see kube-api)", remediation: ['Fix what kube-api reports first; this is checked again next cycle'] });
+    expect(results[1]!.details).toMatchObject({ apiError: { reason: 'Unauthorized', status: 401, verb: 'list', resource: 'rollouts.argoproj.io' } });
+    runtime.simulator!.clearFault('*');
+    await runtime.daemon.runOnce();
+    expect(runtime.daemon.store.results().map((r) => `${r.check} ${r.target} ${r.status}`)).toEqual(['kube-api simulator ok', 'test-rollouts ns1/a fail', 'test-rollouts ns2/b ok']);
   });
 
   it('with no target known yet, a failed discovery is one unknown result with target *', async () => {

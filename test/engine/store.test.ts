@@ -25,7 +25,7 @@ function cycle(atSeconds: number, runs: CheckRun[]): CycleOutcome {
 }
 
 const ran = (c: Check, results: ValidatedResult[]): CheckRun => ({ check: c, results, durationMs: 12.3456 });
-const failed = (c: Check, error: string): CheckRun => ({ check: c, results: [], durationMs: 5, error });
+const failed = (c: Check, error: string): CheckRun => ({ check: c, results: [], durationMs: 5, error: { summary: error, remediation: [], details: { reason: error } } });
 
 const config = (raw: Record<string, unknown> = {}) => parseConfig(raw, 'test-config.yaml');
 

@@ -1,11 +1,14 @@
 /**
- * Bodies written piece by piece (src/encoded-body.ts BodyBuilder, health-view writeJson/writeText)
- * are byte for byte what serializing the whole document at once gives, across flush boundaries and
- * with multi-byte characters split between pieces.
+ * Bodies written piece by piece (src/encoded-body.ts BodyBuilder, health-view writeJson, the text
+ * view's writeTable) are byte for byte what serializing the whole document at once gives, across
+ * flush boundaries and with multi-byte characters split between pieces.
  */
 import { describe, expect, it } from 'vitest';
 import { BodyBuilder } from '../../src/encoded-body.js';
-import { type HealthBody, type HealthEntry, RenderedHealth, renderText } from '../../src/http/health-view.js';
+import { type HealthBody, type HealthEntry, RenderedHealth } from '../../src/http/health-view.js';
+import { renderTextView } from '../../src/http/text-view.js';
+
+const NOW = Date.parse('2026-11-26T00:00:12.000Z');
 
 function entry(i: number): HealthEntry {
   const status = (['ok', 'warn', 'fail', 'unknown'] as const)[i % 4]!;
@@ -63,57 +66,19 @@ describe('RenderedHealth', () => {
       const rendered = new RenderedHealth(doc);
       expect(rendered.json).toBe(JSON.stringify(doc));
       expect(JSON.parse(rendered.json)).toEqual(doc);
-      expect(rendered.encodedText().identity.equals(Buffer.from(renderText(doc), 'utf8'))).toBe(true);
+      for (const variant of [{ width: 100, verbose: false }, { width: 80, verbose: true }]) {
+        expect(rendered.text(NOW, variant).equals(Buffer.from(renderTextView(doc, NOW, variant), 'utf8'))).toBe(true);
+      }
     });
   }
 
-  it('encodes each form once', () => {
+  it('encodes each form once (the text view once per width and verbosity)', () => {
     const rendered = new RenderedHealth(body(3));
     expect(rendered.encodedJson()).toBe(rendered.encodedJson());
-    expect(rendered.encodedText()).toBe(rendered.encodedText());
-  });
-});
-
-describe('the text view', () => {
-  it('lists cluster-wide results first, then one block per Rollout with its endpoints', () => {
-    const at = (check: string, target: string, rollout?: string): HealthEntry => ({
-      check,
-      target,
-      status: 'ok',
-      summary: `${check} ${target}`,
-      remediation: [],
-      details: {},
-      since: '2026-11-26T00:00:00.000Z',
-      durationMs: 1,
-      ...(rollout ? { rollout } : {}),
-    });
-    const doc: HealthBody = {
-      schemaVersion: 1,
-      status: 'ok',
-      checkedAt: '2026-11-26T00:00:00.000Z',
-      cycle: { durationMs: 1, apiRequests: 1 },
-      incidents: [],
-      checks: [
-        at('controller-pods', 'argo-rollouts/argo-rollouts'),
-        at('endpoint', 'litellm', 'litellm/litellm'),
-        at('endpoint', 'unattached'),
-        at('rollout-status', 'litellm/litellm', 'litellm/litellm'),
-        at('rollout-status', 'a/first', 'a/first'),
-      ],
-    };
-    const lines = renderText(doc).split('\n').map((l) => l.replace(/\s+/g, ' ').trim());
-    expect(lines.slice(2)).toEqual([
-      'STATUS CHECK TARGET SUMMARY',
-      'ok controller-pods argo-rollouts/argo-rollouts controller-pods argo-rollouts/argo-rollouts',
-      'ok endpoint unattached endpoint unattached',
-      '',
-      'Rollout a/first',
-      'ok rollout-status a/first rollout-status a/first',
-      '',
-      'Rollout litellm/litellm',
-      'ok endpoint litellm endpoint litellm',
-      'ok rollout-status litellm/litellm rollout-status litellm/litellm',
-      '',
-    ]);
+    expect(rendered.table({ width: 100, verbose: false })).toBe(rendered.table({ width: 100, verbose: false }));
+    expect(rendered.table({ width: 100, verbose: true })).not.toBe(rendered.table({ width: 100, verbose: false }));
+    // The whole text is put together once per second of the cycle's age (its count line says it).
+    expect(rendered.text(NOW, { width: 100, verbose: false })).toBe(rendered.text(NOW + 400, { width: 100, verbose: false }));
+    expect(rendered.text(NOW + 1000, { width: 100, verbose: false }).toString()).toContain('(checked 13 s ago,');
   });
 });

@@ -54,7 +54,7 @@ beforeAll(async () => {
   const rollout = (name: string, want: string) => `apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: ${name}, namespace: apps, labels: {want: ${want}}}\nspec: {}\n`;
   writeFileSync(path.join(dir, 'rollouts.yaml'), [rollout('good', 'ok'), rollout('slow', 'warn'), rollout('broken', 'fail')].join('---\n'));
   runtime = await testRuntime({ dir, checks: [statusCheck] });
-  app = buildServer({ health: runtime.health, metrics: runtime.metrics });
+  app = buildServer({ health: runtime.health, metrics: runtime.metrics, checkIds: () => runtime.daemon.checks().map((c) => c.id) });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -129,26 +129,58 @@ describe('after a cycle', () => {
     expect(((await ok.json()) as { checks: unknown[] }).checks).toHaveLength(1);
     expect(((await (await fetch(`${base}/health?target=apps/broken`)).json()) as { incidents: { root: { target: string } }[] }).incidents.map((i) => i.root.target)).toEqual(['apps/broken']);
     expect(((await (await fetch(`${base}/health?target=apps/good`)).json()) as { incidents: unknown[] }).incidents).toEqual([]);
-    const none = await fetch(`${base}/health?check=nope`);
+    const none = await fetch(`${base}/health?check=sample&target=apps/none`);
     expect(none.status).toBe(404);
     expect(await none.json()).toMatchObject({ status: 'unknown', checks: [] });
     const bad = await fetch(`${base}/health?format=xml`);
     expect(bad.status).toBe(400);
   });
 
-  it('?format=text and Accept: text/plain give an aligned table with remediation under non-ok rows', async () => {
+  it('?check= naming no check that runs is a 404 listing the ids (or the one meant)', async () => {
+    const unknown = await fetch(`${base}/health?check=nope`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ error: 'no check "nope" runs here (checks: sample)' });
+    const typo = await fetch(`${base}/health?check=sampel&format=text`);
+    expect(typo.status).toBe(404);
+    expect(typo.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(await typo.text()).toBe('no check "sampel" runs here (did you mean "sample"?)\n');
+  });
+
+  it('?format=text and Accept: text/plain give the text view: counts, problems first with remediation, ok collapsed', async () => {
     const text = await (await fetch(`${base}/health?format=text`)).text();
     const viaAccept = await (await fetch(`${base}/health`, { headers: { accept: 'text/plain' } })).text();
-    expect(viaAccept).toBe(text);
-    const lines = text.split('\n');
-    expect(lines[0]).toMatch(/^rollout-doctor: FAIL {2}\(checked .*, cycle \d+ ms, 1 API requests\)$/);
-    // The incident lines (src/http/incident-lines.ts) come between the count line and the table.
-    expect(lines.slice(1, 5)).toEqual(['2 incidents:', '  FAIL  apps/broken is fail', '  WARN  apps/slow is warn', '']);
-    expect(lines[5]).toMatch(/^STATUS {2}CHECK {3}TARGET {7}SUMMARY$/);
-    expect(lines[6]).toBe('FAIL    sample  apps/broken  apps/broken is fail');
-    expect(lines[7]).toBe('        $ kubectl argo rollouts get rollout broken -n apps');
-    expect(lines[8]).toBe('          Fix the thing.');
-    expect(lines[9]).toBe('ok      sample  apps/good    apps/good is ok');
+    expect(viaAccept.replace(/checked \d+ s ago/, '')).toBe(text.replace(/checked \d+ s ago/, ''));
+    expect(text.split('\n')).toEqual([
+      expect.stringMatching(/^1 fail, 1 warn, 1 ok \(checked \d+ s ago, cycle \d+ ms\)$/),
+      // The incident lines come between the count line and the table.
+      '2 incidents:',
+      '  FAIL  apps/broken is fail',
+      '  WARN  apps/slow is warn',
+      '',
+      'FAIL  sample  apps/broken  apps/broken is fail',
+      '      $ kubectl argo rollouts get rollout broken -n apps',
+      '        Fix the thing.',
+      '',
+      'WARN  sample  apps/slow  apps/slow is warn',
+      '      $ kubectl argo rollouts get rollout slow -n apps',
+      '        Fix the thing.',
+      '',
+      'sample: 1 ok',
+      '',
+    ]);
+  });
+
+  it('?verbose=1 lists the ok results too; ?width narrows it; bad values are 400', async () => {
+    const verbose = await (await fetch(`${base}/health?format=text&verbose=1`)).text();
+    expect(verbose).toContain('\nok    sample  apps/good  apps/good is ok\n');
+    expect(verbose).not.toContain('sample: 1 ok');
+    const narrow = await (await fetch(`${base}/health?format=text&width=45`)).text();
+    expect(Math.max(...narrow.split('\n').map((l) => l.length))).toBeLessThanOrEqual(40);
+    for (const query of ['width=39', 'width=501', 'width=wide', 'verbose=yes']) {
+      const bad = await fetch(`${base}/health?format=text&${query}`);
+      expect(bad.status, query).toBe(400);
+      expect(await bad.json()).toMatchObject({ error: expect.stringContaining(query.split('=')[0]!) });
+    }
   });
 
   it('/metrics serves the exposition rendered at the end of the cycle', async () => {

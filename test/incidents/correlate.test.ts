@@ -118,15 +118,19 @@ describe('correlate: rules that need data', () => {
     expect(run([answering, unauthorized]).correlation.incidents.map((i) => i.root.target)).toEqual(['shop/web']);
   });
 
-  it("rollout-doctor's missing permission explains the 403 unknowns of the checks that need it, by resource, from details.apiError or KubeError's wording", () => {
+  it("rollout-doctor's missing permission explains the 403 unknowns of the checks that need it, by resource (details.apiError); with no binding at all, every 403 of the checks it lists", () => {
     const missing = result('self-rbac', 'core/pods', 'fail', { group: 'core', resource: 'pods', missing: [{ verb: 'list', scope: 'cluster' }], affectedChecks: ['controller-pods', 'rollout-pods'], allowed: { list: false } });
     const recorded = unknownFrom('rollout-pods', 'shop/web', { reason: 'Forbidden', status: 403, verb: 'list', resource: 'pods' });
-    const worded = result('controller-pods', '*', 'unknown', { reason: 'rollout-doctor may not list pods in namespace argo-rollouts (403 Forbidden)' }, { origin: 'engine' });
+    const worded = unknownFrom('controller-pods', '*', { reason: 'Forbidden', status: 403, verb: 'list', resource: 'pods', namespace: 'argo-rollouts' }, 'engine');
     const otherResource = unknownFrom('rollout-pods', 'shop/api', { reason: 'Forbidden', status: 403, verb: 'list', resource: 'events' });
     const notAffected = unknownFrom('argocd-sync', 'shop/web', { reason: 'Forbidden', status: 403, verb: 'list', resource: 'pods' });
     const { correlation } = run([missing, recorded, worded, otherResource, notAffected]);
     expect(refs(correlation.incidents.find((i) => i.root.check === 'self-rbac')!.effects)).toEqual(['controller-pods *', 'rollout-pods shop/web']);
     expect(correlation.incidents).toHaveLength(3);
+    const noBinding = result('self-rbac', '*', 'fail', { noBinding: true, permissions: [], affectedChecks: ['controller-pods', 'rollout-pods'] });
+    const blocked = { ...otherResource, details: { ...otherResource.details, blockedBy: 'self-rbac' } };
+    const none = run([noBinding, recorded, worded, blocked, notAffected]).correlation;
+    expect(none.incidents.map((i) => `${i.root.check}: ${refs(i.effects).join(', ')}`)).toEqual(['self-rbac: controller-pods *, rollout-pods shop/api, rollout-pods shop/web', 'argocd-sync: ']);
   });
 
   it('a plugin configured under another key explains the references and the stuck status of the Rollouts that use it', () => {
@@ -139,7 +143,7 @@ describe('correlate: rules that need data', () => {
 
   it('a controller that is down explains the plugin evidence it leaves unreadable, not an API error reading it', () => {
     const noLog = result('controller-plugins', 'argoproj-labs/cilium', 'unknown', { plugin: 'argoproj-labs/cilium', reason: 'cannot read the controller log for plugin argoproj-labs/cilium: controller Deployment argo-rollouts/argo-rollouts has no pods' });
-    const forbidden = result('controller-plugins', 'argoproj-labs/gatewayAPI', 'unknown', { plugin: 'argoproj-labs/gatewayAPI', reason: 'rollout-doctor may not get pods/log in namespace argo-rollouts (403 Forbidden)' });
+    const forbidden = result('controller-plugins', 'argoproj-labs/gatewayAPI', 'unknown', { plugin: 'argoproj-labs/gatewayAPI', reason: 'rollout-doctor may not get pods/log in namespace argo-rollouts (403 Forbidden)', apiError: { reason: 'Forbidden', status: 403, verb: 'get', resource: 'pods/log', namespace: 'argo-rollouts' } });
     const { correlation } = run([controllerDown(), noLog, forbidden]);
     expect(correlation.incidents.map((i) => `${i.root.target}: ${refs(i.effects).join(', ')}`)).toEqual(['argo-rollouts/argo-rollouts: controller-plugins argoproj-labs/cilium', 'argoproj-labs/gatewayAPI: ']);
   });

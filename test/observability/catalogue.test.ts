@@ -85,6 +85,7 @@ function declaringCheck(name: string): string | undefined {
 const DEFAULT_PREFIXES = ['process_', 'nodejs_'];
 const STATE_SETS: Record<string, { label: string; states: string[] }> = {
   rollout_doctor_check_status: { label: 'status', states: ['ok', 'warn', 'fail', 'unknown'] },
+  rollout_doctor_kube_api_state: { label: 'state', states: ['ok', 'unreachable', 'tls_error', 'unauthorized', 'error'] },
   rollout_doctor_rollout_phase: { label: 'phase', states: ['Healthy', 'Progressing', 'Paused', 'Degraded'] },
   rollout_doctor_analysis_run_phase: { label: 'phase', states: ['Pending', 'Running', 'Successful', 'Failed', 'Error', 'Inconclusive'] },
   rollout_doctor_analysis_preflight_phase: { label: 'phase', states: ['Successful', 'Failed', 'Inconclusive', 'Error', 'Skipped', 'Unknown'] },

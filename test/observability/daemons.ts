@@ -2,14 +2,16 @@
  * rollout-doctor daemons for the observability tests, built by main.ts exactly as `serve --simulate`
  * builds them, with the scenario's fake apps on ephemeral loopback ports (so these tests can run
  * beside others that serve the same scenarios): the failing scenario (failing-scenario.ts), the
- * incident cases (test/fixtures/incidents/) and the healthy bundled homelab.
+ * incident cases (test/fixtures/incidents/), the healthy bundled homelab, and one whose Kubernetes API
+ * is not there.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
-import { parseConfig, resolvePaths } from '../../src/config/load.js';
+import { parse, stringify } from 'yaml';
+import { defaultConfig, parseConfig, resolvePaths } from '../../src/config/load.js';
 import { createRuntime, demoScenarioDir, type RunOptions, serve, type SimulateOptions } from '../../src/main.js';
+import { freePort } from '../helpers/prometheus.js';
 import { FAILING_NOW, FAILING_RBAC_SUBJECT, writeFailingScenario } from './failing-scenario.js';
 
 export interface RunningDaemon {
@@ -64,6 +66,34 @@ export async function startIncidentDaemon(name: string, only: string[], mute: { 
   const raw = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   const config = resolvePaths(parseConfig({ ...raw, mute }, file), path.dirname(file));
   return serveOn({ dir, now: new Date('2026-11-26T14:00:00Z'), ephemeralAppPorts: true }, undefined, { config: { config, file, baseDir: path.dirname(file) }, only });
+}
+
+/**
+ * `serve --kubeconfig FILE` whose API server is a loopback port nothing listens on: kube-api finds
+ * the API unreachable (RolloutDoctorKubeApiUnreachable), every other check points at it.
+ */
+export async function startBlindDaemon(): Promise<RunningDaemon> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rd-blind-'));
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'gone', cluster: { server: `https://127.0.0.1:${await freePort()}` } }],
+      users: [{ name: 'rollout-doctor', user: { token: 'unused' } }],
+      contexts: [{ name: 'gone', context: { cluster: 'gone', user: 'rollout-doctor' } }],
+      'current-context': 'gone',
+    }),
+  );
+  const served = await serve({ kubeconfigPath: kubeconfig, config: defaultConfig(), listen: { host: '127.0.0.1', port: 0 }, logLevel: 'silent' });
+  return {
+    target: served.url.replace(/^http:\/\//, ''),
+    async stop() {
+      await served.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** The /metrics exposition after one cycle on the failing scenario, process metrics included. */

@@ -28,7 +28,7 @@ import { parse, stringify } from 'yaml';
 import { SOURCE_FILE } from '../../deploy/alerts/render.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { type Exposition, exposition, freePort, type RunningPrometheus, startPrometheus } from '../helpers/prometheus.js';
-import { type RunningDaemon, startFailingDaemon, startHomelabDaemon, startIncidentDaemon } from './daemons.js';
+import { type RunningDaemon, startBlindDaemon, startFailingDaemon, startHomelabDaemon, startIncidentDaemon } from './daemons.js';
 import { dashboardTargets, dashboardVariables, LABEL_VALUES, loadDashboard } from './grafana.js';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
@@ -74,12 +74,13 @@ const EXPLAINED: { alertname: string; labels: Record<string, string> }[] = [
   { alertname: 'ArgoRolloutPausedTooLong', labels: {} },
   { alertname: 'ArgoRolloutCanaryWithoutTrafficObject', labels: {} },
 ];
-/** rollout-doctor's own alerts, from the down and the stale target; and the incident case's one page, and the next cause's with its root muted. */
+/** rollout-doctor's own alerts, from the down, the stale and the blind (API unreachable) target; and the incident case's one page, and the next cause's with its root muted. */
 const EXPECTED_SELF: { alertname: string; labels: Record<string, string> }[] = [
   { alertname: 'RolloutDoctorDown', labels: { cluster: 'gone' } },
   { alertname: 'RolloutDoctorStale', labels: { cluster: 'stale' } },
   { alertname: 'ArgoRolloutsPluginNotLoaded', labels: { cluster: 'incident', plugin: 'argoproj-labs/cilium' } },
   { alertname: 'ArgoRolloutsControllerNotReady', labels: { cluster: 'incident.muted-root', namespace: 'argo-rollouts', deployment: 'argo-rollouts' } },
+  { alertname: 'RolloutDoctorKubeApiUnreachable', labels: { cluster: 'blind', state: 'unreachable' } },
 ];
 
 /** The checks that see the plugin-404 incident (the others are ok there, and cost the shared event loop). */
@@ -106,16 +107,18 @@ describe.skipIf(!binary)('alert rules and dashboard against a real Prometheus', 
   let homelab: RunningDaemon | undefined;
   let incident: RunningDaemon | undefined;
   let mutedRoot: RunningDaemon | undefined;
+  let blind: RunningDaemon | undefined;
   let stale: Exposition | undefined;
   let prometheus: RunningPrometheus | undefined;
   let alerts: Alert[] = [];
 
   beforeAll(async () => {
-    [failing, homelab, incident, mutedRoot] = await Promise.all([
+    [failing, homelab, incident, mutedRoot, blind] = await Promise.all([
       startFailingDaemon(),
       startHomelabDaemon(),
       startIncidentDaemon('plugin-404', PLUGIN_404_CHECKS),
       startIncidentDaemon('plugin-404', PLUGIN_404_CHECKS, [{ check: 'controller-plugins', reason: 'plugin upgrade under way' }]),
+      startBlindDaemon(),
     ]);
     const hourAgo = Date.now() / 1000 - 3600;
     stale = await exposition(
@@ -142,6 +145,7 @@ describe.skipIf(!binary)('alert rules and dashboard against a real Prometheus', 
             { targets: [incident.target], labels: operatorLabels('rollout-doctor-incident', 'incident') },
             { targets: [mutedRoot.target], labels: operatorLabels('rollout-doctor-muted-root', 'incident.muted-root') },
             { targets: [stale.target], labels: operatorLabels('rollout-doctor-stale', 'stale') },
+            { targets: [blind.target], labels: operatorLabels('rollout-doctor-blind', 'blind') },
             { targets: [down], labels: operatorLabels('rollout-doctor-gone', 'gone') },
           ],
         },
@@ -171,7 +175,7 @@ describe.skipIf(!binary)('alert rules and dashboard against a real Prometheus', 
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all([prometheus?.stop(), failing?.stop(), homelab?.stop(), incident?.stop(), mutedRoot?.stop(), stale?.close()]);
+    await Promise.all([prometheus?.stop(), failing?.stop(), homelab?.stop(), incident?.stop(), mutedRoot?.stop(), blind?.stop(), stale?.close()]);
   });
 
   it('raises every alert of the rules for what the failing scenario breaks, with and without a cluster label', () => {
@@ -234,7 +238,7 @@ describe.skipIf(!binary)('alert rules and dashboard against a real Prometheus', 
         const values = new Set(body.data.map((s) => s[label!]).filter(Boolean));
         expect(values.size, `${variable.name} (cluster ${cluster}): ${match}`).toBeGreaterThan(0);
         // The unlabelled copy adds no value: "All" (.*) is what selects it.
-        if (variable.name === 'cluster') expect([...values].sort()).toEqual(['homelab', 'incident', 'incident.muted-root', 'lab']);
+        if (variable.name === 'cluster') expect([...values].sort()).toEqual(['blind', 'homelab', 'incident', 'incident.muted-root', 'lab']);
       }
     }
   });

@@ -46,7 +46,7 @@ beforeAll(async () => {
   const kubeconfigPath = path.join(dir, 'kubeconfig.yaml');
   writeFileSync(kubeconfigPath, sim.kubeconfigYaml(), { mode: 0o600 });
   const demo = await resolveConfig({ simulate: { dir: demoScenarioDir() } });
-  const config = parseConfig({ ...JSON.parse(JSON.stringify(demo.config)), timeouts: { requestMs: 20_000, checkMs: 30_000, cycleMs: 60_000 } }, 'big-lists.yaml');
+  const config = parseConfig({ ...JSON.parse(JSON.stringify(demo.config)), schedule: '0 * * * * *', timeouts: { requestMs: 20_000, checkMs: 30_000, cycleMs: 60_000 } }, 'big-lists.yaml');
   runtime = await createRuntime({ kubeconfigPath, config: { ...demo, config }, only: ONLY, log: captureLog('warn').log });
   app = buildServer({ health: runtime.health, metrics: runtime.metrics });
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -49,13 +49,15 @@ function requestCount(metrics: string, resource: string, code: string): number {
   return total;
 }
 
-function statuses(): Map<string, { status: Status; summary: string }> {
-  return new Map(runtime.daemon.store.results().map((r) => [key(r.check, r.target), { status: r.status, summary: r.summary }]));
+function statuses(): Map<string, { status: Status; summary: string; reason: string; blockedBy?: unknown }> {
+  return new Map(
+    runtime.daemon.store.results().map((r) => [key(r.check, r.target), { status: r.status, summary: r.summary, reason: String(r.details.reason ?? ''), blockedBy: r.details.blockedBy }]),
+  );
 }
 
 beforeAll(async () => {
   const demo = await resolveConfig({ simulate: { dir: demoScenarioDir() } });
-  const config = parseConfig({ ...JSON.parse(JSON.stringify({ ...demo.config, mute: [] })), timeouts: { requestMs: REQUEST_MS, checkMs: 8000, cycleMs: 12000 } }, 'fault-matrix.yaml');
+  const config = parseConfig({ ...JSON.parse(JSON.stringify({ ...demo.config, mute: [] })), schedule: '*/30 * * * * *', timeouts: { requestMs: REQUEST_MS, checkMs: 8000, cycleMs: 12000 } }, 'fault-matrix.yaml');
   runtime = await createRuntime({
     config: { ...demo, config },
     log: captureLog('warn').log,
@@ -129,18 +131,23 @@ describe.each(CASES)('fault: $name', (fault) => {
       sim.setLatency(0);
       if (fault.proxyDown) await proxy.up();
     }
-    const affected = fault.resource === '*' ? new Set(ALL_CHECKS.filter((c) => c.needs.length > 0 || (c.reads ?? []).length > 0).map((c) => c.id)) : checksListing(fault.resource);
+    // Every check that calls the API (kube-api's GET /version is neither a list nor a targeted read).
+    const callers = ALL_CHECKS.filter((c) => c.needs.length > 0 || (c.reads ?? []).length > 0 || c.id === 'kube-api').map((c) => c.id);
+    const affected = fault.resource === '*' ? new Set(callers) : checksListing(fault.resource);
     expect(affected.size).toBeGreaterThan(0);
     const during = statuses();
     // Never a new fail or warn for our own inability to look: every result keeps its real status, or
     // is unknown with the reason — and only in a check that lists the broken resource (a check marks
     // just the targets that depend on the failed list).
     let unknownCount = 0;
-    for (const [k, { status, summary }] of during) {
+    for (const [k, { status, summary, reason, blockedBy }] of during) {
       if (status === 'unknown' && baseline.get(k) !== 'unknown') {
         unknownCount++;
         expect(affected.has(k.split(' ')[0]!), `${k} turned unknown but does not list ${fault.resource}`).toBe(true);
-        expect(summary, k).toContain(fault.reason);
+        expect(reason, k).toContain(fault.reason);
+        // The whole API down or refusing us is one cause: kube-api says it, the others point at it.
+        if (fault.resource === '*') expect(k.startsWith('kube-api ') ? summary : blockedBy, k).toEqual(k.startsWith('kube-api ') ? expect.stringContaining('Kubernetes API') : 'kube-api');
+        else expect(summary, k).toContain(fault.reason);
       } else {
         expect({ k, status }).toEqual({ k, status: baseline.get(k) });
       }

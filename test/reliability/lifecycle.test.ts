@@ -60,7 +60,8 @@ describe('SIGTERM', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rd-sigterm-'));
     try {
       const config = path.join(dir, 'config.yaml');
-      writeFileSync(config, 'timeouts: { requestMs: 60000, checkMs: 60000, cycleMs: 60000 }\n');
+      // A cycle deadline may not exceed the schedule's interval: one cycle a minute.
+      writeFileSync(config, 'schedule: "0 * * * * *"\ntimeouts: { requestMs: 60000, checkMs: 60000, cycleMs: 60000 }\n');
       const daemon = await startServe(['--config', config, '--simulate', demoScenarioDir(), '--simulate-fault', 'pods=hang']);
       // The first cycle is hanging on the pod list; the server answers meanwhile.
       const health = await fetch(`${daemon.url}/health`);
@@ -81,7 +82,8 @@ describe('SIGHUP', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rd-sighup-'));
     try {
       const config = path.join(dir, 'rollout-doctor.yaml');
-      const original = readFileSync(path.join(demoScenarioDir(), 'rollout-doctor.yaml'), 'utf8').replace('*/10 * * * * *', '* * * * * *');
+      // A cycle every 2 s (its deadline then defaults to 2 s, so requests get less than that).
+      const original = `${readFileSync(path.join(demoScenarioDir(), 'rollout-doctor.yaml'), 'utf8').replace('*/10 * * * * *', '*/2 * * * * *')}\ntimeouts:\n  requestMs: 1500\n  checkMs: 2000\n`;
       copyFileSync(path.join(demoScenarioDir(), 'demo-litellm.key'), path.join(dir, 'demo-litellm.key'));
       writeFileSync(config, original);
       const daemon = await startServe(['--config', config, '--simulate', demoScenarioDir()]);

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { renderText } from '../../src/http/health-view.js';
+import { renderTextView } from '../../src/http/text-view.js';
 import { createRuntime, demoScenarioDir, resolveConfig } from '../../src/main.js';
 import { FIXTURE_ROOT } from '../helpers/cases.js';
 import { listenOnLoopback, type LoopbackServer } from '../helpers/loopback.js';
@@ -82,7 +82,7 @@ describe('secrets stay secret', () => {
     try {
       await runtime.daemon.runOnce();
       const health = runtime.health.health();
-      const outputs = { logs: captured.lines().join('\n'), healthJson: health.json, healthText: renderText(health.body), metrics: runtime.metrics.text() };
+      const outputs = { logs: captured.lines().join('\n'), healthJson: health.json, healthText: renderTextView(health.body, Date.now(), { width: 100, verbose: true }), metrics: runtime.metrics.text() };
       const secrets = [TOKEN, PASSWORD, FILE_TOKEN, runtime.simulator!.token, encodeURIComponent(PASSWORD)];
       for (const [where, text] of Object.entries(outputs)) {
         for (const secret of secrets) expect(text.includes(secret), `${where} contains a secret`).toBe(false);

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
 import { listScenarioFiles, loadScenario, startSimulator } from '../../src/simulator/index.js';
+import { listScenarios, readScenarioManifest, scenarioConfigFile, scenarioLogsDir } from '../../src/simulator/load.js';
 import { apiError, kubeConfigFor, removeDir, writeScenario } from './helpers.js';
 
 const FILES: Record<string, string> = {
@@ -170,5 +172,81 @@ describe('a case folder beside a _base/ folder overlays it', () => {
     } finally {
       await sim.close();
     }
+  });
+});
+
+describe('a scenario.yaml names its base, describes the scenario and fixes its time', () => {
+  const cm = (name: string, mode: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: ${name}, namespace: shop }\ndata: { mode: ${mode} }\n`;
+  let root: string;
+  beforeAll(async () => {
+    root = await writeScenario({
+      'base/cms.yaml': [cm('a', 'base'), cm('b', 'base')].join('---\n'),
+      'base/rollout-doctor.yaml': 'schedule: "*/20 * * * * *"\n',
+      'base/logs/shop/p.log': 'from the base\n',
+      'base/scenario.yaml': 'description: the base\n',
+      'middle/scenario.yaml': 'base: ../base\n',
+      'middle/cms.yaml': cm('b', 'middle'),
+      'top/scenario.yaml': 'description: on top of the middle\nbase: ../middle\nnow: "2026-11-26T13:58:00Z"\n',
+      'top/cms.yaml': [cm('c', 'top'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a, namespace: shop }\n$delete: true\n'].join('---\n'),
+      'loop-a/scenario.yaml': 'base: ../loop-b\n',
+      'loop-b/scenario.yaml': 'base: ../loop-a\n',
+      'nowhere/scenario.yaml': 'base: ../missing\n',
+      'typo/scenario.yaml': 'descripton: x\n',
+      'bomb/objects.yaml': readFileSync(path.resolve('test/fixtures/config/invalid-alias-bomb.yaml'), 'utf8'),
+    });
+  });
+  afterAll(() => removeDir(root));
+
+  const data = (objects: Record<string, unknown>[]) => objects.map((o) => `${(o['metadata'] as { name: string }).name}=${(o['data'] as { mode: string }).mode}`);
+
+  it('overlays a chain of bases, farthest first', async () => {
+    expect(data(await loadScenario(path.join(root, 'middle')))).toEqual(['a=base', 'b=middle']);
+    expect(data(await loadScenario(path.join(root, 'top')))).toEqual(['b=middle', 'c=top']);
+  });
+
+  it('serves the nearest logs/ and uses the nearest rollout-doctor.yaml', async () => {
+    expect(await scenarioLogsDir(path.join(root, 'top'))).toBe(path.join(root, 'top', '..', 'middle', '..', 'base', 'logs'));
+    expect(await scenarioConfigFile(path.join(root, 'top'))).toBe(path.join(root, 'top', '..', 'middle', '..', 'base', 'rollout-doctor.yaml'));
+  });
+
+  it('reads the description and the time; the simulator runs at that time', async () => {
+    expect(await readScenarioManifest(path.join(root, 'top'))).toEqual({
+      description: 'on top of the middle',
+      base: path.join(root, 'top', '..', 'middle'),
+      now: new Date('2026-11-26T13:58:00Z'),
+    });
+    expect(await readScenarioManifest(path.join(root, 'base', 'logs'))).toEqual({});
+    const sim = await startSimulator({ dir: path.join(root, 'top') });
+    try {
+      expect(sim.now).toEqual(new Date('2026-11-26T13:58:00Z'));
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('lists the scenarios of a folder with their descriptions, not those starting with _', async () => {
+    const scenarios = await writeScenario({
+      '_shared/scenario.yaml': 'description: a base only\n',
+      'one/scenario.yaml': 'description: the first\nbase: ../_shared\n',
+      'two/objects.yaml': cm('x', 'two'),
+      'notes.md': 'not a scenario\n',
+    });
+    try {
+      expect((await listScenarios(scenarios)).map((s) => [s.name, s.description])).toEqual([
+        ['one', 'the first'],
+        ['two', undefined],
+      ]);
+    } finally {
+      await removeDir(scenarios);
+    }
+  });
+
+  it('names a cycle, a missing base, an unknown key and an alias bomb with the file', async () => {
+    await expect(loadScenario(path.join(root, 'loop-a'))).rejects.toThrow(/scenario\.yaml: base: .*loop-a is already in the chain/);
+    await expect(loadScenario(path.join(root, 'nowhere'))).rejects.toThrow(`${path.join(root, 'nowhere', 'scenario.yaml')}: base: ../missing: no such scenario folder`);
+    await expect(readScenarioManifest(path.join(root, 'typo'))).rejects.toThrow(`${path.join(root, 'typo', 'scenario.yaml')}: document: Unrecognized key: "descripton"`);
+    await expect(loadScenario(path.join(root, 'bomb'))).rejects.toThrow(
+      `${path.join(root, 'bomb', 'objects.yaml')}: document 1: YAML aliases expand too far (the parser stops past 100 expansions: an alias bomb?); write the values out instead of aliasing them`,
+    );
   });
 });

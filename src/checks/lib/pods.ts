@@ -6,7 +6,7 @@
 import { POD_TEMPLATE_HASH_LABEL, SERVICE_NAME_LABEL } from '../../argo/names.js';
 import type { Snapshot } from '../../kube/snapshot.js';
 import type { ContainerStatus, EndpointSlice, Endpoints, Event, Pod, ReplicaSet, Rollout } from '../../kube/types.js';
-import { quote } from './logs.js';
+import { quote } from '../../text.js';
 import { secondsSince, toMillis } from './time.js';
 
 

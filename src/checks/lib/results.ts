@@ -1,5 +1,5 @@
 /** Small builders that keep every check's results in the contract's shape. */
-import { isKubeError } from '../../kube/errors.js';
+import { type ApiErrorDetails, apiErrorDetails, isKubeError, kubeErrorOf } from '../../kube/errors.js';
 import type { RemediationStep } from '../../engine/remediation.js';
 import type { CheckResult, Status, UnknownDetails } from '../../engine/types.js';
 
@@ -11,10 +11,16 @@ export function reasonOf(error: unknown): string {
   return isKubeError(error) ? error.message : error instanceof Error ? error.message : String(error);
 }
 
-/** `unknown` for a target we could not look at, with what was seen so far; never `fail` for our own inability. */
-export function unknownResult<D extends object>(target: string, error: unknown, details: D): CheckResult<D & UnknownDetails> {
+/**
+ * `unknown` for a target we could not look at, with what was seen so far; never `fail` for our own
+ * inability. An API error (the error itself, or the `cause` it was wrapped in) is kept as
+ * `details.apiError`: the runner gives such a result the API error's remediation when the check
+ * gives none, and points it at kube-api or self-rbac when one of them explains the cause.
+ */
+export function unknownResult<D extends object>(target: string, error: unknown, details: D, remediation: RemediationStep[] = []): CheckResult<D & UnknownDetails & { apiError?: ApiErrorDetails }> {
   const reason = reasonOf(error);
-  return result(target, 'unknown', reason, { ...details, reason });
+  const kubeError = kubeErrorOf(error);
+  return result(target, 'unknown', reason, { ...details, reason, ...(kubeError ? { apiError: apiErrorDetails(kubeError) } : {}) }, remediation);
 }
 
 /**
