@@ -68,7 +68,7 @@ describe.skipIf(!alertmanager)('a real Alertmanager with the inhibit rules', () 
     await am?.stop();
   });
 
-  it('suppresses the crash loop and the stuck Rollout under the plugin 404, not another cluster alert', async () => {
+  it('suppresses the crash loop and the stuck Rollout under the plugin 404, and the canary a plugin not loaded routes; not another cluster\'s or plugin\'s alert', async () => {
     const startsAt = new Date().toISOString();
     const alert = (labels: Record<string, string>) => ({ labels: { severity: 'critical', ...labels }, annotations: { summary: labels.alertname! }, startsAt });
     const posted = await fetch(`${am.url}/api/v2/alerts`, {
@@ -79,15 +79,20 @@ describe.skipIf(!alertmanager)('a real Alertmanager with the inhibit rules', () 
         alert({ alertname: 'ArgoRolloutsControllerNotReady', cluster: 'lab', namespace: 'argo-rollouts', deployment: 'argo-rollouts' }),
         alert({ alertname: 'ArgoRolloutStuckProgressing', cluster: 'lab', namespace: 'litellm', rollout: 'litellm', severity: 'warning' }),
         alert({ alertname: 'ArgoRolloutStuckProgressing', cluster: 'home', namespace: 'litellm', rollout: 'litellm', severity: 'warning' }),
+        // A plugin the running controller has not loaded (the controller itself is up): the canary it
+        // routes has no traffic object, another plugin's canary is a problem of its own.
+        alert({ alertname: 'ArgoRolloutsPluginNotLoaded', cluster: 'home', plugin: 'argoproj-labs/cilium' }),
+        alert({ alertname: 'ArgoRolloutCanaryWithoutTrafficObject', cluster: 'home', namespace: 'litellm', rollout: 'litellm', plugin: 'argoproj-labs/cilium' }),
+        alert({ alertname: 'ArgoRolloutCanaryWithoutTrafficObject', cluster: 'home', namespace: 'web', rollout: 'web', plugin: 'argoproj-labs/gatewayAPI' }),
       ]),
     });
     expect(posted.status).toBe(200);
 
-    const key = (a: AlertStatus) => `${a.labels.alertname} ${a.labels.cluster}`;
+    const key = (a: AlertStatus) => `${a.labels.alertname} ${a.labels.cluster}${a.labels.plugin && a.labels.alertname !== 'ArgoRolloutsPluginNotLoaded' ? ` ${a.labels.plugin}` : ''}`;
     let alerts: AlertStatus[] = [];
     for (let i = 0; i < 100; i++) {
       alerts = (await (await fetch(`${am.url}/api/v2/alerts`)).json()) as AlertStatus[];
-      if (alerts.length === 4 && alerts.filter((a) => a.status.state === 'suppressed').length === 2) break;
+      if (alerts.length === 7 && alerts.filter((a) => a.status.state === 'suppressed').length === 3) break;
       await delay(50);
     }
     const states = Object.fromEntries(alerts.map((a) => [key(a), a.status.state]));
@@ -96,9 +101,13 @@ describe.skipIf(!alertmanager)('a real Alertmanager with the inhibit rules', () 
       'ArgoRolloutsControllerNotReady lab': 'suppressed',
       'ArgoRolloutStuckProgressing lab': 'suppressed',
       'ArgoRolloutStuckProgressing home': 'active',
+      'ArgoRolloutsPluginNotLoaded home': 'active',
+      'ArgoRolloutCanaryWithoutTrafficObject home argoproj-labs/cilium': 'suppressed',
+      'ArgoRolloutCanaryWithoutTrafficObject home argoproj-labs/gatewayAPI': 'active',
     });
     const fingerprint = (name: string) => alerts.find((a) => key(a) === name)!.fingerprint;
     expect(alerts.find((a) => key(a) === 'ArgoRolloutsControllerNotReady lab')!.status.inhibitedBy).toEqual([fingerprint('ArgoRolloutsPluginNotLoaded lab')]);
     expect(alerts.find((a) => key(a) === 'ArgoRolloutStuckProgressing lab')!.status.inhibitedBy).toEqual([fingerprint('ArgoRolloutsControllerNotReady lab')]);
+    expect(alerts.find((a) => key(a) === 'ArgoRolloutCanaryWithoutTrafficObject home argoproj-labs/cilium')!.status.inhibitedBy).toEqual([fingerprint('ArgoRolloutsPluginNotLoaded home')]);
   });
 });
