@@ -97,6 +97,7 @@ export function phrase(check: string, results: readonly StoredResult[]): string 
     }
     case 'self-rbac': {
       const d = one ? detailsOf(one, 'self-rbac') : undefined;
+      if (d && 'noBinding' in d) return 'rollout-doctor has no RBAC binding';
       return d && 'missing' in d && d.missing ? `rollout-doctor may not ${[...new Set(d.missing.map((m) => m.verb))].join(', ')} ${one!.target}` : `rollout-doctor lacks ${plural(results.length, 'permission')}`;
     }
     case 'kube-api': {

@@ -298,7 +298,7 @@ export const INCIDENT_RULES: readonly IncidentRule[] = [
   // (utils/config/config.go), disabled, or downloaded after the controller started) cannot serve the
   // Rollouts that reference it: the controller logs "failed to get traffic router plugin ... plugin
   // ... not configured in configmap" on every reconcile and never sets a weight
-  // (rollout/trafficrouting/plugin/plugin.go), so the Rollout does not progress, rollout-references
+  // (rollout/trafficrouting/plugin/plugin.go wrapping utils/plugin/plugin.go, v1.9.1), so the Rollout does not progress, rollout-references
   // finds the plugin missing (explained when nothing else is), and the plugin creates no routing
   // object. Runbook "Controller health" (`kubectl logs ... | grep -i plugin`).
   rule({
