@@ -168,6 +168,13 @@ const configObject = z.strictObject({
     .prefault({}),
   /** Rollouts the operator expects to exist (discovery still finds every other one). */
   expectedRollouts: z.array(z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'expected <namespace>/<rollout>')).default([]),
+  /** How results group into incidents (src/incidents/correlate.ts). */
+  incidents: z
+    .strictObject({
+      /** How long the effects of a recovered root stay under its incident as `recovering`. */
+      holdDown: duration.default(300),
+    })
+    .prefault({}),
   /** Per traffic-router plugin: RBAC the controller needs (for every release, or by release) and the object it must create. */
   plugins: z
     .record(

@@ -1,14 +1,16 @@
 /**
- * The daemon's state machine: runs cycles (never two at once), keeps the store, logs status changes,
- * and reports staleness when cycles stop completing. It publishes every finished cycle (and every
- * skipped tick) to its subscribers; main.ts subscribes the metrics and /health renderers, so data
- * flows one way (engine -> metrics, http) and a request never starts a cycle.
+ * The daemon's state machine: runs cycles (never two at once), keeps the store, groups its results
+ * into incidents once per cycle (src/incidents/correlate.ts), logs status changes, and reports
+ * staleness when cycles stop completing. It publishes every finished cycle (and every skipped tick)
+ * to its subscribers; main.ts subscribes the metrics and /health renderers, so data flows one way
+ * (engine -> metrics, http) and a request never starts a cycle.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { LoadedConfig } from '../config/load.js';
 import type { KubeClient, RequestObserver } from '../kube/client.js';
 import { customKindKey, isLiveSource, type SnapshotSource } from '../kube/snapshot.js';
 import type { Logger } from '../log.js';
+import { type Correlation, correlate, type IncidentMemory, NO_INCIDENTS } from '../incidents/correlate.js';
 import type { Prober } from '../probe/http.js';
 import { checkNeeds, type CycleOutcome, type CycleReuse, enabledChecks, runCycle, runPartial } from './runner.js';
 import { scheduleIntervalSeconds, Scheduler } from './scheduler.js';
@@ -21,9 +23,9 @@ import type { Check, StoredResult } from './types.js';
  * skipped because a cycle was still running.
  */
 export type DaemonEvent =
-  | { type: 'cycle'; results: readonly StoredResult[]; cycle: CycleInfo; intervalSeconds: number }
-  | { type: 'partial'; results: readonly StoredResult[]; cycle: CycleInfo; intervalSeconds: number; checks: string[] }
-  | { type: 'skip'; results: readonly StoredResult[]; intervalSeconds: number };
+  | { type: 'cycle'; results: readonly StoredResult[]; incidents: Correlation; cycle: CycleInfo; intervalSeconds: number }
+  | { type: 'partial'; results: readonly StoredResult[]; incidents: Correlation; cycle: CycleInfo; intervalSeconds: number; checks: string[] }
+  | { type: 'skip'; results: readonly StoredResult[]; incidents: Correlation; intervalSeconds: number };
 
 /** Renderers subscribe; the daemon waits for them, so a cycle is complete once they have rendered it. */
 export type DaemonSubscriber = (event: DaemonEvent) => void | Promise<void>;
@@ -66,6 +68,8 @@ export class Daemon {
   private reuse?: CycleReuse;
   private reevaluation?: { timer?: NodeJS.Timeout; running?: Promise<void> };
   private lastReevaluationMs = Number.NEGATIVE_INFINITY;
+  private incidentMemory?: IncidentMemory;
+  private correlation: Correlation = NO_INCIDENTS;
 
   constructor(private readonly deps: DaemonDeps) {
     this.loaded = deps.config;
@@ -92,6 +96,11 @@ export class Daemon {
     return this.loaded;
   }
 
+  /** The incidents of the last completed cycle. */
+  get incidents(): Correlation {
+    return this.correlation;
+  }
+
   get isCycleRunning(): boolean {
     return this.running !== undefined;
   }
@@ -108,7 +117,7 @@ export class Daemon {
   async runOnce(): Promise<CycleOutcome | undefined> {
     if (this.running) {
       this.deps.log.warn({ event: 'cycle_skipped' }, 'previous cycle still running; tick skipped');
-      await this.publish({ type: 'skip', results: this.store.results(), intervalSeconds: this.intervalSeconds });
+      await this.publish({ type: 'skip', results: this.store.results(), incidents: this.correlation, intervalSeconds: this.intervalSeconds });
       return undefined;
     }
     this.running = this.cycle();
@@ -165,7 +174,15 @@ export class Daemon {
     // A full cycle that started meanwhile has a newer view; and a stopping daemon publishes nothing.
     if (this.running || this.stopController.signal.aborted) return;
     this.logChanges(this.store.applyPartial(outcome, config));
-    await this.publish({ type: 'partial', results: this.store.results(), cycle: this.store.lastCycle, intervalSeconds: this.intervalSeconds, checks: checks.map((c) => c.id) });
+    this.correlateResults(config, this.now().getTime());
+    await this.publish({ type: 'partial', results: this.store.results(), incidents: this.correlation, cycle: this.store.lastCycle, intervalSeconds: this.intervalSeconds, checks: checks.map((c) => c.id) });
+  }
+
+  /** Groups the store's results into incidents (after a cycle and after a re-evaluation alike). */
+  private correlateResults(config: LoadedConfig['config'], nowMs: number): void {
+    const correlated = correlate(this.store.results(), this.incidentMemory, { nowMs, holdDownMs: config.incidents.holdDown * 1000 });
+    this.incidentMemory = correlated.memory;
+    this.correlation = correlated.correlation;
   }
 
   private logChanges(changes: StatusChange[]): void {
@@ -198,7 +215,9 @@ export class Daemon {
     if (this.stopController.signal.aborted) return outcome;
     this.reuse = outcome.reuse;
     this.logChanges(this.store.apply(outcome, config));
-    await this.publish({ type: 'cycle', results: this.store.results(), cycle: this.store.lastCycle!, intervalSeconds: this.intervalSeconds });
+    const cycle = this.store.lastCycle!;
+    this.correlateResults(config, cycle.completedAtMs);
+    await this.publish({ type: 'cycle', results: this.store.results(), incidents: this.correlation, cycle, intervalSeconds: this.intervalSeconds });
     for (const failure of outcome.snapshot.failures()) {
       log.debug({ event: 'list_failed', kind: failure.kind, reason: failure.error.reason, code: failure.error.code }, failure.error.message);
     }

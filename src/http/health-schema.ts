@@ -4,16 +4,18 @@
  * validate every document the daemon serves against it.
  */
 import { z } from 'zod';
-import { healthEntrySchema, statusSchema } from '../engine/result-schema.js';
+import { healthEntrySchema, incidentSchema, statusSchema } from '../engine/result-schema.js';
 import { MAX_WIDTH, MIN_WIDTH } from './text-view.js';
 
-export { type HealthEntry, healthEntrySchema } from '../engine/result-schema.js';
+export { type HealthEntry, healthEntrySchema, type Incident } from '../engine/result-schema.js';
 
 export const healthSchema = z.strictObject({
   schemaVersion: z.literal(1),
   status: statusSchema,
   checkedAt: z.iso.datetime().nullable(),
   cycle: z.strictObject({ durationMs: z.number().nonnegative(), apiRequests: z.number().int().nonnegative() }).nullable(),
+  /** Sorted by status (fail, unknown, warn, recovering), then by size. */
+  incidents: z.array(incidentSchema),
   checks: z.array(healthEntrySchema),
   /** Kinds listed every cycle because rollout-doctor may not watch them (present only then). */
   watchFallback: z.array(z.strictObject({ kind: z.string(), reason: z.string() })).optional(),
@@ -35,7 +37,15 @@ export const healthQuerySchema = z.strictObject({
   width: z.coerce.number().int().min(MIN_WIDTH).max(MAX_WIDTH).optional(),
 });
 
-/** JSON Schema of the document, for consumers in other languages. */
+/**
+ * JSON Schema of the document, for consumers in other languages. Every object allows additional
+ * properties: fields may be added within schemaVersion 1, and a consumer ignores the ones it does not
+ * know (docs/health.md#compatibility).
+ */
 export function healthJsonSchema(): unknown {
-  return z.toJSONSchema(healthSchema);
+  return z.toJSONSchema(healthSchema, {
+    override: ({ jsonSchema }) => {
+      if (jsonSchema.additionalProperties === false) jsonSchema.additionalProperties = true;
+    },
+  });
 }

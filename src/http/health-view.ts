@@ -12,6 +12,7 @@ import { clampWidth, countLines, DEFAULT_WIDTH, writeTable } from './text-view.j
 export type { HealthBody, HealthEntry } from './health-schema.js';
 import type { DaemonEvent } from '../engine/daemon.js';
 import type { CycleInfo } from '../engine/store.js';
+import { type Correlation, NO_INCIDENTS, resultKey } from '../incidents/correlate.js';
 
 export interface HealthFilter {
   check?: string;
@@ -29,7 +30,7 @@ export function overallStatus(entries: readonly HealthEntry[]): Status {
   return worst;
 }
 
-function toEntry(result: StoredResult, cycleStartMs: number, staleForMs: number | undefined): HealthEntry {
+function toEntry(result: StoredResult, cycleStartMs: number, staleForMs: number | undefined, incident: string | undefined): HealthEntry {
   const entry: HealthEntry = {
     check: result.check,
     target: result.target,
@@ -47,6 +48,7 @@ function toEntry(result: StoredResult, cycleStartMs: number, staleForMs: number 
     entry.muted = true;
     entry.muteReason = result.muteReason;
   }
+  if (incident !== undefined) entry.incident = incident;
   if (staleForMs !== undefined) {
     entry.status = 'unknown';
     entry.summary = `stale: last cycle ${formatDuration(staleForMs / 1000)} ago (was ${result.status}: ${result.summary})`;
@@ -55,18 +57,30 @@ function toEntry(result: StoredResult, cycleStartMs: number, staleForMs: number 
   return entry;
 }
 
-export function buildHealth(results: readonly StoredResult[], cycle: CycleInfo | undefined, filter: HealthFilter = {}, staleness: Staleness = {}): HealthBody {
-  if (!cycle) return { schemaVersion: 1, status: 'unknown', checkedAt: null, cycle: null, checks: [] };
-  const selected = results.filter((r) => (!filter.check || r.check === filter.check) && (!filter.target || r.target === filter.target));
-  const cycleStartMs = cycle.completedAtMs - Math.round(cycle.durationMs);
-  const checks = selected.map((r) => toEntry(r, cycleStartMs, staleness.staleForMs));
+/**
+ * The document of a cycle's results and incidents. Filtered (`?check=`, `?target=`), it keeps the
+ * incidents that involve a selected result.
+ */
+export function buildHealth(
+  results: readonly StoredResult[],
+  cycle: CycleInfo | undefined,
+  filter: HealthFilter = {},
+  staleness: Staleness = {},
+  correlation: Correlation = NO_INCIDENTS,
+): HealthBody {
+  if (!cycle) return { schemaVersion: 1, status: 'unknown', checkedAt: null, cycle: null, incidents: [], checks: [] };
   const isFiltered = Boolean(filter.check || filter.target);
+  const selected = isFiltered ? results.filter((r) => (!filter.check || r.check === filter.check) && (!filter.target || r.target === filter.target)) : results;
+  const cycleStartMs = cycle.completedAtMs - Math.round(cycle.durationMs);
+  const checks = selected.map((r) => toEntry(r, cycleStartMs, staleness.staleForMs, correlation.incidentOf.get(resultKey(r))));
+  const ids = isFiltered ? new Set(checks.map((e) => e.incident).filter((id) => id !== undefined)) : undefined;
   return {
     schemaVersion: 1,
     status: isFiltered && checks.length === 0 ? 'unknown' : overallStatus(checks),
     checkedAt: new Date(cycleStartMs).toISOString(),
     cycle: { durationMs: Math.round(cycle.durationMs * 100) / 100, apiRequests: cycle.apiRequests },
     ...(cycle.watchFallbacks.length > 0 ? { watchFallback: cycle.watchFallbacks.map((f) => ({ kind: f.kind, reason: `${f.reason}: listed every cycle instead` })) } : {}),
+    incidents: ids ? correlation.incidents.filter((incident) => ids.has(incident.id)) : [...correlation.incidents],
     checks,
   };
 }
@@ -82,10 +96,11 @@ const CHECKS_PLACEHOLDER = '\u0000checks\u0000';
 
 /**
  * Exactly `JSON.stringify(body)`, written entry by entry: the document around the checks array is
- * serialized with a placeholder in its place, then the entries go between the two halves.
+ * serialized with a placeholder in its place, then the entries go between the two halves. `checks`
+ * is the last key, so the placeholder is the last occurrence (an incident's summary before it could
+ * hold the same text).
  */
 export function writeJson(body: HealthBody, write: (text: string) => void): void {
-  const [head, tail] = JSON.stringify({ ...body, checks: CHECKS_PLACEHOLDER }).split(JSON.stringify(CHECKS_PLACEHOLDER)) as [string, string];
   for (const _step of jsonSteps(body, write));
 }
 
@@ -93,7 +108,10 @@ export function writeJson(body: HealthBody, write: (text: string) => void): void
 const ENTRIES_PER_STEP = 500;
 
 function* jsonSteps(body: HealthBody, write: (text: string) => void): Generator<void> {
-  const [head, tail] = JSON.stringify({ ...body, checks: CHECKS_PLACEHOLDER }).split(JSON.stringify(CHECKS_PLACEHOLDER)) as [string, string];
+  const around = JSON.stringify({ ...body, checks: CHECKS_PLACEHOLDER });
+  const at = around.lastIndexOf(JSON.stringify(CHECKS_PLACEHOLDER));
+  const head = around.slice(0, at);
+  const tail = around.slice(at + JSON.stringify(CHECKS_PLACEHOLDER).length);
   write(`${head}[`);
   for (let index = 0; index < body.checks.length; index++) {
     const entry = JSON.stringify(body.checks[index]);
@@ -195,6 +213,7 @@ export class RenderedHealth {
  */
 export class HealthView {
   private results: readonly StoredResult[] = [];
+  private correlation: Correlation = NO_INCIDENTS;
   private cycle?: CycleInfo;
   private rendered?: RenderedHealth;
   /** Updates started, so that only the last one started is kept. */
@@ -219,13 +238,14 @@ export class HealthView {
     if (event.type === 'skip') return;
     // A re-evaluation's render can still be under way when a cycle's starts: the later one wins.
     const update = ++this.updates;
-    const rendered = new RenderedHealth(buildHealth(event.results, event.cycle));
+    const rendered = new RenderedHealth(buildHealth(event.results, event.cycle, {}, {}, event.incidents));
     await nextTurn();
     await rendered.renderInSteps();
     await nextTurn();
     rendered.table({ width: DEFAULT_WIDTH, verbose: false });
     if (update !== this.updates) return;
     this.results = event.results;
+    this.correlation = event.incidents;
     this.cycle = event.cycle;
     this.rendered = rendered;
     this.renderedStale = undefined;
@@ -239,11 +259,11 @@ export class HealthView {
   health(filter: HealthFilter = {}): RenderedHealth {
     const staleForMs = this.staleForMs();
     const isFiltered = Boolean(filter.check || filter.target);
-    if (isFiltered) return new RenderedHealth(buildHealth(this.results, this.cycle, filter, { staleForMs }));
-    if (staleForMs === undefined) return (this.rendered ??= new RenderedHealth(buildHealth(this.results, this.cycle)));
+    if (isFiltered) return new RenderedHealth(buildHealth(this.results, this.cycle, filter, { staleForMs }, this.correlation));
+    if (staleForMs === undefined) return (this.rendered ??= new RenderedHealth(buildHealth(this.results, this.cycle, {}, {}, this.correlation)));
     const ageSeconds = Math.round(staleForMs / 1000);
     if (this.renderedStale?.ageSeconds !== ageSeconds) {
-      this.renderedStale = { ageSeconds, rendered: new RenderedHealth(buildHealth(this.results, this.cycle, {}, { staleForMs: ageSeconds * 1000 })) };
+      this.renderedStale = { ageSeconds, rendered: new RenderedHealth(buildHealth(this.results, this.cycle, {}, { staleForMs: ageSeconds * 1000 }, this.correlation)) };
     }
     return this.renderedStale.rendered;
   }

@@ -4,6 +4,8 @@
  *
  *   2 fail, 1 unknown, 33 ok (checked 12 s ago, cycle 41 ms)      <- countLines (per request)
  *   <preamble: lines a caller puts between the count and the table>
+ *   1 incident: plugin argoproj-labs/cilium cannot be downloaded (Not Found) -> controller
+ *     crash-looping -> 2 Rollouts not progressing                  <- incidentLines
  *
  *   FAIL     controller-pods     argo-rollouts/argo-rollouts
  *            Controller pod argo-rollouts/argo-rollouts-7f9c6d5b48-x2k9s is CrashLoopBackOff ...
@@ -320,6 +322,31 @@ export function countLines(body: HealthBody, nowMs: number, options: TextViewOpt
   return wrapWords(line, width);
 }
 
+/**
+ * The incidents (docs/incidents.md), between the count line and the table, cause -> effect:
+ * `1 incident: <summary>`, or `2 incidents:` and a line per incident with its status. Wrapped to
+ * the width with a hanging indent.
+ */
+export function incidentLines(body: HealthBody, options: TextViewOptions): string[] {
+  const { incidents } = body;
+  if (incidents.length === 0) return [];
+  const width = clampWidth(options.width);
+  const style = styleFor(Boolean(options.color));
+  if (incidents.length === 1) {
+    const [first = '', ...more] = wrapWords(`1 incident: ${incidents[0]!.summary}`, width, width - 2);
+    return [first, ...more.map((line) => `  ${line}`)];
+  }
+  const lines = [`${incidents.length} incidents:`];
+  for (const incident of incidents) {
+    const status = incident.status === 'recovering' ? 'RECOVERING' : LABEL[incident.status];
+    const indent = 4 + status.length;
+    const [first = '', ...more] = wrapWords(incident.summary, width - indent);
+    const label = incident.status === 'recovering' ? style.dim(status) : style.status(incident.status, status);
+    lines.push(`  ${label}  ${first}`, ...more.map((line) => `${' '.repeat(indent)}${line}`));
+  }
+  return lines;
+}
+
 /** A Rollout's results, or the cluster-wide ones (`rollout` undefined). */
 interface Block {
   rollout?: string;
@@ -350,7 +377,7 @@ function shownTarget(entry: HealthEntry, block: Block): string {
 }
 
 /**
- * Everything after the count line: the preamble, the problem rows, the warn rows, then the ok and
+ * Everything after the count line: the preamble, the incident lines, the problem rows, the warn rows, then the ok and
  * muted results (one line per check, or rows when verbose).
  */
 export function writeTable(body: HealthBody, options: TextViewOptions & { preamble?: readonly string[] }, write: (text: string) => void): void {
@@ -361,6 +388,7 @@ export function writeTable(body: HealthBody, options: TextViewOptions & { preamb
   // Kinds the cache lists every cycle because watching them is forbidden (docs/cache.md).
   for (const fallback of body.watchFallback ?? []) for (const wrapped of wrapWords(`${fallback.kind}: ${fallback.reason}`, width)) write(`${wrapped}\n`);
   if (!body.cycle) return;
+  for (const line of incidentLines(body, options)) write(`${line}\n`);
 
   const checks = new Set(body.checks.map((e) => e.check));
   // Results that only point at another result collapse under it (when it is in this document).

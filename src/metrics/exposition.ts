@@ -10,6 +10,7 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type MetricFamily, STATUSES, type StoredResult } from '../engine/types.js';
+import type { Correlation } from '../incidents/correlate.js';
 
 function escapeLabel(value: string): string {
   return /[\\"\n]/.test(value) ? value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : value;
@@ -32,6 +33,8 @@ export const RESULT_FAMILY_HELP: Readonly<Record<string, string>> = {
   rollout_doctor_check_duration_seconds: 'Run time of the check, in its last run (the longest of its results).',
   rollout_doctor_check_last_run_timestamp_seconds: 'Unix time of the oldest result of the check (a re-evaluation between cycles renews the results it produced).',
   rollout_doctor_check_muted: '1 for a result muted by the config (alert rules skip it); only muted results have the series.',
+  rollout_doctor_incident: 'An incident of the last cycle (one root result and the results it explains), 1 each; status is fail, unknown, warn or recovering.',
+  rollout_doctor_check_explained_by: 'A result another incident\'s root explains, 1 each (alert rules skip it: the root raises the alert).',
 };
 
 function header(name: string, help: string): string {
@@ -81,6 +84,19 @@ function* renderResultSeries(results: readonly StoredResult[], write: Write): Ge
   });
 }
 
+/** The incidents and the results they explain (src/incidents/correlate.ts). */
+function renderIncidentSeries(correlation: Correlation, write: Write): void {
+  write(header('rollout_doctor_incident', RESULT_FAMILY_HELP.rollout_doctor_incident!));
+  for (const { id, root, status } of correlation.incidents) {
+    write(`rollout_doctor_incident{id="${id}",root_check="${escapeLabel(root.check)}",root_target="${escapeLabel(root.target)}",status="${status}"} 1\n`);
+  }
+  write(header('rollout_doctor_check_explained_by', RESULT_FAMILY_HELP.rollout_doctor_check_explained_by!));
+  for (const { root, effects } of correlation.incidents) {
+    const rootLabels = `root_check="${escapeLabel(root.check)}",root_target="${escapeLabel(root.target)}"`;
+    for (const effect of effects) write(`rollout_doctor_check_explained_by{check="${escapeLabel(effect.check)}",target="${escapeLabel(effect.target)}",${rootLabels}} 1\n`);
+  }
+}
+
 export interface FamilySource {
   family: MetricFamily;
   /** The check whose results the family reads. */
@@ -88,20 +104,20 @@ export interface FamilySource {
 }
 
 /**
- * The per-result families, then every check family: HELP and TYPE (even without samples, as
- * prom-client does) and the samples, label values in the family's declared label order; a label set
- * a check family collects twice keeps its last value.
+ * The per-result families, the incident families, then every check family: HELP and TYPE (even
+ * without samples, as prom-client does) and the samples, label values in the family's declared
+ * label order; a label set a check family collects twice keeps its last value.
  */
-export function renderResultFamilies(results: readonly StoredResult[], sources: readonly FamilySource[], write: Write): void {
-  for (const _step of renderSteps(results, sources, write));
+export function renderResultFamilies(results: readonly StoredResult[], correlation: Correlation, sources: readonly FamilySource[], write: Write): void {
+  for (const _step of renderSteps(results, correlation, sources, write));
 }
 
 /** The same, giving the event loop a turn every few hundred results, so requests are answered meanwhile. */
-export async function renderResultFamiliesInSteps(results: readonly StoredResult[], sources: readonly FamilySource[], write: Write): Promise<void> {
-  for (const _step of renderSteps(results, sources, write)) await nextTurn();
+export async function renderResultFamiliesInSteps(results: readonly StoredResult[], correlation: Correlation, sources: readonly FamilySource[], write: Write): Promise<void> {
+  for (const _step of renderSteps(results, correlation, sources, write)) await nextTurn();
 }
 
-function* renderSteps(results: readonly StoredResult[], sources: readonly FamilySource[], write: Write): Generator<void> {
+function* renderSteps(results: readonly StoredResult[], correlation: Correlation, sources: readonly FamilySource[], write: Write): Generator<void> {
   const byCheck = new Map<string, StoredResult[]>();
   for (const result of results) {
     let list = byCheck.get(result.check);
@@ -109,6 +125,7 @@ function* renderSteps(results: readonly StoredResult[], sources: readonly Family
     list.push(result);
   }
   yield* renderResultSeries(results, write);
+  renderIncidentSeries(correlation, write);
   for (const { family, checkId } of sources) {
     write(header(family.name, family.help));
     const series = new Map<string, number>();

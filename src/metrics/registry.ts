@@ -9,6 +9,7 @@ import { BodyBuilder, EncodedBody } from '../encoded-body.js';
 import type { RequestRecord } from '../kube/client.js';
 import type { DaemonEvent } from '../engine/daemon.js';
 import type { Check, StoredResult } from '../engine/types.js';
+import type { Correlation } from '../incidents/correlate.js';
 import { type FamilySource, RESULT_FAMILY_HELP, renderResultFamiliesInSteps } from './exposition.js';
 
 /** prom-client gauges whose `_total` suffix promtool rejects (they are not counters). */
@@ -131,19 +132,19 @@ export class Metrics {
     if (event.type === 'cycle') this.recordCycle(event.cycle.durationMs, event.cycle.completedAtMs);
     else if (event.type === 'partial') this.reevaluations.inc();
     else this.recordSkip();
-    await this.render(event.results);
+    await this.render(event.results, event.incidents);
   }
 
   /**
-   * Renders the exposition: prom-client's metrics, then the per-result series from the store, in
+   * Renders the exposition: prom-client's metrics, then the per-result and incident series, in
    * steps (/metrics serves the previous render meanwhile).
    */
-  async render(results: readonly StoredResult[]): Promise<void> {
+  async render(results: readonly StoredResult[], correlation: Correlation): Promise<void> {
     // A re-evaluation's render can still be under way when a cycle's starts: the later one wins.
     const render = ++this.renders;
     const builder = new BodyBuilder();
     builder.write(await this.registry.metrics());
-    await renderResultFamiliesInSteps(results, this.families, (text) => builder.write(text));
+    await renderResultFamiliesInSteps(results, correlation, this.families, (text) => builder.write(text));
     if (render !== this.renders) return;
     this.encoded = builder.finish();
   }

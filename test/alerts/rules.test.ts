@@ -6,10 +6,11 @@
  * aggregation, no instance labels), and the VMRule and PrometheusRule are the source, rendered.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { renderRuleObjects, SOURCE_FILE, staleRuleObjects } from '../../deploy/alerts/render.js';
 import { validateObject } from '../deploy/validate.js';
 import type { KubeObject } from '../deploy/helpers.js';
@@ -23,6 +24,7 @@ const promtool = requireBinary('promtool', 'the alert rule lint and unit tests')
 interface UnitTestFile {
   tests: {
     name: string;
+    interval?: string;
     input_series: { series: string; values: string }[];
     alert_rule_test?: { eval_time: string; alertname: string; exp_alerts?: { exp_labels?: Record<string, string>; exp_annotations?: Record<string, string> }[] }[];
   }[];
@@ -49,6 +51,54 @@ describe.skipIf(!promtool)('promtool', () => {
       throw new Error(`promtool test rules failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
     }
     expect(output.match(/SUCCESS/g)?.length).toBe(unitTestFiles.length);
+  });
+});
+
+/** The check whose results an alert's verdict reads (`rollout_doctor_check_status{check="..."`), if any. */
+const verdictCheck = (expr: string) => /rollout_doctor_check_status\{check="([^"]+)"/.exec(expr)?.[1];
+
+describe.skipIf(!promtool)('one incident, one page', () => {
+  it('every alert that reads check results stays silent when another incident explains them: its firing unit test, with rollout_doctor_check_explained_by added, fires nothing', () => {
+    const tests = alerts.flatMap((alert) => {
+      const check = verdictCheck(alert.expr);
+      if (!check) return [];
+      const isFiring = (c: { alertname: string; exp_alerts?: unknown[] }) => c.alertname === alert.alert && (c.exp_alerts ?? []).length > 0;
+      const firing = unitTests.find((t) => (t.alert_rule_test ?? []).some(isFiring))!;
+      // The same results, each explained by a root elsewhere (what /metrics writes for an effect).
+      const explained = new Map<string, string>();
+      for (const input of firing.input_series) {
+        if (!input.series.startsWith('rollout_doctor_check_status{') || !input.series.includes(`check="${check}"`)) continue;
+        const series = input.series
+          .replace('rollout_doctor_check_status{', 'rollout_doctor_check_explained_by{')
+          .replace(/,\s*status="[^"]*"/, '')
+          .replace(/\}$/, ', root_check="kube-api", root_target="homelab"}');
+        explained.set(series, input.values);
+      }
+      return [
+        {
+          name: `${alert.alert} stays silent for results another incident explains`,
+          interval: firing.interval,
+          input_series: [...firing.input_series, ...[...explained].map(([series, values]) => ({ series, values }))],
+          alert_rule_test: firing.alert_rule_test!.filter(isFiring).map((c) => ({ eval_time: c.eval_time, alertname: c.alertname, exp_alerts: [] })),
+        },
+      ];
+    });
+    expect(tests.length).toBe(alerts.filter((a) => verdictCheck(a.expr)).length);
+    expect(tests.length).toBeGreaterThan(15);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rollout-doctor-explained-'));
+    try {
+      writeFileSync(path.join(dir, 'explained.rules-test.yaml'), stringify({ rule_files: [SOURCE_FILE], evaluation_interval: '1m', tests }));
+      let output = '';
+      try {
+        output = execFileSync(promtool!, ['test', 'rules', 'explained.rules-test.yaml'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      } catch (error) {
+        const e = error as { stdout?: string; stderr?: string };
+        throw new Error(`promtool test rules failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+      }
+      expect(output).toContain('SUCCESS');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

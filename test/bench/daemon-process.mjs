@@ -8,6 +8,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfigFile } from '../../dist/config/load.js';
 import { buildServer } from '../../dist/http/server.js';
+import { correlate } from '../../dist/incidents/correlate.js';
 import { createRuntime } from '../../dist/main.js';
 import { serveRpc } from './rpc-child.mjs';
 
@@ -116,6 +117,24 @@ serveRpc({
       checkErrors: (outcome?.runs ?? []).filter((run) => run.error).map((run) => `${run.check.id}: ${run.error}`),
       requests,
     };
+  },
+
+  /**
+   * The correlation step (src/incidents/correlate.ts) on the results of the last cycle, timed alone
+   * `iterations` times: the daemon runs it once per cycle, between the store and the renderers.
+   */
+  correlate({ iterations = 50 } = {}) {
+    const results = runtime.daemon.store.results();
+    const options = { nowMs: Date.now(), holdDownMs: runtime.daemon.config.config.incidents.holdDown * 1000 };
+    const times = [];
+    let last;
+    for (let i = 0; i < iterations; i++) {
+      const started = performance.now();
+      last = correlate(results, undefined, options);
+      times.push(performance.now() - started);
+    }
+    const { incidents } = last.correlation;
+    return { times, results: results.length, nonOk: results.filter((r) => r.status !== 'ok').length, incidents: incidents.length, largest: Math.max(0, ...incidents.map((i) => i.effects.length)), summary: incidents[0]?.summary };
   },
 
   /** Starts a cycle without waiting for it (a cycle in flight while the API hangs). */

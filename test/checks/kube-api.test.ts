@@ -74,9 +74,14 @@ describe('kube-api', () => {
       ['self-rbac', '*', 'not checked: the Kubernetes API is unreachable (see kube-api)'],
     ]);
     assertRemediated(output.body.checks);
-    // The text view says it once.
+    // One incident rooted at kube-api (docs/incidents.md, api-down-explains-unknown).
+    expect(output.body.incidents.map((i) => [i.root.check, i.effects.map((e) => e.check), i.summary])).toEqual([
+      ['kube-api', ['rollout-status', 'self-rbac'], 'Kubernetes API unreachable -> rollout-status not checked, self-rbac not checked'],
+    ]);
+    // The text view says it once in the incident line and once in the table, not once per check.
+    expect(output.text).toContain('\n1 incident: Kubernetes API unreachable -> rollout-status not checked, self-rbac not checked\n');
     expect(output.text).toContain('not checked because of kube-api: rollout-status, self-rbac\n');
-    expect(output.text.match(/unreachable/g)).toHaveLength(1);
+    expect(output.text.match(/unreachable/g)).toHaveLength(2);
   });
 
   it('a certificate the kubeconfig does not trust: tls_error', async () => {

@@ -12,7 +12,9 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { type LoadedConfig, parseConfig, resolvePaths } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
+import type { IncidentStatus } from '../../src/engine/result-schema.js';
 import type { MetricFamily, Sample, Status, StoredResult } from '../../src/engine/types.js';
+import type { HealthBody } from '../../src/http/health-schema.js';
 import { runCheckOnce, resolveConfig, type CheckOutput } from '../../src/main.js';
 import type { Fault } from '../../src/simulator/types.js';
 import { expectGolden } from './golden.js';
@@ -26,6 +28,16 @@ export interface ExpectedResult {
   details?: Record<string, unknown>;
   /** Substrings, each of which some remediation line must contain. */
   remediation?: string[];
+}
+
+/** An incident the cycle must form (src/incidents/correlate.ts); results as `<check> <target>`. */
+export interface ExpectedIncident {
+  root: string;
+  status: IncidentStatus;
+  /** Every effect, in any order (none when absent). */
+  effects?: string[];
+  /** The summary, exactly. */
+  summary?: string;
 }
 
 export interface CaseFile {
@@ -49,6 +61,8 @@ export interface CaseFile {
   also?: Record<string, ExpectedResult[]>;
   /** Environment variables set while the case runs (the tokens its endpoints read). */
   env?: Record<string, string>;
+  /** The cycle's incidents, exactly and in the document's order. */
+  incidents?: ExpectedIncident[];
 }
 
 export interface FixtureCase {
@@ -128,6 +142,27 @@ export function assertResults(checkId: string, results: readonly { check: string
   if (expected.exact) expect(mine.map((r) => r.target).sort()).toEqual(expected.results.map((r) => r.target).sort());
 }
 
+const ref = (r: { check: string; target: string }) => `${r.check} ${r.target}`;
+
+/**
+ * The document's incidents are exactly `expected`, in order; every non-ok, unmuted result names the
+ * incident it belongs to, and no other result names one.
+ */
+export function assertIncidents(body: HealthBody, expected: readonly ExpectedIncident[]): void {
+  const got = body.incidents.map((i) => ({ root: ref(i.root), status: i.status, effects: i.effects.map(ref).sort(), summary: i.summary }));
+  expect(got.map((i) => `${i.status} ${i.root}`), `incidents:\n${got.map((i) => `${i.status} ${i.root}: ${i.summary}`).join('\n')}`).toEqual(expected.map((i) => `${i.status} ${i.root}`));
+  expected.forEach((want, index) => {
+    expect(got[index]!.effects, `effects of ${want.root}`).toEqual([...(want.effects ?? [])].sort());
+    if (want.summary !== undefined) expect(got[index]!.summary).toBe(want.summary);
+  });
+  const ids = new Map(body.incidents.flatMap((i) => [i.root, ...i.effects].map((r) => [ref(r), i.id] as const)));
+  for (const entry of body.checks) {
+    const isMember = entry.status !== 'ok' && !entry.muted;
+    expect(entry.incident, `${ref(entry)} (${entry.status}${entry.muted ? ', muted' : ''})`).toBe(isMember ? ids.get(ref(entry)) : undefined);
+    if (isMember) expect(entry.incident, ref(entry)).toBeDefined();
+  }
+}
+
 /**
  * Results a check evaluates itself that may still lack a remediation, with why. analysis-preflight's
  * template results are being reworked (issue 14 §2, its third point) on another branch; its
@@ -188,6 +223,7 @@ export function describeFixtureCases(checkId: string, options: FixtureCaseOption
         const { output, expected } = await run(fixture);
         assertResults(checkId, output.body.checks, expected);
         for (const [check, results] of Object.entries(expected.also ?? {})) assertResults(check, output.body.checks, { results });
+        if (expected.incidents) assertIncidents(output.body, expected.incidents);
         assertRemediated(output.body.checks);
         expectGolden(checkId, fixture.name, output.body);
       });

@@ -38,7 +38,7 @@ export function requireVictoriaMetrics(name: 'victoria-metrics' | 'vmalert', pur
   return requireTool(name, purpose, VICTORIA_METRICS_INSTALL);
 }
 
-interface Daemon {
+export interface Daemon {
   readonly url: string;
   readonly port: number;
   readonly dir: string;
@@ -56,10 +56,17 @@ async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
 
 /**
  * Spawns `binary` with `args(port)` in a fresh temporary directory (written by `prepare`) and waits
- * for GET /health to answer 200 (every VictoriaMetrics component serves it); retries on a port
- * another process took between freePort() and the bind.
+ * for GET `readyPath` to answer 200 (/health: every VictoriaMetrics component serves it; Alertmanager
+ * answers /-/ready); retries on a port another process took between freePort() and the bind.
  */
-async function startDaemon(name: string, binary: string, prepare: (dir: string) => void, args: (port: number, dir: string) => string[], readyTimeoutMs = 20_000): Promise<Daemon> {
+export async function startDaemon(
+  name: string,
+  binary: string,
+  prepare: (dir: string) => void,
+  args: (port: number, dir: string) => string[],
+  readyTimeoutMs = 20_000,
+  readyPath = '/health',
+): Promise<Daemon> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
@@ -99,7 +106,7 @@ async function startDaemon(name: string, binary: string, prepare: (dir: string) 
         break;
       }
       try {
-        if ((await fetch(`${url}/health`)).status === 200) break;
+        if ((await fetch(`${url}${readyPath}`)).status === 200) break;
       } catch {
         // Not listening yet.
       }

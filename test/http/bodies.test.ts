@@ -31,6 +31,7 @@ function body(entries: number, withCycle = true): HealthBody {
     status: 'fail',
     checkedAt: withCycle ? '2026-11-26T00:00:00.000Z' : null,
     cycle: withCycle ? { durationMs: 12.5, apiRequests: 40 } : null,
+    incidents: [{ id: '0123456789ab', status: 'fail', root: { check: 'rollout-status', target: 'ns-0/rollout-0' }, summary: '\u0000checks\u0000', effects: [], since: '2026-11-26T00:00:00.000Z', remediation: [] }],
     checks: Array.from({ length: entries }, (_, i) => entry(i)),
   };
 }

@@ -12,7 +12,7 @@ import { fetch, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, text } from '../../src/engine/remediation.js';
 import type { Check } from '../../src/engine/types.js';
-import { healthSchema } from '../../src/http/health-schema.js';
+import { healthJsonSchema, healthSchema } from '../../src/http/health-schema.js';
 import { buildServer } from '../../src/http/server.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
@@ -70,7 +70,7 @@ describe('before the first cycle', () => {
   it('/health is 503 unknown with no checks, /readyz is 503, /livez is 200', async () => {
     const health = await fetch(`${base}/health`);
     expect(health.status).toBe(503);
-    expect(await health.json()).toEqual({ schemaVersion: 1, status: 'unknown', checkedAt: null, cycle: null, checks: [] });
+    expect(await health.json()).toEqual({ schemaVersion: 1, status: 'unknown', checkedAt: null, cycle: null, incidents: [], checks: [] });
     expect((await fetch(`${base}/readyz`)).status).toBe(503);
     expect((await fetch(`${base}/livez`)).status).toBe(200);
   });
@@ -94,7 +94,30 @@ describe('after a cycle', () => {
       ['apps/slow', 'warn'],
     ]);
     expect(body.checks[1]!.remediation).toEqual([]);
+    // No rule relates these results: each non-ok one is an incident of its own, and names it.
+    expect(body.incidents.map((i) => [i.root.target, i.status, i.effects.length])).toEqual([
+      ['apps/broken', 'fail', 0],
+      ['apps/slow', 'warn', 0],
+    ]);
+    expect(body.checks.map((c) => c.incident)).toEqual([body.incidents[0]!.id, undefined, body.incidents[1]!.id]);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
+  });
+
+  it('publishes a JSON Schema that allows fields it does not know, everywhere (schemaVersion 1 may gain fields)', () => {
+    const objects: Record<string, unknown>[] = [];
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (node && typeof node === 'object') {
+        const record = node as Record<string, unknown>;
+        if (record.type === 'object') objects.push(record);
+        Object.values(record).forEach(walk);
+      }
+    };
+    const schema = healthJsonSchema() as { properties: Record<string, unknown> };
+    walk(schema);
+    expect(objects.length).toBeGreaterThan(5);
+    expect(objects.filter((o) => o.additionalProperties === false)).toEqual([]);
+    expect(Object.keys(schema.properties)).toEqual(['schemaVersion', 'status', 'checkedAt', 'cycle', 'incidents', 'checks', 'watchFallback']);
   });
 
   it('filters recompute the overall status and the HTTP code', async () => {
@@ -104,6 +127,8 @@ describe('after a cycle', () => {
     const ok = await fetch(`${base}/health?check=sample&target=apps/good`);
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { checks: unknown[] }).checks).toHaveLength(1);
+    expect(((await (await fetch(`${base}/health?target=apps/broken`)).json()) as { incidents: { root: { target: string } }[] }).incidents.map((i) => i.root.target)).toEqual(['apps/broken']);
+    expect(((await (await fetch(`${base}/health?target=apps/good`)).json()) as { incidents: unknown[] }).incidents).toEqual([]);
     const none = await fetch(`${base}/health?check=sample&target=apps/none`);
     expect(none.status).toBe(404);
     expect(await none.json()).toMatchObject({ status: 'unknown', checks: [] });
@@ -127,6 +152,10 @@ describe('after a cycle', () => {
     expect(viaAccept.replace(/checked \d+ s ago/, '')).toBe(text.replace(/checked \d+ s ago/, ''));
     expect(text.split('\n')).toEqual([
       expect.stringMatching(/^1 fail, 1 warn, 1 ok \(checked \d+ s ago, cycle \d+ ms\)$/),
+      // The incident lines come between the count line and the table.
+      '2 incidents:',
+      '  FAIL  apps/broken is fail',
+      '  WARN  apps/slow is warn',
       '',
       'FAIL  sample  apps/broken  apps/broken is fail',
       '      $ kubectl argo rollouts get rollout broken -n apps',

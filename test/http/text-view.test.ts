@@ -26,6 +26,7 @@ const DOC: HealthBody = {
   status: 'fail',
   checkedAt: CHECKED_AT,
   cycle: { durationMs: 41.2, apiRequests: 20 },
+  incidents: [],
   checks: [
     entry('controller-pods', 'argo-rollouts/argo-rollouts', 'ok'),
     entry('endpoint', 'litellm', 'warn', { rollout: 'shop/web' }),
@@ -66,9 +67,35 @@ describe('the text view', () => {
     ]);
   });
 
-  it('puts the preamble (incident lines) between the count line and the table', () => {
+  it('puts the preamble between the count line and the table', () => {
     const lines = renderTextView(DOC, NOW, { width: 100, preamble: ['INCIDENT shop/web: canary aborted 3 min ago'] }).split('\n');
     expect(lines.slice(0, 3)).toEqual([expect.stringMatching(/^1 fail, /), 'INCIDENT shop/web: canary aborted 3 min ago', '']);
+  });
+
+  it('then the incidents, cause -> effect, wrapped to the width with a hanging indent', () => {
+    const incident = (status: HealthBody['incidents'][number]['status'], summary: string) => ({ id: '0123456789ab', status, root: { check: 'rollout-pods', target: 'shop/web' }, summary, effects: [], since: CHECKED_AT, remediation: [] });
+    const one = { ...DOC, incidents: [incident('fail', 'pods of Rollout shop/web not starting (ImagePullBackOff) -> Rollout shop/web Degraded (ProgressDeadlineExceeded)')] };
+    const oneLines = renderTextView(one, NOW, { width: 60 }).split('\n');
+    // The count line wraps too at 60 columns; the incidents follow it.
+    expect(oneLines.slice(oneLines.indexOf('1 incident: pods of Rollout shop/web not starting'), oneLines.indexOf('1 incident: pods of Rollout shop/web not starting') + 4)).toEqual([
+      '1 incident: pods of Rollout shop/web not starting',
+      '  (ImagePullBackOff) -> Rollout shop/web Degraded',
+      '  (ProgressDeadlineExceeded)',
+      '',
+    ]);
+    const two = { ...DOC, incidents: [...one.incidents, incident('recovering', 'recovered: controller crash-looping; still catching up: Rollout shop/api not progressing')] };
+    const text = renderTextView(two, NOW, { width: 60 });
+    const lines = text.split('\n');
+    expect(lines.slice(lines.indexOf('2 incidents:'), lines.indexOf('2 incidents:') + 7)).toEqual([
+      '2 incidents:',
+      '  FAIL  pods of Rollout shop/web not starting',
+      '        (ImagePullBackOff) -> Rollout shop/web Degraded',
+      '        (ProgressDeadlineExceeded)',
+      '  RECOVERING  recovered: controller crash-looping; still',
+      '              catching up: Rollout shop/api not progressing',
+      '',
+    ]);
+    expect(Math.max(...text.split('\n').map((line) => stringWidth(line)))).toBeLessThanOrEqual(60);
   });
 
   it('verbose lists every result: ok rows, each pointer, muted rows with their reason', () => {

@@ -5,15 +5,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { MetricFamily, Sample, Status, StoredResult } from '../../src/engine/types.js';
+import { type Correlation, correlate, NO_INCIDENTS } from '../../src/incidents/correlate.js';
 import { type FamilySource, formatValue, renderResultFamilies } from '../../src/metrics/exposition.js';
 
 function stored(check: string, target: string, status: Status, details: Record<string, unknown> = {}, extra: Partial<StoredResult> = {}): StoredResult {
   return { check, target, status, summary: '', remediation: [], details, since: '2026-11-26T12:00:00.000Z', durationMs: 250, checkedAtMs: 1_795_700_000_000, origin: 'check', ...extra };
 }
 
-function render(results: StoredResult[], sources: FamilySource[] = []): string[] {
+function render(results: StoredResult[], sources: FamilySource[] = [], correlation: Correlation = NO_INCIDENTS): string[] {
   let text = '';
-  renderResultFamilies(results, sources, (piece) => (text += piece));
+  renderResultFamilies(results, correlation, sources, (piece) => (text += piece));
   return text.trimEnd().split('\n');
 }
 
@@ -73,6 +74,25 @@ describe('renderResultFamilies', () => {
     expect(lines.filter((l) => l.startsWith('rollout_doctor_test_value'))).toEqual(['rollout_doctor_test_value{target="a/x",name="first"} 1']);
     const twice: MetricFamily<object> = { name: 'rollout_doctor_test_twice', help: 'x', labelNames: ['k'], collect: (): Sample[] => [{ labels: { k: 'v' }, value: 1 }, { labels: { k: 'v', extra: 'ignored' }, value: 2 }] };
     expect(render([stored('test', 'a/x', 'ok')], [{ checkId: 'test', family: twice }]).at(-1)).toBe('rollout_doctor_test_twice{k="v"} 2');
+  });
+
+  it('writes one series per incident and one per result it explains, naming the root', () => {
+    const results = [
+      stored('controller-pods', 'argo-rollouts/argo-rollouts', 'fail', { pods: [], crashLooping: true }),
+      stored('rollout-status', 'ns/"web"', 'warn', { phase: 'Progressing' }),
+      stored('endpoint', 'app', 'fail'),
+      stored('rollout-status', 'ns/ok', 'ok', { phase: 'Healthy' }),
+    ];
+    const { correlation } = correlate(results, undefined, { nowMs: 1_795_700_000_000, holdDownMs: 300_000 });
+    const lines = series(render(results, [], correlation));
+    const [controller, endpoint] = correlation.incidents;
+    expect(lines.filter((l) => l.startsWith('rollout_doctor_incident{'))).toEqual([
+      `rollout_doctor_incident{id="${controller!.id}",root_check="controller-pods",root_target="argo-rollouts/argo-rollouts",status="fail"} 1`,
+      `rollout_doctor_incident{id="${endpoint!.id}",root_check="endpoint",root_target="app",status="fail"} 1`,
+    ]);
+    expect(lines.filter((l) => l.startsWith('rollout_doctor_check_explained_by{'))).toEqual([
+      'rollout_doctor_check_explained_by{check="rollout-status",target="ns/\\"web\\"",root_check="controller-pods",root_target="argo-rollouts/argo-rollouts"} 1',
+    ]);
   });
 
   it('marks muted results', () => {

@@ -2,14 +2,15 @@
  * rollout-doctor daemons for the observability tests, built by main.ts exactly as `serve --simulate`
  * builds them, with the scenario's fake apps on ephemeral loopback ports (so these tests can run
  * beside others that serve the same scenarios): the failing scenario (failing-scenario.ts), the
- * healthy bundled homelab, and one whose Kubernetes API is not there.
+ * incident cases (test/fixtures/incidents/), the healthy bundled homelab, and one whose Kubernetes API
+ * is not there.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { stringify } from 'yaml';
-import { defaultConfig } from '../../src/config/load.js';
-import { createRuntime, demoScenarioDir, serve, type SimulateOptions } from '../../src/main.js';
+import { parse, stringify } from 'yaml';
+import { defaultConfig, parseConfig, resolvePaths } from '../../src/config/load.js';
+import { createRuntime, demoScenarioDir, type RunOptions, serve, type SimulateOptions } from '../../src/main.js';
 import { freePort } from '../helpers/prometheus.js';
 import { FAILING_NOW, FAILING_RBAC_SUBJECT, writeFailingScenario } from './failing-scenario.js';
 
@@ -29,8 +30,8 @@ export async function failingScenario(): Promise<{ simulate: SimulateOptions; re
   };
 }
 
-async function serveOn(simulate: SimulateOptions, cleanup: () => void = () => undefined): Promise<RunningDaemon> {
-  const served = await serve({ simulate, listen: { host: '127.0.0.1', port: 0 }, logLevel: 'silent' });
+async function serveOn(simulate: SimulateOptions, cleanup: () => void = () => undefined, options: Pick<RunOptions, 'config' | 'only'> = {}): Promise<RunningDaemon> {
+  const served = await serve({ simulate, ...options, listen: { host: '127.0.0.1', port: 0 }, logLevel: 'silent' });
   return {
     target: served.url.replace(/^http:\/\//, ''),
     async stop() {
@@ -49,6 +50,22 @@ export async function startFailingDaemon(): Promise<RunningDaemon> {
 /** `serve --simulate <bundled homelab>` on 127.0.0.1: every check ok. */
 export async function startHomelabDaemon(): Promise<RunningDaemon> {
   return serveOn({ dir: demoScenarioDir(), ephemeralAppPorts: true });
+}
+
+const INCIDENTS = path.resolve(import.meta.dirname, '..', 'fixtures', 'incidents');
+
+/**
+ * `serve --simulate test/fixtures/incidents/<name>` on 127.0.0.1 with the case's config (its own, else
+ * the base's), muting `mute` on top, at the cases' clock, running only the checks `only` names (it
+ * shares the event loop with the other daemons of a test).
+ */
+export async function startIncidentDaemon(name: string, only: string[], mute: { check: string; reason: string }[] = []): Promise<RunningDaemon> {
+  const dir = path.join(INCIDENTS, name);
+  const own = path.join(dir, 'rollout-doctor.yaml');
+  const file = existsSync(own) ? own : path.join(INCIDENTS, '_base', 'rollout-doctor.yaml');
+  const raw = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const config = resolvePaths(parseConfig({ ...raw, mute }, file), path.dirname(file));
+  return serveOn({ dir, now: new Date('2026-11-26T14:00:00Z'), ephemeralAppPorts: true }, undefined, { config: { config, file, baseDir: path.dirname(file) }, only });
 }
 
 /**

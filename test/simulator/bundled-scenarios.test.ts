@@ -1,7 +1,8 @@
 /**
  * The scenarios `rollout-doctor demo --scenario NAME` serves: each is found by `demo --list` with
  * its description, loads (the incident ones overlay the homelab through _controller-v1.9.1), and a
- * cycle over it reports the incident it is named after.
+ * cycle over it reports the incident it is named after: as results, and as ONE incident
+ * (docs/incidents.md) rooted at the cause with the other results it explains as effects.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,7 +14,10 @@ const INCIDENTS = ['plugin-download-404', 'canary-never-started', 'empty-result-
 
 async function cycle(name: string) {
   const { body } = await runCheckOnce({ simulate: { dir: path.join(bundledScenariosDir(), name), ephemeralAppPorts: true } });
-  return (check: string, target: string) => body.checks.find((c) => c.check === check && c.target === target);
+  const result = (check: string, target: string) => body.checks.find((c) => c.check === check && c.target === target);
+  /** The cycle's incidents as `root: effect, effect` (sorted), one per incident. */
+  const incidents = () => body.incidents.map((i) => `${i.status} ${i.root.check} ${i.root.target}: ${i.effects.map((e) => `${e.check} ${e.target}`).sort().join(', ')}`);
+  return Object.assign(result, { incidents, summaries: () => body.incidents.map((i) => i.summary) });
 }
 
 describe('bundled scenarios', () => {
@@ -42,6 +46,7 @@ describe('bundled scenarios', () => {
   it('homelab: every check ok', async () => {
     const { body } = await runCheckOnce({ simulate: { dir: path.join(bundledScenariosDir(), 'homelab'), ephemeralAppPorts: true } });
     expect(body.checks.filter((c) => c.status === 'fail' || c.status === 'unknown')).toEqual([]);
+    expect(body.incidents).toEqual([]);
   });
 
   it('plugin-download-404: the controller crash-loops on the download, 6080 restarts in 21 days', async () => {
@@ -50,6 +55,11 @@ describe('bundled scenarios', () => {
     expect(result('controller-pods', 'argo-rollouts/argo-rollouts')!.summary).toMatch(/CrashLoopBackOff \(6080 restarts, last exit 1 Error\).*response code Not Found/);
     expect(result('controller-plugins', 'argoproj-labs/cilium')).toMatchObject({ status: 'fail' });
     expect(result('rollout-status', 'litellm/litellm')).toMatchObject({ status: 'ok' });
+    // One incident: the download failure is fatal at startup (controller/controller.go log.Fatalf
+    // "Failed to download plugins", v1.9.1), so the crash loop is its effect. The Rollouts are ok
+    // here (healthy at their stable revision); when they are stuck they join it (test/fixtures/incidents/plugin-404).
+    expect(result.incidents()).toEqual(['fail controller-plugins argoproj-labs/cilium: controller-pods argo-rollouts/argo-rollouts']);
+    expect(result.summaries()).toEqual(['plugin argoproj-labs/cilium cannot be downloaded (Not Found) -> controller crash-looping']);
   });
 
   it('canary-never-started: the Rollout references a plugin the ConfigMap dropped, Progressing for 39 days', async () => {
@@ -58,6 +68,9 @@ describe('bundled scenarios', () => {
     expect(result('rollout-references', 'litellm/litellm')).toMatchObject({ status: 'fail' });
     expect(result('rollout-status', 'litellm/litellm')).toMatchObject({ status: 'warn' });
     expect(result('rollout-status', 'litellm/litellm')!.summary).toMatch(/Progressing with no progress for 39d.*Step 0\/6, SetWeight 20, ActualWeight 0/);
+    // One incident rooted at the plugin the controller has not loaded: the missing reference, the
+    // stuck canary and its missing traffic object are its effects.
+    expect(result.incidents()).toEqual(['fail controller-plugins argoproj-labs/cilium: rollout-references litellm/litellm, rollout-status litellm/litellm, rollout-traffic litellm/litellm']);
   });
 
   it('empty-result-abort: every measurement an Error on an empty vector, the canary aborted', async () => {
@@ -66,6 +79,9 @@ describe('bundled scenarios', () => {
     expect(result('rollout-analysis', 'litellm/litellm')!.summary).toContain('consecutiveErrors (5) > consecutiveErrorLimit (4): "Error Message: reflect: slice index out of range"');
     expect(result('rollout-status', 'litellm/litellm')!.summary).toContain('Degraded: RolloutAborted: Rollout aborted update to revision 4: Step-based analysis phase error/failed');
     expect(result('analysis-preflight', 'litellm/litellm-error-rate')).toMatchObject({ status: 'fail' });
+    // One incident: the template's query errors now -> the run errored -> the abort.
+    expect(result.incidents()).toEqual(['fail analysis-preflight litellm/litellm-error-rate: rollout-analysis litellm/litellm, rollout-status litellm/litellm']);
+    expect(result.summaries()).toEqual(['metric error-rate of AnalysisTemplate litellm/litellm-error-rate measures Error now -> analysis of Rollout litellm/litellm errored -> Rollout litellm/litellm Degraded (RolloutAborted)']);
   });
 
   it('bluegreen-paused: waiting for promotion for 4h55m', async () => {
@@ -73,5 +89,7 @@ describe('bundled scenarios', () => {
     expect(result('rollout-status', 'sympozium-system/sympozium-apiserver')).toMatchObject({ status: 'warn' });
     expect(result('rollout-status', 'sympozium-system/sympozium-apiserver')!.summary).toContain('Paused for 4h55m');
     expect(result('rollout-services', 'sympozium-system/sympozium-apiserver')).toMatchObject({ status: 'ok' });
+    // The pause is the cause itself: one incident, nothing under it.
+    expect(result.incidents()).toEqual(['warn rollout-status sympozium-system/sympozium-apiserver: ']);
   });
 });
