@@ -89,7 +89,7 @@ function alerts(alertname: string, keys: string[], rows: string[][]): ExpectedAl
 const SCENARIOS: Scenario[] = [
   {
     cluster: 'homelab',
-    what: 'the bundled homelab, every check ok',
+    what: 'the bundled homelab, nothing fails',
     start: startHomelabDaemon,
     alerts: [],
   },
