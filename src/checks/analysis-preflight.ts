@@ -25,7 +25,8 @@
  *   the controller rejects (ValidateMetric by version; dryRun/measurementRetention rules matching no
  *   metric, matched as Go regular expressions) is an Error before any measurement: fail.
  * - never ok about a metric it did not query (issue 14 §2). A provider host outside `allowedHosts`
- *   (the operator's own configuration): "not queried" (phase Skipped), named in the summary, counting
+ *   or a provider left out of `providers` (the operator's own configuration): "not queried" (phase
+ *   Skipped), named in the summary, counting
  *   neither way; a template with nothing else is warn, "nothing measured". Other providers, a
  *   Prometheus address left to the controller's environment, an authentication rollout-doctor does
  *   not do the way the controller does (OAuth2; SigV4 on an aps-workspaces address), or an arg that
@@ -127,6 +128,8 @@ export interface MetricReport extends Measurement {
   curl?: string;
   /** The Error is about creating or validating the run (an arg nobody supplies, a limit the controller rejects), not a measurement. */
   isRunCreation?: boolean;
+  /** Not queried because of this key of the operator's config (phase Skipped). */
+  skippedBy?: 'allowedHosts' | 'providers';
 }
 
 interface PreflightDetails {
@@ -251,10 +254,13 @@ async function measureMetric(
     return { ...report, phase: 'Error', message: `${why}: the controller cannot create the AnalysisRun`, isRunCreation: true };
   }
   const conditions = { successCondition: resolved.successCondition, failureCondition: resolved.failureCondition };
-  const { allowedHosts } = ctx.config.checks['analysis-preflight'];
+  const { allowedHosts, providers } = ctx.config.checks['analysis-preflight'];
   const requestMs = ctx.config.timeouts.requestMs;
   const prometheus = resolved.provider?.prometheus;
   const web = resolved.provider?.web;
+  if ((prometheus || web) && !(providers as readonly string[]).includes(provider)) {
+    return { ...report, skippedBy: 'providers', message: `not queried: the ${provider} provider is turned off (checks.analysis-preflight.providers)` };
+  }
   if (prometheus) {
     const address = prometheus.address ?? '';
     report.query = prometheus.query ?? '';
@@ -266,7 +272,7 @@ async function measureMetric(
     if (address.includes('aps-workspaces') && sigv4 && Object.values(sigv4).some(Boolean)) {
       return { ...report, phase: 'Unknown', message: 'not measured: the controller signs requests to this aps-workspaces address with AWS SigV4, which rollout-doctor does not do' };
     }
-    if (!isHostAllowed(address, allowedHosts)) return { ...report, message: `not queried: host ${hostOf(address)} is not in checks.analysis-preflight.allowedHosts` };
+    if (!isHostAllowed(address, allowedHosts)) return { ...report, skippedBy: 'allowedHosts', message: `not queried: host ${hostOf(address)} is not in checks.analysis-preflight.allowedHosts` };
     const isRange = Boolean(prometheus.rangeQuery) && isAtLeast(version, '1.8.0');
     try {
       report.curl = renderCommand(
@@ -293,7 +299,7 @@ async function measureMetric(
     report.url = web.url ?? '';
     report.method = web.method || 'GET';
     if (web.authentication?.oauth2?.tokenUrl) return { ...report, phase: 'Unknown', message: `not measured: ${OAUTH2_NOTE}` };
-    if (!isHostAllowed(report.url, allowedHosts)) return { ...report, message: `not queried: host ${hostOf(report.url)} is not in checks.analysis-preflight.allowedHosts` };
+    if (!isHostAllowed(report.url, allowedHosts)) return { ...report, skippedBy: 'allowedHosts', message: `not queried: host ${hostOf(report.url)} is not in checks.analysis-preflight.allowedHosts` };
     const headers = headerMap(web.headers);
     report.curl = renderCommand(command(['curl', '-s', '-X', report.method, singleQuoted(report.url), ...Object.keys(headers).flatMap((k) => ['-H', singleQuoted(`${k}: ...`)])]));
     const measured = await measureWeb(
@@ -479,9 +485,12 @@ async function evaluate(ctx: CheckContext, entry: TemplateEntry, startedMs: numb
   const counted = reports.filter(isCounted);
   const skipped = reports.filter((r) => !isCounted(r));
   if (counted.length === 0) {
-    const hosts = [...new Set(skipped.map((r) => hostOf(r.address ?? r.url ?? '')))].join(', ');
+    const list = (values: string[]) => [...new Set(values)].join(', ');
+    const byHost = skipped.filter((r) => r.skippedBy === 'allowedHosts');
+    const byProvider = skipped.filter((r) => r.skippedBy === 'providers');
     return result(entry.target, 'warn', `${label}: nothing measured: ${skipped.map(describeMetric).join('; ')}`, details, [
-      text(`To measure it, add ${hosts} to checks.analysis-preflight.allowedHosts in the config (then: rollout-doctor config check FILE)`),
+      ...(byHost.length > 0 ? [text(`To measure it, add ${list(byHost.map((r) => hostOf(r.address ?? r.url ?? '')))} to checks.analysis-preflight.allowedHosts in the config (then: rollout-doctor config check FILE)`)] : []),
+      ...(byProvider.length > 0 ? [text(`To measure it, add ${list(byProvider.map((r) => r.provider))} to checks.analysis-preflight.providers in the config (then: rollout-doctor config check FILE)`)] : []),
       templateGet(entry),
     ]);
   }

@@ -220,6 +220,8 @@ const configObject = z.strictObject({
           ...checkToggle,
           /** When non-empty, only these provider hosts (host or host:port) are queried. */
           allowedHosts: z.array(z.string().min(1)).default([]),
+          /** The providers rollout-doctor queries (a web metric may POST: leave `web` out to never send one). */
+          providers: z.array(z.enum(['prometheus', 'web'])).default(['prometheus', 'web']),
         })
         .prefault({}),
     })

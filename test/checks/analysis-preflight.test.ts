@@ -169,9 +169,9 @@ describe('analysis-preflight requests', () => {
     expect(JSON.parse(sent[0]!.body)).toEqual({ probe: 'preflight', service: 'web-canary' });
   });
 
-  it('contacts no provider outside allowedHosts', async () => {
+  it.each(['allowlist-skips', 'provider-turned-off'])('contacts no provider the config keeps it from (%s)', async (name) => {
     const before = recorded.length;
-    const { output, expected } = await runPreflightCase(fixture('allowlist-skips').dir);
+    const { output, expected } = await runPreflightCase(fixture(name).dir);
     assertResults(CHECK, output.body.checks, expected);
     expect(recorded.slice(before)).toEqual([]);
   });
