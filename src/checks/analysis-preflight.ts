@@ -26,11 +26,11 @@
  *   metric, matched as Go regular expressions) is an Error before any measurement: fail.
  * - never ok about a metric it did not query (issue 14 §2). A provider host outside `allowedHosts`
  *   or a provider left out of `providers` (the operator's own configuration): "not queried" (phase
- *   Skipped), named in the summary, counting
- *   neither way; a template with nothing else is warn, "nothing measured". Other providers, a
- *   Prometheus address left to the controller's environment, an authentication rollout-doctor does
- *   not do the way the controller does (OAuth2; SigV4 on an aps-workspaces address), or an arg that
- *   only exists at run time (a Secret, a hash not there yet): "not measured" (phase Unknown), unknown.
+ *   Skipped), named in the summary, counting neither way; a template with nothing else is warn,
+ *   "nothing measured". Other providers, a Prometheus address left to the controller's environment,
+ *   an authentication rollout-doctor does not do the way the controller does (OAuth2; SigV4 on an
+ *   aps-workspaces address), or an arg that only exists at run time (a Secret, a hash not there
+ *   yet): "not measured" (phase Unknown), unknown.
  * - provider unreachable (refused, timeout, DNS, TLS, outside loopback in a simulation): unknown.
  *
  * Bounded: one query per metric per cycle (a template referenced by several Rollouts is measured
@@ -342,7 +342,7 @@ function hostOf(url: string): string {
 }
 
 /**
- * Skipped: not queried because of the operator's own configuration (allowedHosts); such a metric
+ * Skipped: not queried because of the operator's own configuration (skippedBy); such a metric
  * counts neither way (isCounted). Unknown: not measured because something failed or is not
  * supported (unreachable, a provider or authentication rollout-doctor does not do, a Secret arg).
  */
