@@ -85,8 +85,8 @@ afterAll(async () => {
 });
 
 describe('baseline', () => {
-  it('the homelab is healthy before any fault', () => {
-    expect([...baseline.entries()].filter(([, s]) => s !== 'ok')).toEqual([]);
+  it('the homelab is healthy before any fault (its one warn: the Sympozium template outside the demo allowedHosts)', () => {
+    expect([...baseline.entries()].filter(([, s]) => s !== 'ok')).toEqual([[key('analysis-preflight', 'sympozium-system/sympozium-healthz'), 'warn']]);
     expect(baseline.size).toBeGreaterThanOrEqual(ALL_CHECKS.length);
   });
 });
