@@ -2,13 +2,16 @@
  * The README is the front page and stays in step with the code: the quick start is two commands,
  * it stays small, its check table lists every check of src/checks/index.ts in order, each linking
  * to its page in docs/checks/, and its alert table every alert of the rules file in order, with its
- * severity and `for`, each linking to its section of docs/alerts.md. The pages themselves are
- * test/docs.test.ts's.
+ * severity and `for`, each linking to its section of docs/alerts.md; its failing example is the text
+ * view of the plugin-download-404 demo scenario at 100 columns, as rendered now (`UPDATE_GOLDEN=1`
+ * rewrites it after review). The pages themselves are test/docs.test.ts's.
  */
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ALL_CHECKS } from '../src/checks/index.js';
+import { renderTextView } from '../src/http/text-view.js';
+import { bundledScenariosDir, runCheckOnce } from '../src/main.js';
 import { loadAlerts } from './helpers/alert-rules.js';
 import { REPO, readRepoFile, section, slug } from './helpers/markdown.js';
 
@@ -39,5 +42,21 @@ describe('README', () => {
     expect(rows).toEqual(
       loadAlerts().map((a) => ({ alert: a.alert, link: `docs/alerts.md#${slug(a.alert)}`, severity: a.labels.severity, for: a.for ?? 'none' })),
     );
+  });
+
+  it('shows a failing example: the text view of the plugin-download-404 scenario at 100 columns, as it renders now', async () => {
+    const marker = /(<!-- FAILING-EXAMPLE[^\n]*\n```\n\$ curl -s 'http:\/\/127\.0\.0\.1:9464\/health\?format=text&check=controller-pods'\n)([\s\S]*?)(```)/;
+    const shown = marker.exec(readme);
+    expect(shown, 'README lacks the FAILING-EXAMPLE block').not.toBeNull();
+    const { body } = await runCheckOnce({ simulate: { dir: path.join(bundledScenariosDir(), 'plugin-download-404'), ephemeralAppPorts: true }, only: ['controller-pods'], logLevel: 'silent' });
+    const rendered = renderTextView(body, Date.parse(body.checkedAt!) + 2000, { width: 100 });
+    // The count line's age and cycle time vary from run to run.
+    const timing = (text: string) => text.replace(/\(checked \d+ s ago, cycle \d+ ms\)/, '(checked N s ago, cycle N ms)');
+    if (process.env['UPDATE_GOLDEN'] === '1' && timing(shown![2]!) !== timing(rendered)) {
+      writeFileSync(path.join(REPO, 'README.md'), readme.replace(marker, (_, head: string, _old: string, end: string) => `${head}${rendered}${end}`));
+      return;
+    }
+    expect(timing(shown![2]!)).toBe(timing(rendered));
+    expect(rendered.split('\n')[0]).toMatch(/^1 fail \(/);
   });
 });

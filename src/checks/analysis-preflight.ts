@@ -24,10 +24,13 @@
  *   predicted phase decides: Error -> fail, Failed or Inconclusive -> warn, Successful -> ok. A spec
  *   the controller rejects (ValidateMetric by version; dryRun/measurementRetention rules matching no
  *   metric, matched as Go regular expressions) is an Error before any measurement: fail.
- * - other providers, an address outside `allowedHosts`, a Prometheus address left to the controller's
- *   environment, an authentication rollout-doctor does not do the way the controller does (OAuth2;
- *   SigV4 on an aps-workspaces address), or an arg that only exists at run time: ok, "not checked"
- *   with why (phase Skipped), never fail.
+ * - never ok about a metric it did not query (issue 14 §2). A provider host outside `allowedHosts`
+ *   or a provider left out of `providers` (the operator's own configuration): "not queried" (phase
+ *   Skipped), named in the summary, counting neither way; a template with nothing else is warn,
+ *   "nothing measured". Other providers, a Prometheus address left to the controller's environment,
+ *   an authentication rollout-doctor does not do the way the controller does (OAuth2; SigV4 on an
+ *   aps-workspaces address), or an arg that only exists at run time (a Secret, a hash not there
+ *   yet): "not measured" (phase Unknown), unknown.
  * - provider unreachable (refused, timeout, DNS, TLS, outside loopback in a simulation): unknown.
  *
  * Bounded: one query per metric per cycle (a template referenced by several Rollouts is measured
@@ -125,6 +128,8 @@ export interface MetricReport extends Measurement {
   curl?: string;
   /** The Error is about creating or validating the run (an arg nobody supplies, a limit the controller rejects), not a measurement. */
   isRunCreation?: boolean;
+  /** Not queried because of this key of the operator's config (phase Skipped). */
+  skippedBy?: 'allowedHosts' | 'providers';
 }
 
 interface PreflightDetails {
@@ -242,29 +247,32 @@ async function measureMetric(
   if (used.length > 0) report.note = used.map((a) => `args.${a} = ${args.get(a)!.value} from ${args.get(a)!.from}`).join('; ');
   const unresolvedArgs = substituted.unresolved.map((tag) => (tag.startsWith('args.') ? tag.slice(5) : tag));
   const atRuntime = unresolvedArgs.filter((a) => runtimeOnly.has(a));
-  if (atRuntime.length > 0) return { ...report, phase: 'Skipped', message: `not queried: args.${atRuntime[0]} ${runtimeOnly.get(atRuntime[0]!)}` };
+  if (atRuntime.length > 0) return { ...report, phase: 'Unknown', message: `not measured: args.${atRuntime[0]} ${runtimeOnly.get(atRuntime[0]!)}` };
   const unsupplied = unresolvedArgs.filter((a) => !runtimeOnly.has(a));
   if (unsupplied.length > 0) {
     const why = missing.has(unsupplied[0]!) ? `argument "${unsupplied[0]}" was not supplied` : `failed to resolve {{${substituted.unresolved.find((t) => !runtimeOnly.has(t.replace(/^args\./, '')))}}}`;
     return { ...report, phase: 'Error', message: `${why}: the controller cannot create the AnalysisRun`, isRunCreation: true };
   }
   const conditions = { successCondition: resolved.successCondition, failureCondition: resolved.failureCondition };
-  const { allowedHosts } = ctx.config.checks['analysis-preflight'];
+  const { allowedHosts, providers } = ctx.config.checks['analysis-preflight'];
   const requestMs = ctx.config.timeouts.requestMs;
   const prometheus = resolved.provider?.prometheus;
   const web = resolved.provider?.web;
+  if ((prometheus || web) && !(providers as readonly string[]).includes(provider)) {
+    return { ...report, skippedBy: 'providers', message: `not queried: the ${provider} provider is turned off (checks.analysis-preflight.providers)` };
+  }
   if (prometheus) {
     const address = prometheus.address ?? '';
     report.query = prometheus.query ?? '';
-    if (!address) return { ...report, message: 'not queried: the address comes from ARGO_ROLLOUTS_PROMETHEUS_ADDRESS in the controller' };
+    if (!address) return { ...report, phase: 'Unknown', message: 'not measured: the address comes from ARGO_ROLLOUTS_PROMETHEUS_ADDRESS in the controller, which rollout-doctor does not read' };
     report.address = address;
     // prometheus.go: OAuth2 when tokenUrl is set (v1.7.0+); SigV4 only for an aps-workspaces address with sigv4 set.
-    if (prometheus.authentication?.oauth2?.tokenUrl) return { ...report, message: `not queried: ${OAUTH2_NOTE}` };
+    if (prometheus.authentication?.oauth2?.tokenUrl) return { ...report, phase: 'Unknown', message: `not measured: ${OAUTH2_NOTE}` };
     const sigv4 = prometheus.authentication?.sigv4;
     if (address.includes('aps-workspaces') && sigv4 && Object.values(sigv4).some(Boolean)) {
-      return { ...report, message: 'not queried: the controller signs requests to this aps-workspaces address with AWS SigV4, which rollout-doctor does not do' };
+      return { ...report, phase: 'Unknown', message: 'not measured: the controller signs requests to this aps-workspaces address with AWS SigV4, which rollout-doctor does not do' };
     }
-    if (!isHostAllowed(address, allowedHosts)) return { ...report, message: `not queried: host ${hostOf(address)} is not in checks.analysis-preflight.allowedHosts` };
+    if (!isHostAllowed(address, allowedHosts)) return { ...report, skippedBy: 'allowedHosts', message: `not queried: host ${hostOf(address)} is not in checks.analysis-preflight.allowedHosts` };
     const isRange = Boolean(prometheus.rangeQuery) && isAtLeast(version, '1.8.0');
     try {
       report.curl = renderCommand(
@@ -290,8 +298,8 @@ async function measureMetric(
   if (web) {
     report.url = web.url ?? '';
     report.method = web.method || 'GET';
-    if (web.authentication?.oauth2?.tokenUrl) return { ...report, message: `not queried: ${OAUTH2_NOTE}` };
-    if (!isHostAllowed(report.url, allowedHosts)) return { ...report, message: `not queried: host ${hostOf(report.url)} is not in checks.analysis-preflight.allowedHosts` };
+    if (web.authentication?.oauth2?.tokenUrl) return { ...report, phase: 'Unknown', message: `not measured: ${OAUTH2_NOTE}` };
+    if (!isHostAllowed(report.url, allowedHosts)) return { ...report, skippedBy: 'allowedHosts', message: `not queried: host ${hostOf(report.url)} is not in checks.analysis-preflight.allowedHosts` };
     const headers = headerMap(web.headers);
     report.curl = renderCommand(command(['curl', '-s', '-X', report.method, singleQuoted(report.url), ...Object.keys(headers).flatMap((k) => ['-H', singleQuoted(`${k}: ...`)])]));
     const measured = await measureWeb(
@@ -302,10 +310,15 @@ async function measureMetric(
     );
     return merge(report, measured);
   }
-  return { ...report, message: `not checked: rollout-doctor does not query the ${provider} provider` };
+  return { ...report, phase: 'Unknown', message: `not measured: rollout-doctor does not query the ${provider} provider` };
 }
 
 const MEASURED = new Set<string>(['Successful', 'Failed', 'Inconclusive', 'Error']);
+
+/** A metric the operator's configuration keeps rollout-doctor from querying counts neither way. */
+function isCounted(report: MetricReport): boolean {
+  return report.phase !== 'Skipped';
+}
 
 /** The measurement carried through the metric's limits (not for a run that cannot be created). */
 function withPrediction(report: MetricReport, spec: MetricSpec, version: string): MetricReport {
@@ -328,6 +341,11 @@ function hostOf(url: string): string {
   }
 }
 
+/**
+ * Skipped: not queried because of the operator's own configuration (skippedBy); such a metric
+ * counts neither way (isCounted). Unknown: not measured because something failed or is not
+ * supported (unreachable, a provider or authentication rollout-doctor does not do, a Secret arg).
+ */
 function statusOf(report: MetricReport): Status {
   const phase = report.predicted?.phase ?? report.phase;
   const status: Status = { Successful: 'ok', Running: 'ok', Skipped: 'ok', Failed: 'warn', Inconclusive: 'warn', Error: 'fail', Unknown: 'unknown' }[phase] as Status;
@@ -388,16 +406,22 @@ function describeMetric(report: MetricReport): string {
   }
 }
 
+function templateGet(entry: TemplateEntry): RemediationStep {
+  const name = entry.template.metadata.name ?? '';
+  return entry.kind === 'ClusterAnalysisTemplate' ? kubectl(['get', 'clusteranalysistemplate', name, '-o', 'yaml']) : kubectl(['get', 'analysistemplate', name, '-n', entry.namespace, '-o', 'yaml']);
+}
+
 function remediationFor(ctx: CheckContext, entry: TemplateEntry, reports: MetricReport[]): RemediationStep[] {
   const steps: RemediationStep[] = [];
-  const name = entry.template.metadata.name ?? '';
-  const get = entry.kind === 'ClusterAnalysisTemplate' ? kubectl(['get', 'clusteranalysistemplate', name, '-o', 'yaml']) : kubectl(['get', 'analysistemplate', name, '-n', entry.namespace, '-o', 'yaml']);
+  const get = templateGet(entry);
   for (const report of reports) {
-    const status = statusOf(report);
-    if (status === 'ok' || status === 'unknown') continue;
+    if (!isCounted(report) || statusOf(report) === 'ok') continue;
     // The curl is in the details already, rendered from a command (no kubectl, so no context to add).
     if (report.curl) steps.push(text(report.curl));
     steps.push(get);
+    if (report.phase === 'Unknown' && !report.curl) {
+      steps.push(text('rollout-doctor cannot measure this metric; the next AnalysisRun does, watch it with ', rolloutsCommand(entry.references[0]!.rollout, 'get rollout', ['--watch'])));
+    }
     if (report.isNotEvaluated && report.url) {
       steps.push(text(`The controller never evaluates a condition on a body that is not JSON: make ${report.url} answer JSON (e.g. {"status":"ok"}) and compare a field (result.status == "ok"), or read it with jsonPath`));
     }
@@ -458,17 +482,29 @@ async function evaluate(ctx: CheckContext, entry: TemplateEntry, startedMs: numb
     ]);
   }
   if (reports.length === 0) return result(entry.target, 'ok', `${label} has no metrics`, details);
-  const worst = reports.reduce((a, b) => (STATUS_RANK[statusOf(b)] > STATUS_RANK[statusOf(a)] ? b : a));
+  const counted = reports.filter(isCounted);
+  const skipped = reports.filter((r) => !isCounted(r));
+  if (counted.length === 0) {
+    const list = (values: string[]) => [...new Set(values)].join(', ');
+    const byHost = skipped.filter((r) => r.skippedBy === 'allowedHosts');
+    const byProvider = skipped.filter((r) => r.skippedBy === 'providers');
+    return result(entry.target, 'warn', `${label}: nothing measured: ${skipped.map(describeMetric).join('; ')}`, details, [
+      ...(byHost.length > 0 ? [text(`To measure it, add ${list(byHost.map((r) => hostOf(r.address ?? r.url ?? '')))} to checks.analysis-preflight.allowedHosts in the config (then: rollout-doctor config check FILE)`)] : []),
+      ...(byProvider.length > 0 ? [text(`To measure it, add ${list(byProvider.map((r) => r.provider))} to checks.analysis-preflight.providers in the config (then: rollout-doctor config check FILE)`)] : []),
+      templateGet(entry),
+    ]);
+  }
+  const worst = counted.reduce((a, b) => (STATUS_RANK[statusOf(b)] > STATUS_RANK[statusOf(a)] ? b : a));
   const status = statusOf(worst);
-  const others = reports.length > 1 ? ` (${reports.filter((r) => statusOf(r) === 'ok').length}/${reports.length} metrics ok)` : '';
+  const others = counted.length > 1 ? ` (${counted.filter((r) => statusOf(r) === 'ok').length}/${counted.length} metrics ok)` : '';
+  const notQueried = skipped.length > 0 ? `; ${skipped.map(describeMetric).join('; ')}` : '';
   if (status === 'ok') {
     const parts = reports.map((r) => describeMetric(r)).join('; ');
-    const measured = reports.filter((r) => r.phase !== 'Skipped').length;
-    const verdict = measured === 0 ? '' : measured === reports.length ? 'a rollout started now would pass analysis: ' : 'the metrics checked would pass: ';
+    const verdict = skipped.length === 0 ? 'a rollout started now would pass analysis: ' : 'the metrics checked would pass: ';
     return result(entry.target, 'ok', `${label}: ${verdict}${parts}`, details);
   }
   const dry = worst.dryRun ? ' [dry-run metric: it does not decide the rollout]' : '';
-  return result(entry.target, status, `${label}: ${describeMetric(worst)}${dry}${others}`, details, remediationFor(ctx, entry, reports));
+  return result(entry.target, status, `${label}: ${describeMetric(worst)}${dry}${others}${notQueried}`, details, remediationFor(ctx, entry, reports));
 }
 
 /** Each measured metric with the labels of its series. */
@@ -477,7 +513,7 @@ const measured = (d: Details) => ('metrics' in d ? d.metrics.map((m) => ({ m, la
 export const metrics: MetricFamily<Details>[] = [
   {
     name: 'rollout_doctor_analysis_preflight_phase',
-    help: 'The measurement phase a rollout started now would get for each template metric (one-hot; Skipped = not checked, Unknown = provider not reachable).',
+    help: 'The measurement phase a rollout started now would get for each template metric (one-hot; Skipped = not queried by configuration, Unknown = not measured).',
     labelNames: ['namespace', 'template', 'metric', 'phase'],
     collect: (d) => measured(d).flatMap(({ m, labels }) => MEASUREMENT_PHASES.map((phase) => ({ labels: { ...labels, phase }, value: m.phase === phase ? 1 : 0 }))),
   },

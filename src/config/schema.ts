@@ -156,6 +156,15 @@ const configObject = z.strictObject({
       /** A whole cycle: snapshot plus checks. Default: DEFAULT_CYCLE_MS, or the schedule's interval when shorter. */
       cycleMs: positiveMs.optional(),
     })
+    // Here, not with the schedule's rules below: these are reported even when another part of the config has errors.
+    .superRefine(({ requestMs, checkMs, cycleMs }, ctx) => {
+      if (checkMs < requestMs) {
+        ctx.addIssue({ code: 'custom', path: ['checkMs'], message: `${checkMs} ms is less than timeouts.requestMs (${requestMs} ms): every check would be cut off before one API request times out` });
+      }
+      if (cycleMs !== undefined && cycleMs < requestMs) {
+        ctx.addIssue({ code: 'custom', path: ['cycleMs'], message: `${cycleMs} ms is less than timeouts.requestMs (${requestMs} ms): every cycle would be cut off before one API request times out` });
+      }
+    })
     .prefault({}),
   controller: z
     .strictObject({
@@ -218,6 +227,8 @@ const configObject = z.strictObject({
           ...checkToggle,
           /** When non-empty, only these provider hosts (host or host:port) are queried. */
           allowedHosts: z.array(z.string().min(1)).default([]),
+          /** The providers rollout-doctor queries (a web metric may POST: leave `web` out to never send one). */
+          providers: z.array(z.enum(['prometheus', 'web'])).default(['prometheus', 'web']),
         })
         .prefault({}),
     })
@@ -268,30 +279,32 @@ type ConfigInput = z.output<typeof configObject>;
 
 /**
  * Deadlines that would break every cycle: a check or cycle deadline shorter than one API request's
- * timeout cuts everything off before a slow request can fail on its own, and a cycle deadline
- * longer than the schedule's interval keeps a cycle running when the next one is due (that tick
- * is skipped). Fills in the default cycleMs: 25 s, or the schedule's shortest interval.
+ * timeout cuts everything off before a slow request can fail on its own (checked on `timeouts`
+ * itself), and a cycle deadline longer than the schedule's interval keeps a cycle running when the
+ * next one is due (that tick is skipped). Fills in the default cycleMs: 25 s, or the schedule's
+ * shortest interval.
  */
-function withTimeouts(config: ConfigInput, ctx: z.RefinementCtx): Config {
-  const { requestMs, checkMs } = config.timeouts;
+function cycleDeadline(config: ConfigInput): { cycleMs: number; intervalMs: number } {
   const intervalMs = Math.min(...scheduleGapsMs(config.schedule));
+  return { cycleMs: config.timeouts.cycleMs ?? Math.min(DEFAULT_CYCLE_MS, intervalMs), intervalMs };
+}
+
+function checkCycleDeadline(config: ConfigInput, ctx: z.RefinementCtx): void {
+  const { requestMs } = config.timeouts;
+  const { cycleMs, intervalMs } = cycleDeadline(config);
   const interval = `${formatDuration(intervalMs / 1000)}: "${config.schedule}"`;
-  const issue = (key: string, message: string) => ctx.addIssue({ code: 'custom', path: ['timeouts', key], message });
-  if (checkMs < requestMs) {
-    issue('checkMs', `${checkMs} ms is less than timeouts.requestMs (${requestMs} ms): every check would be cut off before one API request times out`);
-  }
-  const cycleMs = config.timeouts.cycleMs ?? Math.min(DEFAULT_CYCLE_MS, intervalMs);
+  const issue = (message: string) => ctx.addIssue({ code: 'custom', path: ['timeouts', 'cycleMs'], message });
   if (config.timeouts.cycleMs === undefined) {
     if (cycleMs < requestMs) {
-      issue('cycleMs', `${cycleMs} ms by default (the schedule's interval, ${interval}) is less than timeouts.requestMs (${requestMs} ms): every cycle would be cut off before one API request times out; schedule less often or lower timeouts.requestMs`);
+      issue(`${cycleMs} ms by default (the schedule's interval, ${interval}) is less than timeouts.requestMs (${requestMs} ms): every cycle would be cut off before one API request times out; schedule less often or lower timeouts.requestMs`);
     }
-  } else if (cycleMs < requestMs) {
-    issue('cycleMs', `${cycleMs} ms is less than timeouts.requestMs (${requestMs} ms): every cycle would be cut off before one API request times out`);
-  } else if (cycleMs > intervalMs) {
-    issue('cycleMs', `${cycleMs} ms is longer than the schedule's interval (${interval}): a cycle would still run when the next is due, and that tick would be skipped`);
+  } else if (cycleMs >= requestMs && cycleMs > intervalMs) {
+    issue(`${cycleMs} ms is longer than the schedule's interval (${interval}): a cycle would still run when the next is due, and that tick would be skipped`);
   }
-  return { ...config, timeouts: { ...config.timeouts, cycleMs } };
 }
+
+/** The schedule and the timeouts were read (the timeouts' own rules may have complained): the rules between them apply. */
+const hasScheduleAndTimeouts = (payload: z.core.ParsePayload) => !payload.issues.some((i) => i.path?.[0] === 'schedule' || (i.path?.[0] === 'timeouts' && i.code !== 'custom'));
 
 export const configSchema = configObject
   .superRefine((config, ctx) => {
@@ -302,7 +315,8 @@ export const configSchema = configObject
       }
     });
   })
-  .transform(withTimeouts);
+  .superRefine(checkCycleDeadline, { when: hasScheduleAndTimeouts })
+  .transform((config): Config => ({ ...config, timeouts: { ...config.timeouts, cycleMs: cycleDeadline(config).cycleMs } }));
 
 export type Config = Omit<ConfigInput, 'timeouts'> & { timeouts: Required<ConfigInput['timeouts']> };
 export type EndpointConfig = z.output<typeof endpointSchema>;

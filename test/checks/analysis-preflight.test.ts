@@ -169,9 +169,9 @@ describe('analysis-preflight requests', () => {
     expect(JSON.parse(sent[0]!.body)).toEqual({ probe: 'preflight', service: 'web-canary' });
   });
 
-  it('contacts no provider outside allowedHosts', async () => {
+  it.each(['allowlist-skips', 'provider-turned-off'])('contacts no provider the config keeps it from (%s)', async (name) => {
     const before = recorded.length;
-    const { output, expected } = await runPreflightCase(fixture('allowlist-skips').dir);
+    const { output, expected } = await runPreflightCase(fixture(name).dir);
     assertResults(CHECK, output.body.checks, expected);
     expect(recorded.slice(before)).toEqual([]);
   });
@@ -258,12 +258,12 @@ describe('analysis-preflight metrics', () => {
 });
 
 describe('bundled homelab scenario', () => {
-  it('is ok for rollout-services, rollout-pods and analysis-preflight (its VictoriaMetrics is a fake app)', async () => {
+  it('is ok for rollout-services, rollout-pods and the LiteLLM template (its VictoriaMetrics is a fake app); the Sympozium template, outside the demo allowedHosts, warns that nothing was measured', async () => {
     const output = await runCase(['rollout-services', 'rollout-pods', CHECK], HOMELAB_SCENARIO_DIR);
     const results = output.body.checks;
     expect(results.map((r) => `${r.check} ${r.target} ${r.status}`).sort()).toEqual([
       'analysis-preflight litellm/litellm-error-rate ok',
-      'analysis-preflight sympozium-system/sympozium-healthz ok',
+      'analysis-preflight sympozium-system/sympozium-healthz warn',
       'rollout-pods litellm/litellm ok',
       'rollout-pods sympozium-system/sympozium-apiserver ok',
       'rollout-services litellm/litellm ok',
@@ -274,5 +274,6 @@ describe('bundled homelab scenario', () => {
     // The demo config allows only the loopback VictoriaMetrics: the preview Service's cluster DNS name is not contacted.
     const sympozium = results.find((r) => r.target === 'sympozium-system/sympozium-healthz')!;
     expect(sympozium.details.metrics).toMatchObject([{ metric: 'healthz', provider: 'web', phase: 'Skipped' }]);
+    expect(sympozium.summary).toContain('nothing measured: metric healthz not queried: host sympozium-apiserver-preview.sympozium-system.svc.cluster.local:8080 is not in checks.analysis-preflight.allowedHosts');
   });
 });

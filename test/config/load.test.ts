@@ -42,6 +42,12 @@ const INVALID: Record<string, string> = {
   'invalid-check-timeout.yaml': `${FIXTURES}/invalid-check-timeout.yaml: timeouts.checkMs: 2000 ms is less than timeouts.requestMs (5000 ms): every check would be cut off before one API request times out`,
   'invalid-cycle-timeout.yaml': `${FIXTURES}/invalid-cycle-timeout.yaml: timeouts.cycleMs: 6000 ms is less than timeouts.requestMs (8000 ms): every cycle would be cut off before one API request times out`,
   'invalid-cycle-longer-than-schedule.yaml': `${FIXTURES}/invalid-cycle-longer-than-schedule.yaml: timeouts.cycleMs: 25000 ms is longer than the schedule's interval (10s: "*/10 * * * * *"): a cycle would still run when the next is due, and that tick would be skipped`,
+  // Rules between fields are reported beside errors elsewhere in the file.
+  'invalid-timeouts-and-token.yaml': [
+    `${FIXTURES}/invalid-timeouts-and-token.yaml: timeouts.checkMs: 2000 ms is less than timeouts.requestMs (5000 ms): every check would be cut off before one API request times out`,
+    `${FIXTURES}/invalid-timeouts-and-token.yaml: endpoints[0].bearerToken: a token is not written in the config: use {env: NAME} (an environment variable) or {file: PATH} (a file, relative to the config)`,
+    `${FIXTURES}/invalid-timeouts-and-token.yaml: timeouts.cycleMs: 60000 ms is longer than the schedule's interval (10s: "*/10 * * * * *"): a cycle would still run when the next is due, and that tick would be skipped`,
+  ].join('\n'),
   'invalid-schedule-faster-than-request.yaml': `${FIXTURES}/invalid-schedule-faster-than-request.yaml: timeouts.cycleMs: 1000 ms by default (the schedule's interval, 1s: "* * * * * *") is less than timeouts.requestMs (5000 ms): every cycle would be cut off before one API request times out; schedule less often or lower timeouts.requestMs`,
   // A directory named like a file, as a ConfigMap mounted as a folder looks.
   'invalid-directory.yaml': `${FIXTURES}/invalid-directory.yaml: is a directory, not a config file (did you mean ${FIXTURES}/invalid-directory.yaml/config.yaml?)`,

@@ -138,6 +138,7 @@ export function assertResults(checkId: string, results: readonly { check: string
     }
     if (want.status === 'ok') expect(got!.remediation).toEqual([]);
   }
+  assertRemediated(mine);
   for (const target of expected.absent ?? []) expect(mine.map((r) => r.target)).not.toContain(target);
   if (expected.exact) expect(mine.map((r) => r.target).sort()).toEqual(expected.results.map((r) => r.target).sort());
 }
@@ -163,18 +164,9 @@ export function assertIncidents(body: HealthBody, expected: readonly ExpectedInc
   }
 }
 
-/**
- * Results a check evaluates itself that may still lack a remediation, with why. analysis-preflight's
- * template results are being reworked (issue 14 §2, its third point) on another branch; its
- * results left by a failed API call are held to the rule like every other check's.
- */
-const REMEDIATION_PENDING: Record<string, string> = {
-  'analysis-preflight': 'template results reworked by issue 14 §2 (analysis-preflight), on another branch',
-};
-
 /** Every result that is not ok says what to do: at least one remediation line, unknown included. */
 export function assertRemediated(results: readonly { check: string; target: string; status: Status; summary: string; details: Record<string, unknown>; remediation: string[] }[]): void {
-  const bare = results.filter((r) => r.status !== 'ok' && r.remediation.length === 0 && !(REMEDIATION_PENDING[r.check] && r.details.apiError === undefined));
+  const bare = results.filter((r) => r.status !== 'ok' && r.remediation.length === 0);
   expect(bare.map((r) => `${r.check} ${r.target} ${r.status}: ${r.summary}`), 'non-ok results without a remediation line').toEqual([]);
 }
 

@@ -47,7 +47,7 @@ export async function startFailingDaemon(): Promise<RunningDaemon> {
   return serveOn(scenario.simulate, scenario.remove);
 }
 
-/** `serve --simulate <bundled homelab>` on 127.0.0.1: every check ok. */
+/** `serve --simulate <bundled homelab>` on 127.0.0.1: nothing fails (one analysis-preflight warn). */
 export async function startHomelabDaemon(): Promise<RunningDaemon> {
   return serveOn({ dir: demoScenarioDir(), ephemeralAppPorts: true });
 }

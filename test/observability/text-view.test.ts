@@ -2,12 +2,14 @@
  * The text view on the failing scenario (failing-scenario.ts: every check finds something wrong),
  * at 80, 100 and 160 columns, as `check --output table` prints it and as /health?format=text serves
  * it: no line longer than the width, counts first, problems before warnings, ok collapsed per check.
+ * The same width rule on the bundled incident scenarios `rollout-doctor demo --scenario` serves.
  */
 import stringWidth from 'string-width';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type HealthBody, RenderedHealth, textWidthBucket } from '../../src/http/health-view.js';
 import { renderTextView } from '../../src/http/text-view.js';
-import { runCheckOnce } from '../../src/main.js';
+import { bundledScenariosDir, runCheckOnce } from '../../src/main.js';
+import path from 'node:path';
 import { failingScenario } from './daemons.js';
 
 const widest = (text: string | Buffer) => Math.max(...text.toString().split('\n').map((line) => stringWidth(line)));
@@ -53,5 +55,18 @@ describe('the text view of the failing scenario', () => {
     const rows = block.filter((l) => /^(FAIL|UNKNOWN|WARN) /.test(l));
     expect(rows.length).toBeGreaterThan(1);
     for (const row of rows) expect(row).not.toMatch(/^(FAIL|UNKNOWN|WARN) +[a-z-]+ {2}degraded\/litellm\b/);
+  });
+});
+
+describe('the text view of the failing demo scenarios', () => {
+  it.each(['plugin-download-404', 'canary-never-started', 'empty-result-abort', 'bluegreen-paused'])('%s at 80, 100 and 160 columns: no line longer, in every form', async (name) => {
+    const { body } = await runCheckOnce({ simulate: { dir: path.join(bundledScenariosDir(), name), ephemeralAppPorts: true }, logLevel: 'silent' });
+    const nowMs = Date.parse(body.checkedAt!) + 12_000;
+    expect(renderTextView(body, nowMs, { width: 100 }).split('\n')[0]).toMatch(/^\d+ (fail|warn)\b/);
+    for (const width of [80, 100, 160]) {
+      for (const options of [{ width }, { width, verbose: true }, { width, color: true }]) {
+        expect(widest(renderTextView(body, nowMs, options)), `${name} ${JSON.stringify(options)}`).toBeLessThanOrEqual(width);
+      }
+    }
   });
 });

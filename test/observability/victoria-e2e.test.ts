@@ -94,7 +94,7 @@ const PLUGIN_404_CHECKS = ['controller-plugins', 'controller-pods', 'rollout-sta
 const SCENARIOS: Scenario[] = [
   {
     cluster: 'homelab',
-    what: 'the bundled homelab, every check ok',
+    what: 'the bundled homelab, nothing fails',
     start: startHomelabDaemon,
     alerts: [],
   },

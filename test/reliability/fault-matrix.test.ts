@@ -35,6 +35,7 @@ let proxy: TcpProxy;
 let baseline: Map<string, Status>;
 
 const key = (check: string, target: string) => `${check} ${target}`;
+const UNMEASURED = key('analysis-preflight', 'sympozium-system/sympozium-healthz');
 
 /** Checks that list a kind served at this REST resource (`pods`, `rollouts`, ...). */
 function checksListing(resource: string): Set<string> {
@@ -89,7 +90,8 @@ beforeAll(async () => {
       await runtime.daemon.runOnce();
       return [...statuses()];
     },
-    (now) => now.every(([, v]) => v.status === 'ok'),
+    // All ok but the homelab's one warn (the Sympozium template outside the demo allowedHosts).
+    (now) => now.every(([k, v]) => v.status === 'ok' || (k === UNMEASURED && v.status === 'warn')),
     60_000,
   );
   baseline = new Map([...statuses()].map(([k, v]) => [k, v.status]));
@@ -102,8 +104,8 @@ afterAll(async () => {
 });
 
 describe('baseline', () => {
-  it('the homelab is healthy before any fault', () => {
-    expect([...baseline.entries()].filter(([, s]) => s !== 'ok')).toEqual([]);
+  it('the homelab is healthy before any fault (its one warn: the Sympozium template outside the demo allowedHosts)', () => {
+    expect([...baseline.entries()].filter(([, s]) => s !== 'ok')).toEqual([[UNMEASURED, 'warn']]);
     expect(baseline.size).toBeGreaterThanOrEqual(ALL_CHECKS.length);
   });
 });
