@@ -255,7 +255,7 @@ describe.skipIf(!kubectl)('kubectl against rollout-doctor simulate (homelab)', (
     expect(verbose.stderr).toMatch(/\/api\/v1\/pods\?continue=[A-Za-z0-9_-]+&limit=2 200 OK/);
   });
 
-  it('server-side tables: the pod printer columns and a CRD additionalPrinterColumns', async () => {
+  it('server-side tables: the pod printer columns and the Rollout and AnalysisRun CRDs additionalPrinterColumns', async () => {
     // pkg/printers/internalversion/printers.go (v1.32.0): NAME READY STATUS RESTARTS AGE.
     const table = await run(['get', 'pods', '-n', 'argo-rollouts']);
     const lines = table.stdout.trim().split('\n');
@@ -271,6 +271,15 @@ describe.skipIf(!kubectl)('kubectl against rollout-doctor simulate (homelab)', (
     expect(header).toMatch(/^NAME\s+DESIRED\s+CURRENT\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/);
     const rollout = scenarioObjects('Rollout').find((r) => r.metadata.namespace === 'litellm')!;
     expect(row!.split(/\s+/).slice(0, 5)).toEqual([rollout.metadata.name, String(rollout.spec.replicas), String(rollout.status.replicas), String(rollout.status.updatedReplicas), String(rollout.status.availableReplicas)]);
+    // Argo Rollouts v1.9.1 manifests/crds/analysis-run-crd.yaml additionalPrinterColumns: Status, Age.
+    const runs = (await run(['get', 'analysisruns', '-n', 'litellm'])).stdout.trim().split('\n');
+    expect(runs[0]).toMatch(/^NAME\s+STATUS\s+AGE$/);
+    expect(runs.slice(1).map((l) => l.split(/\s+/).slice(0, 2)).sort()).toEqual(
+      scenarioObjects('AnalysisRun')
+        .filter((r) => r.metadata.namespace === 'litellm')
+        .map((r) => [r.metadata.name, r.status.phase])
+        .sort(),
+    );
   });
 
   it('logs with --tail, --since-time, --since and --previous follow the kubelet', async () => {
