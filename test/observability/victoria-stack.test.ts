@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { requireVictoriaMetrics, VICTORIA_METRICS_INSTALL } from '../helpers/victoria-metrics.js';
+import { isRunning, requireVictoriaMetrics, VICTORIA_METRICS_INSTALL } from '../helpers/victoria-metrics.js';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
 const victoriaMetrics = requireVictoriaMetrics('victoria-metrics', 'the npm run stack test');
@@ -36,15 +36,6 @@ function startStack(args: string[], env: NodeJS.ProcessEnv = process.env): Run {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   void exited.then(() => running.delete(child));
   return { child, stdout: () => out, stderr: () => err, exited };
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The parent pid of a process (Linux /proc/PID/stat, the field after the state). */
