@@ -4,15 +4,15 @@
  * comes from Kubernetes' source and kubectl's documented formats (cited per row) and the scenario's
  * own files, never from what the simulator printed. docs/simulator.md lists the rows.
  *
- * The scenario is copied with its fake apps moved from 127.0.55.x to 127.0.57.x, so that this
- * simulator (whose apps listen on their declared addresses, as `simulate` always starts them) never
- * competes for a port with the other tests that start the homelab.
+ * The scenario is copied with its fake apps moved from 127.0.55.x to 127.0.57.x (movedHomelab), so
+ * that this simulator (whose apps listen on their declared addresses, as `simulate` always starts
+ * them) never competes for a port with the other tests that start the homelab.
  *
  * First row: `rollout-doctor serve --kubeconfig FILE` against the simulator gives the same /health as
  * `--simulate DIR`, over TLS with the kubeconfig's CA (before any row changes the cluster).
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fetch } from 'undici';
@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runCheckOnce } from '../../src/main.js';
 import { requireTool } from '../helpers/binaries.js';
-import { CLI, REPO } from '../helpers/cli.js';
+import { CLI, filesUnder, movedHomelab, REPO } from '../helpers/cli.js';
 import { goldenDocument } from '../helpers/golden.js';
 
 const SA = 'system:serviceaccount:argo-rollouts:argo-rollouts';
@@ -47,6 +47,7 @@ interface Run {
 }
 
 let work: string;
+let homelab: { dir: string; remove(): void } | undefined;
 let scenario: string;
 let kubeconfig: string;
 let simulator: ChildProcess | undefined;
@@ -62,16 +63,9 @@ function run(args: string[], input?: string): Promise<Run> {
   });
 }
 
-function files(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    return statSync(p).isDirectory() ? files(p) : [p];
-  });
-}
-
 /** The scenario's objects, read from its files with the yaml parser (not through the simulator). */
 function scenarioObjects(kind: string): Record<string, any>[] {
-  return files(scenario)
+  return filesUnder(scenario)
     .filter((f) => f.endsWith('.yaml') && !f.endsWith('rollout-doctor.yaml') && !f.includes(`${path.sep}logs${path.sep}`))
     .flatMap((f) => parseAllDocuments(readFileSync(f, 'utf8')).map((d) => d.toJSON() as Record<string, any> | null))
     .filter((o): o is Record<string, any> => o !== null && o['kind'] === kind);
@@ -162,12 +156,8 @@ async function startSimulate(): Promise<void> {
 describe.skipIf(!kubectl)('kubectl against rollout-doctor simulate (homelab)', () => {
   beforeAll(async () => {
     work = mkdtempSync(path.join(os.tmpdir(), 'rd-conformance-'));
-    scenario = path.join(work, 'homelab');
-    cpSync(path.join(REPO, 'src/simulator/scenarios/homelab'), scenario, { recursive: true });
-    for (const f of files(scenario)) {
-      const text = readFileSync(f, 'utf8');
-      if (text.includes('127.0.55.')) writeFileSync(f, text.replaceAll('127.0.55.', '127.0.57.'));
-    }
+    homelab = movedHomelab(57);
+    scenario = homelab.dir;
     writeConformanceObjects(scenario);
     kubeconfig = path.join(work, 'kubeconfig');
     await startSimulate();
@@ -180,6 +170,7 @@ describe.skipIf(!kubectl)('kubectl against rollout-doctor simulate (homelab)', (
       expect(await exited).toBe(0);
     }
     if (work) rmSync(work, { recursive: true, force: true });
+    homelab?.remove();
   });
 
   it('simulate prints exactly the server and kubeconfig lines; the kubeconfig trusts a CA and carries a token', () => {

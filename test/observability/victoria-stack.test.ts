@@ -74,7 +74,14 @@ describe.skipIf(!victoriaMetrics || !vmalert)('npm run stack', () => {
     expect(out).toContain('as cluster="homelab"');
 
     expect((await fetch(health)).status).toBe(200);
-    const answer = (await (await fetch(query)).json()) as { status: string; data: { result: { metric: Record<string, string> }[] } };
+    // The stack prints once VictoriaMetrics has scraped rollout-doctor; the example query has data once
+    // a scrape follows rollout-doctor's first cycle (on a loaded machine that can be a scrape later).
+    type Answer = { status: string; data: { result: { metric: Record<string, string> }[] } };
+    let answer = (await (await fetch(query)).json()) as Answer;
+    for (const deadline = Date.now() + 90_000; answer.status === 'success' && answer.data.result.length === 0 && Date.now() < deadline; ) {
+      await delay(1000);
+      answer = (await (await fetch(query)).json()) as Answer;
+    }
     expect(answer.status).toBe('success');
     expect(answer.data.result.length).toBeGreaterThan(0);
     expect(answer.data.result.every((r) => r.metric.cluster === 'homelab')).toBe(true);
@@ -92,7 +99,7 @@ describe.skipIf(!victoriaMetrics || !vmalert)('npm run stack', () => {
     for (const pid of pids) expect(isRunning(pid), `pid ${pid}`).toBe(false);
     for (const dir of dirs) expect(existsSync(dir), dir).toBe(false);
     for (const url of [health, query, alerts]) await expect(fetch(url), url).rejects.toThrow();
-  }, 150_000);
+  }, 240_000);
 
   it('exits 2 on an unknown scenario, naming the ones there are', async () => {
     const stack = startStack(['--scenario', 'no-such-scenario']);
