@@ -1,9 +1,13 @@
 /**
  * Analysis arguments as the controller resolves them for a Rollout's AnalysisRun: the template's
  * args, overridden by the Rollout's analysis args (value, or valueFrom podTemplateHashValue /
- * fieldRef), then `{{args.name}}` substituted in every string of a metric (utils/template
+ * fieldRef), then `{{args.name}}` substituted in every string of a metric (utils/template/template.go
  * ResolveArgs: tags are trimmed, an unknown tag fails to resolve). Values that only exist when a run
  * is created are reported as such: a Secret (secretKeyRef, never read here).
+ *
+ * Upstream: argo-rollouts utils/analysis/factory.go BuildArgumentsForRolloutAnalysisRun and
+ * extractValueFromRollout, utils/template/template.go ResolveArgs; the same at v1.7.2, v1.8.4,
+ * v1.9.1, v1.10.0-rc1 and master 9f8d111d8.
  */
 import type { AnalysisArg, Rollout } from '../kube/types.js';
 
@@ -27,7 +31,7 @@ interface TemplateArg {
   valueFrom?: { secretKeyRef?: { name?: string; key?: string } };
 }
 
-/** extractValueFromRollout (utils/analysis/helpers.go): a path through the Rollout as JSON, ending in a primitive. */
+/** extractValueFromRollout (utils/analysis/factory.go): a path through the Rollout as JSON, ending in a primitive. */
 function fieldFromRollout(rollout: Rollout, path: string): string | undefined {
   const labelLike = /^metadata\.(labels|annotations)\[['"](.+)['"]\]$/.exec(path);
   if (labelLike) return rollout.metadata[labelLike[1] as 'labels' | 'annotations']?.[labelLike[2]!];

@@ -1,7 +1,15 @@
 /**
  * Reading Argo Rollouts controller logs: logrus text lines (`time="..." level=error msg="..."`) and
  * JSON lines (`{"level":"error","msg":"..."}`), the two formats the controller can be set to.
+ *
+ * Upstream: argo-rollouts cmd/rollouts-controller/main.go `--logformat` (text|json; unknown is text)
+ * with logrus v1.9.3's TextFormatter{FullTimestamp: true} and JSONFormatter, whose error field is
+ * `error` (logrus.ErrorKey); the same at v1.7.2, v1.8.4, v1.9.1 and v1.10.0-rc1. A line read from a
+ * log file may carry the container runtime's CRI timestamp first; it is not the controller's.
  */
+
+/** The CRI runtime's timestamp in front of a logrus line (`2026-11-26T13:40:00Z time=...` or `... {`). */
+const RUNTIME_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\S+\s+(?=(time=|\{))/;
 
 export interface LogLine {
   level?: string;
@@ -19,7 +27,7 @@ function unquote(value: string): string {
 }
 
 export function parseLogLine(raw: string): LogLine {
-  const line = raw.replace(/^\d{4}-\d{2}-\d{2}T\S+\s+(?=(time=|\{))/, '');
+  const line = raw.replace(RUNTIME_TIMESTAMP, '');
   if (line.startsWith('{')) {
     try {
       const json = JSON.parse(line) as Record<string, unknown>;
@@ -58,7 +66,7 @@ export function lastFatalOrError(text: string): LogLine | undefined {
 
 /** A structured field of a log line as written: a string in logrus text, any JSON value in JSON lines. */
 export function logValue(line: LogLine, key: string): unknown {
-  const raw = line.raw.replace(/^\d{4}-\d{2}-\d{2}T\S+\s+(?=(time=|\{))/, '');
+  const raw = line.raw.replace(RUNTIME_TIMESTAMP, '');
   if (raw.startsWith('{')) {
     try {
       return (JSON.parse(raw) as Record<string, unknown>)[key];

@@ -1,7 +1,8 @@
 /**
  * What a Rollout spec says, read the way the controller reads it (argo-rollouts
  * pkg/apis/rollouts/v1alpha1/types.go): its name and namespace, its strategy, the Services,
- * AnalysisTemplates and plugins it references.
+ * AnalysisTemplates and plugins it references. The fields read here are the same at v1.7.2, v1.8.4,
+ * v1.9.1 and v1.10.0-rc1, except step plugins (`steps[].plugin`, PluginStep), which exist from v1.8.0.
  */
 import type { Rollout, RolloutAnalysis, RolloutStep } from '../kube/types.js';
 
@@ -19,7 +20,7 @@ export function rolloutName(rollout: Rollout): string {
 
 export type Strategy = 'Canary' | 'BlueGreen';
 
-/** Argo Rollouts treats a Rollout without blueGreen as canary (the default strategy). */
+/** A Rollout without blueGreen runs as canary (rollout/context.go reconcile, v1.7.2 to v1.10.0-rc1: "when we get here strategy is canary"). */
 export function strategyOf(rollout: Rollout): Strategy {
   return rollout.spec?.strategy?.blueGreen ? 'BlueGreen' : 'Canary';
 }

@@ -78,8 +78,8 @@ interface MetricSpec extends LimitSpec {
       insecure?: boolean;
       headers?: unknown;
       rangeQuery?: RangeQuery;
-      authentication?: { sigv4?: Record<string, unknown>; oauth2?: OAuth2 };
-      basicAuth?: unknown;
+      /** basicAuth: upstream master only (analysis_types.go Authentication.BasicAuth, f087c91d8). */
+      authentication?: { sigv4?: Record<string, unknown>; oauth2?: OAuth2; basicAuth?: { username?: string; password?: string } };
     };
     web?: {
       url?: string;
@@ -289,8 +289,10 @@ async function measureMetric(
       { timeoutMs: Math.min((prometheus.timeout ?? 30) * 1000 || requestMs, requestMs), tlsVerify: !prometheus.insecure, headers: headerMap(prometheus.headers), controllerVersion: version },
       prometheus.rangeQuery,
     );
-    if (prometheus.basicAuth !== undefined) {
-      // basicAuth exists only on upstream master (f087c91d8): a released controller sends none.
+    const basicAuth = prometheus.authentication?.basicAuth;
+    if (basicAuth?.username || basicAuth?.password) {
+      // authentication.basicAuth exists only on upstream master (f087c91d8; prometheus.go reads it when
+      // either field is set): a released controller sends none, and its CRD prunes the field.
       measured.rules = [...(measured.rules ?? []), 'basicAuth is not read by any release up to v1.10.0-rc1 (prometheus.go; upstream master f087c91d8, unreleased): queried without it'];
     }
     return merge(report, measured);

@@ -4,15 +4,15 @@
  * comes from Kubernetes' source and kubectl's documented formats (cited per row) and the scenario's
  * own files, never from what the simulator printed. docs/simulator.md lists the rows.
  *
- * The scenario is copied with its fake apps moved from 127.0.55.x to 127.0.57.x, so that this
- * simulator (whose apps listen on their declared addresses, as `simulate` always starts them) never
- * competes for a port with the other tests that start the homelab.
+ * The scenario is copied with its fake apps moved from 127.0.55.x to 127.0.57.x (movedHomelab), so
+ * that this simulator (whose apps listen on their declared addresses, as `simulate` always starts
+ * them) never competes for a port with the other tests that start the homelab.
  *
  * First row: `rollout-doctor serve --kubeconfig FILE` against the simulator gives the same /health as
  * `--simulate DIR`, over TLS with the kubeconfig's CA (before any row changes the cluster).
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fetch } from 'undici';
@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runCheckOnce } from '../../src/main.js';
 import { requireTool } from '../helpers/binaries.js';
-import { CLI, REPO } from '../helpers/cli.js';
+import { CLI, filesUnder, movedHomelab, REPO } from '../helpers/cli.js';
 import { goldenDocument } from '../helpers/golden.js';
 
 const SA = 'system:serviceaccount:argo-rollouts:argo-rollouts';
@@ -47,6 +47,7 @@ interface Run {
 }
 
 let work: string;
+let homelab: { dir: string; remove(): void } | undefined;
 let scenario: string;
 let kubeconfig: string;
 let simulator: ChildProcess | undefined;
@@ -62,16 +63,9 @@ function run(args: string[], input?: string): Promise<Run> {
   });
 }
 
-function files(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    return statSync(p).isDirectory() ? files(p) : [p];
-  });
-}
-
 /** The scenario's objects, read from its files with the yaml parser (not through the simulator). */
 function scenarioObjects(kind: string): Record<string, any>[] {
-  return files(scenario)
+  return filesUnder(scenario)
     .filter((f) => f.endsWith('.yaml') && !f.endsWith('rollout-doctor.yaml') && !f.includes(`${path.sep}logs${path.sep}`))
     .flatMap((f) => parseAllDocuments(readFileSync(f, 'utf8')).map((d) => d.toJSON() as Record<string, any> | null))
     .filter((o): o is Record<string, any> => o !== null && o['kind'] === kind);
@@ -86,6 +80,65 @@ function criLines(file: string): [number, string][] {
       const [time, , , ...rest] = line.split(' ');
       return [Date.parse(time!), rest.join(' ')] as [number, string];
     });
+}
+
+/**
+ * Objects the rows need and the homelab lacks, added to the copy: none of them is seen by a check (a
+ * pod without the rollouts-pod-template-hash label outside the controller's namespace; a grant the
+ * controller's checks do not ask about), so the first row's /health stays the homelab's.
+ * - A pod whose container restarted once (`lastState.terminated` with a containerID), with the
+ *   previous run's log, for `logs --previous`.
+ * - `get` on nodes granted to the group of the argo-rollouts service accounts only, for reviews that
+ *   are judged on the groups they send.
+ */
+const RESTARTED_POD = 'restarted';
+const GROUP = 'system:serviceaccounts:argo-rollouts';
+
+function writeConformanceObjects(dir: string): void {
+  writeFileSync(
+    path.join(dir, 'conformance.yaml'),
+    `apiVersion: v1
+kind: Pod
+metadata: { name: ${RESTARTED_POD}, namespace: default, uid: 3f1c9a52-7d2e-4b8a-9c61-0e5d4a7b2c19, creationTimestamp: "2026-11-20T10:00:00Z" }
+spec:
+  nodeName: homelab
+  containers: [{ name: app, image: busybox:1.36 }]
+status:
+  phase: Running
+  startTime: "2026-11-20T10:00:00Z"
+  containerStatuses:
+    - name: app
+      image: busybox:1.36
+      imageID: docker.io/library/busybox@sha256:0f3e1b2a4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7
+      containerID: containerd://b1d2c3e4f5a6978812345678901234567890abcdef1234567890abcdef123456
+      ready: true
+      started: true
+      restartCount: 1
+      state: { running: { startedAt: "2026-11-20T10:05:00Z" } }
+      lastState:
+        terminated:
+          containerID: containerd://a0c1b2d3e4f5968712345678901234567890abcdef1234567890abcdef123456
+          exitCode: 1
+          reason: Error
+          startedAt: "2026-11-20T10:00:01Z"
+          finishedAt: "2026-11-20T10:04:58Z"
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: conformance-nodes-reader }
+rules: [{ apiGroups: [""], resources: [nodes], verbs: [get] }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: conformance-nodes-reader }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: conformance-nodes-reader }
+subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: Group, name: "${GROUP}" }]
+`,
+  );
+  const logs = path.join(dir, 'logs', 'default');
+  mkdirSync(logs, { recursive: true });
+  writeFileSync(path.join(logs, `${RESTARTED_POD}.previous.log`), '2026-11-20T10:04:57Z stderr F panic: the previous run\n');
+  writeFileSync(path.join(logs, `${RESTARTED_POD}.log`), '2026-11-20T10:05:01Z stdout F the current run\n');
 }
 
 async function startSimulate(): Promise<void> {
@@ -103,12 +156,9 @@ async function startSimulate(): Promise<void> {
 describe.skipIf(!kubectl)('kubectl against rollout-doctor simulate (homelab)', () => {
   beforeAll(async () => {
     work = mkdtempSync(path.join(os.tmpdir(), 'rd-conformance-'));
-    scenario = path.join(work, 'homelab');
-    cpSync(path.join(REPO, 'src/simulator/scenarios/homelab'), scenario, { recursive: true });
-    for (const f of files(scenario)) {
-      const text = readFileSync(f, 'utf8');
-      if (text.includes('127.0.55.')) writeFileSync(f, text.replaceAll('127.0.55.', '127.0.57.'));
-    }
+    homelab = movedHomelab(57);
+    scenario = homelab.dir;
+    writeConformanceObjects(scenario);
     kubeconfig = path.join(work, 'kubeconfig');
     await startSimulate();
   }, 60_000);
@@ -120,6 +170,7 @@ describe.skipIf(!kubectl)('kubectl against rollout-doctor simulate (homelab)', (
       expect(await exited).toBe(0);
     }
     if (work) rmSync(work, { recursive: true, force: true });
+    homelab?.remove();
   });
 
   it('simulate prints exactly the server and kubeconfig lines; the kubeconfig trusts a CA and carries a token', () => {
@@ -196,7 +247,7 @@ describe.skipIf(!kubectl)('kubectl against rollout-doctor simulate (homelab)', (
     expect(verbose.stderr).toMatch(/\/api\/v1\/pods\?continue=[A-Za-z0-9_-]+&limit=2 200 OK/);
   });
 
-  it('server-side tables: the pod printer columns and a CRD additionalPrinterColumns', async () => {
+  it('server-side tables: the pod printer columns and the Rollout and AnalysisRun CRDs additionalPrinterColumns', async () => {
     // pkg/printers/internalversion/printers.go (v1.32.0): NAME READY STATUS RESTARTS AGE.
     const table = await run(['get', 'pods', '-n', 'argo-rollouts']);
     const lines = table.stdout.trim().split('\n');
@@ -212,9 +263,18 @@ describe.skipIf(!kubectl)('kubectl against rollout-doctor simulate (homelab)', (
     expect(header).toMatch(/^NAME\s+DESIRED\s+CURRENT\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/);
     const rollout = scenarioObjects('Rollout').find((r) => r.metadata.namespace === 'litellm')!;
     expect(row!.split(/\s+/).slice(0, 5)).toEqual([rollout.metadata.name, String(rollout.spec.replicas), String(rollout.status.replicas), String(rollout.status.updatedReplicas), String(rollout.status.availableReplicas)]);
+    // Argo Rollouts v1.9.1 manifests/crds/analysis-run-crd.yaml additionalPrinterColumns: Status, Age.
+    const runs = (await run(['get', 'analysisruns', '-n', 'litellm'])).stdout.trim().split('\n');
+    expect(runs[0]).toMatch(/^NAME\s+STATUS\s+AGE$/);
+    expect(runs.slice(1).map((l) => l.split(/\s+/).slice(0, 2)).sort()).toEqual(
+      scenarioObjects('AnalysisRun')
+        .filter((r) => r.metadata.namespace === 'litellm')
+        .map((r) => [r.metadata.name, r.status.phase])
+        .sort(),
+    );
   });
 
-  it('logs with --tail, --since-time and --previous follow the kubelet', async () => {
+  it('logs with --tail, --since-time, --since and --previous follow the kubelet', async () => {
     const pod = scenarioObjects('Pod').find((p) => p.metadata.namespace === 'argo-rollouts' && p.metadata.labels?.['app.kubernetes.io/component'] === 'rollouts-controller')!;
     const lines = criLines(path.join(scenario, 'logs', 'argo-rollouts', `${pod.metadata.name}.log`));
     const tail = await run(['logs', '-n', 'argo-rollouts', 'deploy/argo-rollouts', '--tail=3']);
@@ -222,10 +282,22 @@ describe.skipIf(!kubectl)('kubectl against rollout-doctor simulate (homelab)', (
     const sinceTime = lines.at(-5)![0];
     const since = await run(['logs', '-n', 'argo-rollouts', 'deploy/argo-rollouts', `--since-time=${new Date(sinceTime).toISOString()}`]);
     expect(since.stdout).toBe(`${lines.filter(([t]) => t >= sinceTime).map(([, c]) => c).join('\n')}\n`);
+    // --since=N is sinceSeconds, counted back from the server's clock (this simulator runs on the real
+    // one): a cut in the middle of the longest gap between two lines, so a few seconds of delay between
+    // computing N and the server reading it cannot move a line across it.
+    const gaps = lines.slice(1).map(([t], i) => [t - lines[i]![0], i + 1] as const);
+    const [gapMs, first] = gaps.reduce((a, b) => (b[0] > a[0] ? b : a));
+    expect(gapMs).toBeGreaterThan(60_000);
+    const cutMs = lines[first]![0] - gapMs / 2;
+    const relative = await run(['logs', '-n', 'argo-rollouts', 'deploy/argo-rollouts', `--since=${Math.ceil((Date.now() - cutMs) / 1000)}s`]);
+    expect(relative.stdout).toBe(`${lines.slice(first).map(([, c]) => c).join('\n')}\n`);
     // pkg/kubelet/kubelet_pods.go validateContainerLogStatus: no lastState.terminated.
     const previous = await run(['logs', '-n', 'argo-rollouts', pod.metadata.name, '--previous']);
     expect(previous.code).toBe(1);
     expect(previous.stderr.trim()).toBe(`Error from server (BadRequest): previous terminated container "argo-rollouts" in pod "${pod.metadata.name}" not found`);
+    // ... and with one, the terminated run's log, not the running one's.
+    expect(await run(['logs', '-n', 'default', RESTARTED_POD, '--previous'])).toMatchObject({ code: 0, stdout: 'panic: the previous run\n' });
+    expect(await run(['logs', '-n', 'default', RESTARTED_POD])).toMatchObject({ code: 0, stdout: 'the current run\n' });
   });
 
   it('auth can-i with and without --as, allowed and denied', async () => {
@@ -253,6 +325,16 @@ spec:
     const file = path.join(work, 'sar.yaml');
     writeFileSync(file, review(['system:serviceaccounts', 'system:serviceaccounts:argo-rollouts', 'system:authenticated']));
     expect(await run(['create', '-f', file, '-o', 'jsonpath={.status.allowed}'])).toMatchObject({ code: 0, stdout: 'true' });
+    // A grant to the service accounts' group (writeConformanceObjects) counts only when the review sends
+    // that group: the server adds none (pkg/registry/authorization/subjectaccessreview/rest.go).
+    const nodes = (groups: string[]) => review(groups).replace('{ group: cilium.io, resource: ciliumenvoyconfigs, verb: create, namespace: litellm }', '{ resource: nodes, verb: get }');
+    writeFileSync(file, nodes([GROUP]));
+    expect(await run(['create', '-f', file, '-o', 'jsonpath={.status.allowed}'])).toMatchObject({ code: 0, stdout: 'true' });
+    writeFileSync(file, nodes([]));
+    expect(await run(['create', '-f', file, '-o', 'jsonpath={.status.allowed}'])).toMatchObject({ code: 0, stdout: 'false' });
+    // Impersonating the service account without Impersonate-Group: the server adds its groups
+    // (apiserver pkg/endpoints/filters/impersonation.go), so the group's grant applies.
+    expect(await run(['auth', 'can-i', 'get', 'nodes', `--as=${SA}`])).toMatchObject({ code: 0, stdout: 'yes\n' });
   });
 
   it('apply (validated), patch, scale and delete change the cluster; get -w sees a patch', async () => {

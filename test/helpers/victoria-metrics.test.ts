@@ -7,19 +7,10 @@ import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { exposition } from './prometheus.js';
-import { requireVictoriaMetrics, startAlertReceiver, startVictoriaMetrics, startVmalert } from './victoria-metrics.js';
+import { isRunning, requireVictoriaMetrics, startAlertReceiver, startVictoriaMetrics, startVmalert } from './victoria-metrics.js';
 
 const victoriaMetrics = requireVictoriaMetrics('victoria-metrics', 'the VictoriaMetrics test helper');
 const vmalert = requireVictoriaMetrics('vmalert', 'the VictoriaMetrics test helper');
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe.skipIf(!victoriaMetrics || !vmalert)('startVictoriaMetrics, startVmalert, startAlertReceiver', () => {
   it('scrape, evaluate, notify, and leave no process or directory behind', async () => {

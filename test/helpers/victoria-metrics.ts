@@ -407,3 +407,13 @@ export function vmalertDryRun(binary: string, ruleText: string): { ok: boolean; 
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** Whether a process (victoria-metrics, vmalert) still exists: the tests check that stop() left none. */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

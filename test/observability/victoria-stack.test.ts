@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { requireVictoriaMetrics, VICTORIA_METRICS_INSTALL } from '../helpers/victoria-metrics.js';
+import { isRunning, requireVictoriaMetrics, VICTORIA_METRICS_INSTALL } from '../helpers/victoria-metrics.js';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
 const victoriaMetrics = requireVictoriaMetrics('victoria-metrics', 'the npm run stack test');
@@ -36,15 +36,6 @@ function startStack(args: string[], env: NodeJS.ProcessEnv = process.env): Run {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   void exited.then(() => running.delete(child));
   return { child, stdout: () => out, stderr: () => err, exited };
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The parent pid of a process (Linux /proc/PID/stat, the field after the state). */
@@ -83,7 +74,14 @@ describe.skipIf(!victoriaMetrics || !vmalert)('npm run stack', () => {
     expect(out).toContain('as cluster="homelab"');
 
     expect((await fetch(health)).status).toBe(200);
-    const answer = (await (await fetch(query)).json()) as { status: string; data: { result: { metric: Record<string, string> }[] } };
+    // The stack prints once VictoriaMetrics has scraped rollout-doctor; the example query has data once
+    // a scrape follows rollout-doctor's first cycle (on a loaded machine that can be a scrape later).
+    type Answer = { status: string; data: { result: { metric: Record<string, string> }[] } };
+    let answer = (await (await fetch(query)).json()) as Answer;
+    for (const deadline = Date.now() + 90_000; answer.status === 'success' && answer.data.result.length === 0 && Date.now() < deadline; ) {
+      await delay(1000);
+      answer = (await (await fetch(query)).json()) as Answer;
+    }
     expect(answer.status).toBe('success');
     expect(answer.data.result.length).toBeGreaterThan(0);
     expect(answer.data.result.every((r) => r.metric.cluster === 'homelab')).toBe(true);
@@ -101,7 +99,7 @@ describe.skipIf(!victoriaMetrics || !vmalert)('npm run stack', () => {
     for (const pid of pids) expect(isRunning(pid), `pid ${pid}`).toBe(false);
     for (const dir of dirs) expect(existsSync(dir), dir).toBe(false);
     for (const url of [health, query, alerts]) await expect(fetch(url), url).rejects.toThrow();
-  }, 150_000);
+  }, 240_000);
 
   it('exits 2 on an unknown scenario, naming the ones there are', async () => {
     const stack = startStack(['--scenario', 'no-such-scenario']);

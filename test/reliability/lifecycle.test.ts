@@ -8,9 +8,12 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import os from 'node:os';
 import path from 'node:path';
 import { fetch } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
-import { demoScenarioDir } from '../../src/main.js';
-import { CLI, REPO } from '../helpers/cli.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { CLI, movedHomelab, REPO } from '../helpers/cli.js';
+
+// The homelab with its fake apps on 127.0.58.x: cli.test.ts runs it in CLI children at the same time.
+const homelab = movedHomelab(58);
+afterAll(() => homelab.remove());
 
 interface Daemon {
   child: ChildProcess;
@@ -62,7 +65,7 @@ describe('SIGTERM', () => {
       const config = path.join(dir, 'config.yaml');
       // A cycle deadline may not exceed the schedule's interval: one cycle a minute.
       writeFileSync(config, 'schedule: "0 * * * * *"\ntimeouts: { requestMs: 60000, checkMs: 60000, cycleMs: 60000 }\n');
-      const daemon = await startServe(['--config', config, '--simulate', demoScenarioDir(), '--simulate-fault', 'pods=hang']);
+      const daemon = await startServe(['--config', config, '--simulate', homelab.dir, '--simulate-fault', 'pods=hang']);
       // The first cycle is hanging on the pod list; the server answers meanwhile.
       const health = await fetch(`${daemon.url}/health`);
       expect(health.status).toBe(503);
@@ -83,10 +86,10 @@ describe('SIGHUP', () => {
     try {
       const config = path.join(dir, 'rollout-doctor.yaml');
       // A cycle every 2 s (its deadline then defaults to 2 s, so requests get less than that).
-      const original = `${readFileSync(path.join(demoScenarioDir(), 'rollout-doctor.yaml'), 'utf8').replace('*/10 * * * * *', '*/2 * * * * *')}\ntimeouts:\n  requestMs: 1500\n  checkMs: 2000\n`;
-      copyFileSync(path.join(demoScenarioDir(), 'demo-litellm.key'), path.join(dir, 'demo-litellm.key'));
+      const original = `${readFileSync(path.join(homelab.dir, 'rollout-doctor.yaml'), 'utf8').replace('*/10 * * * * *', '*/2 * * * * *')}\ntimeouts:\n  requestMs: 1500\n  checkMs: 2000\n`;
+      copyFileSync(path.join(homelab.dir, 'demo-litellm.key'), path.join(dir, 'demo-litellm.key'));
       writeFileSync(config, original);
-      const daemon = await startServe(['--config', config, '--simulate', demoScenarioDir()]);
+      const daemon = await startServe(['--config', config, '--simulate', homelab.dir]);
       await until('the first cycle', async () => ((await fetch(`${daemon.url}/readyz`)).status === 200 ? true : undefined));
 
       writeFileSync(config, `${original}\nmute:\n  - check: endpoint\n    target: sympozium\n    reason: reload test\n`);
