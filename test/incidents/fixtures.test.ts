@@ -65,6 +65,14 @@ describe('incident fixtures', () => {
     }
   }
 
+  it('the healthy homelab (the cases\' base: the demo homelab, its unmeasured template muted) has no incident, and no result names one', async () => {
+    const output = await runCase(path.join(ROOT, '_base'), { results: [] }, {});
+    expect(output.body.checks.length).toBeGreaterThan(30);
+    expect(output.body.checks.filter((c) => c.status !== 'ok' && !c.muted)).toEqual([]);
+    assertIncidents(output.body, []);
+    expect(output.text).not.toContain('incident');
+  });
+
   it('the healthy homelab (the demo scenario) has one incident: its warn, the template it cannot measure', async () => {
     const dir = demoScenarioDir();
     const output = await runCase(dir, { results: [] }, {});
