@@ -291,6 +291,21 @@ function contextOption(values: { context?: string; simulate?: string }): string 
   return values.context;
 }
 
+/** What `check` and `serve` share: the config, the cluster (kubeconfig, context or simulation), the log level. */
+function runOptions(
+  values: { config?: string; kubeconfig?: string; context?: string; simulate?: string; 'log-level'?: string } & Record<string, unknown>,
+  defaultLevel: LogLevel,
+): RunOptions {
+  return {
+    configPath: values.config,
+    kubeconfigPath: values.kubeconfig,
+    context: contextOption(values),
+    simulate: simulateOptions(values, values.simulate),
+    logLevel: logLevel(values['log-level'], defaultLevel),
+    announce,
+  };
+}
+
 /** `rollout-doctor demo --list`: each bundled scenario with its one-line description. */
 async function listDemoScenarios(): Promise<number> {
   const { listScenarios } = await import('./simulator/load.js');
@@ -387,29 +402,14 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'check') {
       const output = values.output ?? 'table';
       if (output !== 'table' && output !== 'json') throw new UsageError(`--output ${output}: expected table or json`);
-      const options: RunOptions = {
-        configPath: values.config,
-        kubeconfigPath: values.kubeconfig,
-        context: contextOption(values),
-        simulate: simulateOptions(values, values.simulate),
-        logLevel: logLevel(values['log-level'], 'warn'),
-        only: values.check,
-        announce,
-      };
+      const options: RunOptions = { ...runOptions(values, 'warn'), only: values.check };
       if (values.watch) return await watch(options, output, Boolean(values.verbose));
       const result = await runCheckOnce(options);
       process.stdout.write(output === 'json' ? `${result.json}\n` : renderTextView(result.body, Date.now(), terminalOptions(process.stdout, process.env, Boolean(values.verbose))));
       return result.exitCode;
     }
 
-    const options: RunOptions = {
-      configPath: values.config,
-      kubeconfigPath: values.kubeconfig,
-      context: contextOption(values),
-      simulate: simulateOptions(values, values.simulate),
-      logLevel: logLevel(values['log-level'], 'info'),
-      announce,
-    };
+    const options = runOptions(values, 'info');
     const served = await serve({ ...options, listen: serveListen(values.listen) });
     onSignals(served, options);
     return new Promise<number>(() => undefined);
