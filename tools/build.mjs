@@ -34,6 +34,8 @@ export const BUNDLE_OPTIONS = {
     main: 'src/main.ts',
     'config/load': 'src/config/load.ts',
     'http/server': 'src/http/server.ts',
+    // The bench's daemon process times the correlation step alone (test/bench/daemon-process.mjs).
+    'incidents/correlate': 'src/incidents/correlate.ts',
     'simulator/index': 'src/simulator/index.ts',
   },
   outdir: 'dist',
