@@ -29,7 +29,7 @@ import { quote } from '../text.js';
 import { result } from './lib/results.js';
 import { aboutTargetRollout, rolloutLabels, type RolloutRef, rolloutsCommand } from './lib/rollout.js';
 import { rolloutName, rolloutNamespace, rolloutTarget, strategyOf } from '../argo/rollout-spec.js';
-import { isActualWeightFromReplicaSets, listOf, ownedReplicaSets, ROLLOUT_PHASES, rolloutInfo, type RolloutInfo, type RolloutReplicas } from '../argo/rollout-info.js';
+import { isActualWeightFromReplicaSets, listOf, ownedReplicaSets, ROLLOUT_PHASES, rolloutInfo, type RolloutInfo } from '../argo/rollout-info.js';
 import { currentRevisionExperiments, experimentState, type ExperimentState } from '../argo/experiments.js';
 import type { CustomObject } from '../kube/types.js';
 import { toIso, toMillis } from './lib/time.js';
@@ -53,21 +53,14 @@ const PAUSE_REASON_TEXT: Record<string, string> = {
 
 type DegradedKind = 'InvalidSpec' | 'RolloutAborted' | 'ProgressDeadlineExceeded' | 'other';
 
-interface StatusDetails extends RolloutRef {
-  phase: string;
-  message: string;
+/** What `kubectl argo rollouts get rollout` shows (RolloutInfo's fields; maxTrafficWeight only when it is not 100). */
+type InfoFields = Pick<RolloutInfo, 'phase' | 'message' | 'replicas' | 'step' | 'stepIndex' | 'stepCount' | 'setWeight' | 'actualWeight' | 'maxTrafficWeight'>;
+
+interface StatusDetails extends RolloutRef, InfoFields {
   strategy: string;
-  replicas: RolloutReplicas;
   pauseReasons: string[];
   pausedSince: string | null;
   abort: boolean;
-  step?: string;
-  stepIndex?: number;
-  stepCount?: number;
-  setWeight?: number;
-  actualWeight?: number;
-  /** trafficRouting.maxTrafficWeight, when it is not 100: the unit of the weights. */
-  maxTrafficWeight?: number;
   /** Why ActualWeight could not be computed (the ReplicaSet list failed). */
   actualWeightUnknown?: string;
   /** The current revision's Experiments. */
