@@ -33,7 +33,9 @@ const widest = (text: string) => Math.max(...text.split(/\r?\n/).map((line) => s
 
 /** Runs the CLI in a pseudo-terminal; `untilOutput` decides when to press Ctrl-C (never: it exits by itself). */
 function inTerminal(args: string[], env: Record<string, string>, untilOutput?: (out: string) => boolean): Promise<{ code: number | null; out: string }> {
-  const line = [...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, '--import', 'tsx', CLI, ...args].map((w) => (/^[\w@%+=:,./-]*$/.test(w) ? w : `'${w}'`)).join(' ');
+  // `exec env`: the shell script(1) starts (SHELL, else /bin/sh) hands the terminal to node itself, so
+  // Ctrl-C reaches only the CLI and the exit code is the CLI's, whatever that shell does with SIGINT.
+  const line = ['exec', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, '--import', 'tsx', CLI, ...args].map((w) => (/^[\w@%+=:,./-]*$/.test(w) ? w : `'${w}'`)).join(' ');
   return new Promise((resolve, reject) => {
     const child = spawn(script!, ['-qfec', line, '/dev/null'], { cwd: REPO, env: { ...process.env, LOG_LEVEL: '', ROLLOUT_DOCTOR_CONFIG: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';

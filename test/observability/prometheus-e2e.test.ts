@@ -154,7 +154,9 @@ describe.skipIf(!binary)('alert rules and dashboard against a real Prometheus', 
     // Every expected alert active, then two more rule evaluations with the healthy homelab's series
     // in, so "nothing fires for it" has been evaluated.
     const wanted = [...EXPECTED.flatMap((e) => [{ ...e, labels: { ...e.labels, cluster: 'lab' } }, e]), ...EXPECTED_SELF];
-    const deadline = Date.now() + 40_000;
+    // Generous: under CI every test file shares two cores, and a first cycle cut short by the load
+    // shows its results on the next one, 30 s later. A pass returns as soon as every alert is there.
+    const deadline = Date.now() + 150_000;
     let missing = wanted;
     for (;;) {
       const answer = (await (await fetch(`${prometheus.url}/api/v1/alerts`)).json()) as { data: { alerts: Alert[] } };
@@ -163,7 +165,7 @@ describe.skipIf(!binary)('alert rules and dashboard against a real Prometheus', 
       if (missing.length === 0 || Date.now() > deadline) break;
       await delay(250);
     }
-    if (missing.length > 0) throw new Error(`alerts not raised within 40 s: ${JSON.stringify(missing)}\nactive: ${JSON.stringify(alerts.map((a) => a.labels))}\n${prometheus.log()}`);
+    if (missing.length > 0) throw new Error(`alerts not raised within 150 s: ${JSON.stringify(missing)}\nactive: ${JSON.stringify(alerts.map((a) => a.labels))}\n${prometheus.log()}`);
     await prometheus.waitFor('rollout_doctor_check_status{cluster="homelab"}');
     const seen = Date.now() / 1000;
     for (;;) {
@@ -172,7 +174,7 @@ describe.skipIf(!binary)('alert rules and dashboard against a real Prometheus', 
       await delay(250);
     }
     alerts = ((await (await fetch(`${prometheus.url}/api/v1/alerts`)).json()) as { data: { alerts: Alert[] } }).data.alerts;
-  }, 60_000);
+  }, 240_000);
 
   afterAll(async () => {
     await Promise.all([prometheus?.stop(), failing?.stop(), homelab?.stop(), incident?.stop(), mutedRoot?.stop(), blind?.stop(), stale?.close()]);
