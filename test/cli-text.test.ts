@@ -129,7 +129,7 @@ describe('check --watch', () => {
 
   it.skipIf(!script)('on a terminal each frame replaces the last, and Ctrl-C ends it', async () => {
     const result = await inTerminal(['check', '--watch', '--config', everySecond, ...HEALTHY], { COLUMNS: '80' }, (out) => out.split(CLEAR).length > 2);
-    expect(result.code).toBe(0);
+    expect(result.code, `what the terminal showed:\n${result.out.slice(-2000)}`).toBe(0);
     const frames = result.out.split(CLEAR).slice(1);
     expect(frames.length).toBeGreaterThanOrEqual(2);
     for (const frame of frames) expect(frame).toMatch(/^\u001b\[32m2 ok\u001b\[0m \(checked \d+ s ago/);
