@@ -354,6 +354,15 @@ export class KubeClient {
    * default of 30 s would cut every quiet watch, since API servers send a bookmark only about every
    * minute: kube-apiserver v1.32 staging/src/k8s.io/apiserver/pkg/storage/cacher/cache_watcher.go
    * nextBookmarkTime). client-node 2.0.1 keeps it in a private field with no setter.
+   *
+   * Counted (`observer`, rollout_doctor_kube_requests_total) when the answer arrives, by its status,
+   * as client-go counts a watch in rest_client_requests_total (client-go rest/request.go,
+   * `(*Request).Watch`: `updateURLMetrics(ctx, r, resp, err)` right after `client.Do(req)`, before
+   * the stream is read). A watch that
+   * opened and then breaks (silent past `silenceMs`, cut off, connection lost) is counted once more,
+   * with that failure's code, so the API errors stay visible; one the server ends at its
+   * timeoutSeconds is not counted again. Counting at the end instead made each kind's
+   * `code="200"` series appear only when its first watch ended, 5-10 minutes after start.
    */
   async watch(
     meta: RequestMeta,
@@ -367,22 +376,32 @@ export class KubeClient {
     (this.watcher as unknown as { requestTimeoutMs: number }).requestTimeoutMs = silenceMs;
     const started = performance.now();
     let isStopped = false;
+    let isEnded = false;
+    let isCounted = false;
     const record = (code: string) => {
       const entry = { verb: meta.verb, resource: meta.resource, code, durationMs: performance.now() - started };
       this.options.onRequest?.(entry);
       observer?.(entry);
     };
     const done = (error: unknown) => {
-      if (isStopped) return record('200');
-      if (!error) {
-        record('200');
-        return onDone(undefined);
+      isEnded = true;
+      if (isStopped || !error) {
+        if (!isCounted) record('200');
+        isCounted = true;
+        if (!isStopped) onDone(undefined);
+        return;
       }
       const kubeError = watchError(error, meta, silenceMs);
       record(kubeError.code);
+      isCounted = true;
       onDone(kubeError);
     };
     const controller = await this.watcher.watch(path, query, (type, object) => onEvent(type, object), done);
+    // Resolved with the stream open: the answer was 200 (a failed answer has called `done` already).
+    if (!isEnded) {
+      isCounted = true;
+      record('200');
+    }
     return {
       stop() {
         isStopped = true;

@@ -56,6 +56,13 @@ function familyCounts(text) {
   return counts;
 }
 
+/** Every rollout_doctor_* series (name and labels, no value): what the soak compares set by set. */
+function ownSeriesKeys(text) {
+  const keys = [];
+  for (const line of text.split('\n')) if (line.startsWith('rollout_doctor_')) keys.push(line.slice(0, line.lastIndexOf(' ')));
+  return keys;
+}
+
 function seriesCount(text, prefix = '') {
   let n = 0;
   for (const line of text.split('\n')) if (line !== '' && !line.startsWith('#') && line.startsWith(prefix)) n++;
@@ -158,7 +165,7 @@ serveRpc({
   },
 
   /** Memory after a full GC, series in /metrics, open sockets and timers, between two cycles. */
-  sample() {
+  sample({ keys = false } = {}) {
     globalThis.gc?.();
     const memory = process.memoryUsage();
     const text = runtime.metrics.text();
@@ -170,6 +177,7 @@ serveRpc({
       series: seriesCount(text),
       ownSeries: seriesCount(text, 'rollout_doctor_'),
       seriesByFamily: familyCounts(text),
+      ownSeriesKeys: keys ? ownSeriesKeys(text) : [],
       results: runtime.daemon.store.results().length,
       sockets: resources.TCPSocketWrap ?? 0,
       socketFds: socketFds(),

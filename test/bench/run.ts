@@ -125,6 +125,8 @@ interface CycleFigures {
 }
 interface Sample {
   seriesByFamily: Record<string, number>;
+  /** Every rollout_doctor_* series, name and labels (when asked for: the soak's samples). */
+  ownSeriesKeys: string[];
   rssBytes: number;
   heapUsedBytes: number;
   externalBytes: number;
@@ -951,7 +953,7 @@ async function soakBench(): Promise<void> {
         for (const e of figures.checkErrors) checkErrors.add(e);
         // Between cycles, with the same targets each time: the transient ones absent.
         if (phase === churnPeriod - 1 && (c + 1) % sampleEvery === 0) {
-          samples.push({ cycle: c + 1, transientPresent: false, ...(await daemon.call<Sample>('sample')) });
+          samples.push({ cycle: c + 1, transientPresent: false, ...(await daemon.call<Sample>('sample', { keys: true })) });
         }
         if (phase === churnPeriod / 2 - 1 && (c + 1 + churnPeriod / 2) % sampleEvery === 0) {
           present.push({ cycle: c + 1, transientPresent: true, ...(await daemon.call<Sample>('sample')) });
@@ -1005,6 +1007,13 @@ async function soakBench(): Promise<void> {
       rows.map(([what, a, b, g, t, pass]) => [what, a, b, g, t, mark(pass)]),
     ),
   );
+  const startKeys = new Set(start.ownSeriesKeys);
+  const endKeys = new Set(end.ownSeriesKeys);
+  const added = end.ownSeriesKeys.filter((k) => !startKeys.has(k));
+  const removed = start.ownSeriesKeys.filter((k) => !endKeys.has(k));
+  if (added.length > 0 || removed.length > 0) {
+    output.push(`\nSeries that differ between cycle ${fmtInt(start.cycle)} and cycle ${fmtInt(end.cycle)}:\n\n${[...added.map((k) => `- added \`${k}\``), ...removed.map((k) => `- gone \`${k}\``)].join('\n')}`);
+  }
   if (checkErrors.size > 0) output.push(`\nChecks that could not run during the soak: ${[...checkErrors].slice(0, 5).join('; ')}`);
   targets.push({
     section: 'soak',

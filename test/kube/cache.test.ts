@@ -104,6 +104,24 @@ describe('the cache', () => {
     expect(watch.query).toMatch(/resourceVersion=\d+/);
   });
 
+  it('counts a watch when its answer arrives (client-go rest_client_requests_total), not when it ends', async () => {
+    const counted: string[] = [];
+    await start({ objects: [NAMESPACE, ROLLOUT_CRD, rollout('a')] }, { onRequest: (r) => counted.push(`${r.verb} ${r.resource} ${r.code}`) });
+    await take();
+    // Open for up to 60 s (FAST's 30 s, jittered): counted once, while still open.
+    await waitFor(() => counted.filter((c) => c.startsWith('watch ')), (watches) => watches.length > 0);
+    expect(counted).toEqual(['list rollouts.argoproj.io 200', 'watch rollouts.argoproj.io 200']);
+    expect(requests(sim!, 'watch', 'rollouts')).toHaveLength(1);
+  });
+
+  it('counts a watch that opened and then went silent once more, as timed out', async () => {
+    const counted: string[] = [];
+    const { sim } = await start({ objects: [NAMESPACE, ROLLOUT_CRD, rollout('a')], faults: { 'watch:rollouts': 'stall' } }, { onRequest: (r) => counted.push(`${r.verb} ${r.resource} ${r.code}`) });
+    await take();
+    await waitFor(() => requests(sim, 'watch', 'rollouts').length, (n) => n >= 2, 10_000);
+    expect(counted.slice(0, 4)).toEqual(['list rollouts.argoproj.io 200', 'watch rollouts.argoproj.io 200', 'watch rollouts.argoproj.io timeout', 'watch rollouts.argoproj.io 200']);
+  });
+
   it('a change the checks do not read notifies nobody', async () => {
     const { sim, changes } = await start({ objects: [NAMESPACE, ROLLOUT_CRD, rollout('a')] });
     await take();
