@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { ALL_CHECKS } from './checks/index.js';
 import { ConfigError, defaultConfig, type LoadedConfig, loadConfigFile } from './config/load.js';
@@ -180,8 +181,21 @@ export async function createRuntime(options: RunOptions): Promise<Runtime> {
   if (!simulation) options.announce?.(describeRun(credentials, client.server, loaded));
   // Data flows one way: the daemon publishes each finished cycle, the renderers subscribe.
   const health = new HealthView(() => daemon.staleForMs(), () => (options.now?.() ?? new Date()).getTime());
-  daemon.subscribe((event) => metrics.update(event));
-  daemon.subscribe((event) => health.update(event));
+  // A cycle renders /metrics, then /health, whose first render makes /readyz ready: ready means
+  // both endpoints show a cycle. A re-evaluation renders /health first, so the verdict a change
+  // brings does not wait for the exposition (at 1,000 Rollouts the longer render, scraped only every
+  // 30 s; docs/performance.md).
+  daemon.subscribe(async (event) => {
+    if (event.type === 'partial') {
+      await health.update(event);
+      await nextTurn();
+      await metrics.update(event);
+    } else {
+      await metrics.update(event);
+      await nextTurn();
+      await health.update(event);
+    }
+  });
   log.info(
     {
       event: 'start',
