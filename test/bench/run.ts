@@ -375,12 +375,15 @@ async function cycleBench(): Promise<void> {
     figure: `${fmtMs(large.loopMaxMs)} ms (initial sync: ${fmtMs(large.initial.loopMaxMs)} ms)`,
     pass: large.loopMaxMs <= 50,
   });
+  // Incident series included as measured: the generated AnalysisTemplates use the job provider,
+  // which analysis-preflight does not query, so each is an unknown result and an incident of its own.
   const perRollout = large.series / 1000;
+  const incidentSeries = large.seriesByFamily.rollout_doctor_incident ?? 0;
   targets.push({
     section: 'cycle',
-    target: `series per Rollout at 1,000 rollouts, with ~2 incident series to come <= 45 (issue 17: ~${BEFORE.seriesPerRollout})`,
-    figure: `${perRollout.toFixed(1)} + 2 = ${(perRollout + 2).toFixed(1)} (${fmtInt(large.series)} rollout_doctor_* series)`,
-    pass: perRollout + 2 <= 45,
+    target: `series per Rollout at 1,000 rollouts, incident series included <= 45 (issue 17: ~${BEFORE.seriesPerRollout})`,
+    figure: `${perRollout.toFixed(1)} (${fmtInt(large.series)} rollout_doctor_* series, ${fmtInt(incidentSeries)} of them rollout_doctor_incident)`,
+    pass: perRollout <= 45,
   });
   results.cycle = { warmup, measured, checks, rows };
 }
