@@ -6,6 +6,7 @@
  */
 import { readdirSync, readlinkSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import { loadConfigFile } from '../../dist/config/load.js';
 import { buildServer } from '../../dist/http/server.js';
 import { correlate } from '../../dist/incidents/correlate.js';
@@ -162,6 +163,24 @@ serveRpc({
 
   isStale() {
     return runtime.daemon.staleForMs() !== undefined;
+  },
+
+  /** Where the memory is right after a cycle, before any forced GC: V8's heap by space, code, and what lies outside the heap. */
+  memory() {
+    const usage = process.memoryUsage();
+    const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, { size: s.space_size, used: s.space_used_size }]));
+    const code = v8.getHeapCodeStatistics();
+    return {
+      rss: usage.rss,
+      heapTotal: usage.heapTotal,
+      heapUsed: usage.heapUsed,
+      external: usage.external,
+      arrayBuffers: usage.arrayBuffers,
+      spaces,
+      bytecodeAndMetadata: code.bytecode_and_metadata_size,
+      codeAndMetadata: code.code_and_metadata_size,
+      externalScriptSource: code.external_script_source_size,
+    };
   },
 
   /** Memory after a full GC, series in /metrics, open sockets and timers, between two cycles. */

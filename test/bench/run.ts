@@ -44,10 +44,15 @@ const only = new Set((flags.only ?? SECTIONS.join(',')).split(',').map((s) => s.
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only ${s}: expected some of ${SECTIONS.join(', ')}`);
 
 const PROFILE_DIR = path.join(TMP, 'prof');
-/** The daemon runs with the V8 heap cap the Deployment sets (NODE_OPTIONS in deploy/deployment.yaml), unless --heap-mb says otherwise. */
-const DEPLOYED_HEAP_MB = Number(/--max-old-space-size=(\d+)/.exec(readFileSync(path.join(REPO, 'deploy', 'deployment.yaml'), 'utf8'))?.[1] ?? 0);
-const HEAP_MB = flags['heap-mb'] !== undefined ? Number(flags['heap-mb']) : DEPLOYED_HEAP_MB;
-const daemonExecArgv = ['--expose-gc', ...(HEAP_MB > 0 ? [`--max-old-space-size=${HEAP_MB}`] : []), ...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [])];
+/** The daemon runs with the V8 flags the Deployment sets (NODE_OPTIONS in deploy/deployment.yaml); --heap-mb replaces its heap cap. */
+const DEPLOYED_NODE_OPTIONS = (/name: NODE_OPTIONS\s+value: (.+)/.exec(readFileSync(path.join(REPO, 'deploy', 'deployment.yaml'), 'utf8'))?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+const HEAP_MB = flags['heap-mb'] !== undefined ? Number(flags['heap-mb']) : Number(/^--max-old-space-size=(\d+)$/.exec(DEPLOYED_NODE_OPTIONS.find((o) => o.startsWith('--max-old-space-size=')) ?? '')?.[1] ?? 0);
+const daemonExecArgv = [
+  '--expose-gc',
+  ...DEPLOYED_NODE_OPTIONS.filter((o) => !o.startsWith('--max-old-space-size=')),
+  ...(HEAP_MB > 0 ? [`--max-old-space-size=${HEAP_MB}`] : []),
+  ...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
+];
 
 /** The config of the generated scenarios: the homelab's, without endpoints (they have no fake apps). */
 const GENERATED_CONFIG = `# rollout-doctor config for a generated benchmark scenario (test/bench/run.ts)
@@ -169,7 +174,21 @@ function scenarioDir(rollouts: number): string {
 // ---------------------------------------------------------------------------------------------
 // 1. Cycle cost vs cluster size
 
+/** The daemon's memory right after its last measured cycle (daemon-process.mjs `memory`). */
+interface MemoryBreakdown {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  spaces: Record<string, { size: number; used: number }>;
+  bytecodeAndMetadata: number;
+  codeAndMetadata: number;
+  externalScriptSource: number;
+}
+
 interface CycleRow {
+  memory?: MemoryBreakdown;
   /** Generated rollouts, or the bundled homelab scenario (its fake apps probed too). */
   rollouts: number | 'homelab';
   latencyMs: number;
@@ -232,6 +251,7 @@ async function cycleBench(): Promise<void> {
       let loop: LoopDelay = { maxMs: 0, p99Ms: 0 };
       let initial = { wallMs: 0, requests: 0, bytes: 0, loopMaxMs: 0 };
       let sample: Sample | undefined;
+      let memory: MemoryBreakdown | undefined;
       try {
         await sim.call('clear');
         await daemon.call('loopDelay');
@@ -251,6 +271,7 @@ async function cycleBench(): Promise<void> {
             stats.get(latencyMs)!.push(await sim.call<SimStats>('stats'));
           }
         }
+        memory = await daemon.call<MemoryBreakdown>('memory');
         loop = await daemon.call<LoopDelay>('loopDelay');
         sample = await daemon.call<Sample>('sample');
       } finally {
@@ -282,6 +303,7 @@ async function cycleBench(): Promise<void> {
           requestsByResource: st.at(-1)!.byResource,
           series: sample?.ownSeries ?? 0,
           seriesByFamily: sample?.seriesByFamily ?? {},
+          memory,
           cycles: c,
         });
       }
@@ -328,6 +350,30 @@ async function cycleBench(): Promise<void> {
   output.push(`\nRequests of one steady-state cycle at 1,000 rollouts: ${mix(row(1000, 0))}.`);
   const families = Object.entries(row(1000, 0).seriesByFamily).sort((a, b) => b[1] - a[1]);
   output.push(`\nSeries of rollout_doctor_* families at 1,000 rollouts (${fmtInt(row(1000, 0).series)}): ${families.map(([name, n]) => `${name} ${fmtInt(n)}`).join(', ')}.`);
+  // Issue 17: where the memory above the import goes (right after a cycle, no forced GC).
+  const memoryRows = rows.filter((r) => r.latencyMs === 0 && r.memory);
+  const space = (m: MemoryBreakdown, name: string) => m.spaces[name] ?? { size: 0, used: 0 };
+  const sized = (x: { size: number; used: number }) => `${fmtMB(x.size)} (${fmtMB(x.used)} used)`;
+  output.push(
+    `\nWhere each daemon's memory is right after its last measured cycle (process.memoryUsage, v8.getHeapSpaceStatistics, v8.getHeapCodeStatistics; MB, no forced GC). Outside the heap: RSS minus the heap's committed size and external memory, that is compiled machine code, the allocator's arenas and thread stacks:\n\n${table(
+      ['Rollouts', 'RSS', 'V8 heap committed (used)', 'old space', 'new space', 'large objects', 'code space', 'bytecode + code metadata', 'external (array buffers)', 'outside the heap'],
+      memoryRows.map((r) => {
+        const m = r.memory!;
+        return [
+          label(r),
+          fmtMB(m.rss),
+          `${fmtMB(m.heapTotal)} (${fmtMB(m.heapUsed)})`,
+          sized(space(m, 'old_space')),
+          sized(space(m, 'new_space')),
+          sized(space(m, 'large_object_space')),
+          sized(space(m, 'code_space')),
+          fmtMB(m.bytecodeAndMetadata + m.codeAndMetadata),
+          `${fmtMB(m.external)} (${fmtMB(m.arrayBuffers)})`,
+          fmtMB(m.rss - m.heapTotal - m.external),
+        ];
+      }),
+    )}`,
+  );
   const errors = rows.flatMap((r) => r.checkErrors.map((e) => `${label(r)}, ${r.latencyMs} ms: ${e}`));
   if (errors.length > 0) output.push(`\nChecks that could not run: ${errors.join('; ')}`);
   const small = row(2, 0);
