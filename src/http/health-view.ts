@@ -7,7 +7,7 @@ import { formatDuration } from '../config/duration.js';
 import { BodyBuilder, type EncodedBody } from '../encoded-body.js';
 import { STATUS_RANK, type Status, type StoredResult } from '../engine/types.js';
 import type { HealthBody, HealthEntry } from './health-schema.js';
-import { clampWidth, countLines, DEFAULT_WIDTH, writeTable } from './text-view.js';
+import { clampWidth, countLines, DEFAULT_WIDTH, tableSteps, writeTable } from './text-view.js';
 
 export type { HealthBody, HealthEntry } from './health-schema.js';
 import type { DaemonEvent } from '../engine/daemon.js';
@@ -181,10 +181,24 @@ export class RenderedHealth {
     if (!table) {
       const builder = new BodyBuilder();
       writeTable(this.body, variant, (piece) => builder.write(piece));
-      table = builder.toBuffer();
-      if (this.tables.size >= MAX_TEXT_VARIANTS) this.tables.delete(this.tables.keys().next().value!);
-      this.tables.set(key, table);
+      table = this.keepTable(key, builder.toBuffer());
     }
+    return table;
+  }
+
+  /** Renders a variant of the table ahead of its first request, giving the event loop a turn every few hundred rows. */
+  async renderTableInSteps(variant: TextVariant): Promise<void> {
+    const key = `${variant.width}:${variant.verbose ? 1 : 0}`;
+    if (this.tables.has(key)) return;
+    const builder = new BodyBuilder();
+    await nextTurn();
+    for (const _step of tableSteps(this.body, variant, (piece) => builder.write(piece))) await nextTurn();
+    if (!this.tables.has(key)) this.keepTable(key, builder.toBuffer());
+  }
+
+  private keepTable(key: string, table: Buffer): Buffer {
+    if (this.tables.size >= MAX_TEXT_VARIANTS) this.tables.delete(this.tables.keys().next().value!);
+    this.tables.set(key, table);
     return table;
   }
 
@@ -241,8 +255,7 @@ export class HealthView {
     const rendered = new RenderedHealth(buildHealth(event.results, event.cycle, {}, {}, event.incidents));
     await nextTurn();
     await rendered.renderInSteps();
-    await nextTurn();
-    rendered.table({ width: DEFAULT_WIDTH, verbose: false });
+    await rendered.renderTableInSteps({ width: DEFAULT_WIDTH, verbose: false });
     if (update !== this.updates) return;
     this.results = event.results;
     this.correlation = event.incidents;

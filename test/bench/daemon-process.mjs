@@ -4,7 +4,7 @@
  * --kubeconfig` builds it (the informer cache, unless told to list per cycle). Driven over IPC by
  * run.ts; every figure is taken in here, the event loop's delay too (perf_hooks).
  */
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { loadConfigFile } from '../../dist/config/load.js';
@@ -18,6 +18,22 @@ const importRssBytes = process.memoryUsage().rss;
 /** The longest the event loop waited, sampled every 5 ms. */
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 loopDelay.enable();
+
+/**
+ * With --profile (--cpu-prof): every event-loop gap over 30 ms, as [end in the CPU profile's clock
+ * (microseconds), length in ms], written beside the profile so its samples in each gap can be read.
+ */
+const profileDir = process.execArgv.find((a) => a.startsWith('--cpu-prof-dir='))?.slice('--cpu-prof-dir='.length);
+const gaps = [];
+if (profileDir) {
+  let last = process.hrtime.bigint();
+  setInterval(() => {
+    const now = process.hrtime.bigint();
+    const ms = Number(now - last) / 1e6;
+    if (ms > 30) gaps.push([Number(now / 1000n), ms]);
+    last = now;
+  }, 2).unref();
+}
 
 let runtime;
 let server;
@@ -227,6 +243,7 @@ serveRpc({
   },
 
   async close() {
+    if (profileDir) writeFileSync(`${profileDir}/gaps-${process.pid}.json`, JSON.stringify(gaps));
     await runtime?.close();
     await inFlight?.catch(() => undefined);
     await server?.close();

@@ -11,7 +11,8 @@
  *   npm run bench                     everything (about 12 minutes on 2 cores)
  *   npm run bench -- --quick          fewer cycles and shorter loads, for development
  *   npm run bench -- --only cycle,incidents,http,endpoints,sigterm,soak
- *   npm run bench -- --profile        daemon processes write .cpuprofile files to .tmp/bench/prof
+ *   npm run bench -- --profile        daemon processes write .cpuprofile files to .tmp/bench/prof, and
+ *                                     gaps-PID.json: the event-loop gaps over 30 ms, in the profile's clock
  */
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';

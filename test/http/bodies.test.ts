@@ -72,6 +72,19 @@ describe('RenderedHealth', () => {
     });
   }
 
+  it('renders JSON and the table in steps to the same bytes as in one go (what /health serves after a cycle)', async () => {
+    const doc = body(5000);
+    const stepped = new RenderedHealth(doc);
+    await stepped.renderInSteps();
+    for (const variant of [{ width: 100, verbose: false }, { width: 80, verbose: true }]) await stepped.renderTableInSteps(variant);
+    const whole = new RenderedHealth(doc);
+    expect(stepped.json).toBe(whole.json);
+    for (const variant of [{ width: 100, verbose: false }, { width: 80, verbose: true }]) {
+      expect(stepped.table(variant).equals(whole.table(variant))).toBe(true);
+      expect(stepped.text(NOW, variant).equals(Buffer.from(renderTextView(doc, NOW, variant), 'utf8'))).toBe(true);
+    }
+  });
+
   it('encodes each form once (the text view once per width and verbosity)', () => {
     const rendered = new RenderedHealth(body(3));
     expect(rendered.encodedJson()).toBe(rendered.encodedJson());
