@@ -186,7 +186,7 @@ export class RenderedHealth {
     return table;
   }
 
-  /** Renders a variant of the table ahead of its first request, giving the event loop a turn every few hundred rows. */
+  /** Renders a variant of the table ahead of its first request, giving the event loop a turn about every 10 ms (tableSteps). */
   async renderTableInSteps(variant: TextVariant): Promise<void> {
     const key = `${variant.width}:${variant.verbose ? 1 : 0}`;
     if (this.tables.has(key)) return;

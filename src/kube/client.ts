@@ -358,10 +358,9 @@ export class KubeClient {
    * Counted (`observer`, rollout_doctor_kube_requests_total) when the answer arrives, by its status,
    * as client-go counts a watch in rest_client_requests_total (client-go rest/request.go,
    * `(*Request).Watch`: `updateURLMetrics(ctx, r, resp, err)` right after `client.Do(req)`, before
-   * the stream is read). A watch that
-   * opened and then breaks (silent past `silenceMs`, cut off, connection lost) is counted once more,
-   * with that failure's code, so the API errors stay visible; one the server ends at its
-   * timeoutSeconds is not counted again. Counting at the end instead made each kind's
+   * the stream is read). A watch that opened and then breaks (silent past `silenceMs`, cut off,
+   * connection lost) is counted once more, with that failure's code, so the API errors stay
+   * visible; one the server ends at its timeoutSeconds is not counted again. Counting at the end instead made each kind's
    * `code="200"` series appear only when its first watch ended, 5-10 minutes after start.
    */
   async watch(
