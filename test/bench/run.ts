@@ -46,7 +46,15 @@ for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only ${s}: e
 
 const PROFILE_DIR = path.join(TMP, 'prof');
 /** The daemon runs with the V8 flags the Deployment sets (NODE_OPTIONS in deploy/deployment.yaml); --heap-mb replaces its heap cap. */
-const DEPLOYED_NODE_OPTIONS = (/name: NODE_OPTIONS\s+value: (.+)/.exec(readFileSync(path.join(REPO, 'deploy', 'deployment.yaml'), 'utf8'))?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+const DEPLOYED_NODE_OPTIONS = deployedNodeOptions();
+
+/** NODE_OPTIONS of the rollout-doctor container in deploy/deployment.yaml, one flag per element. */
+function deployedNodeOptions(): string[] {
+  type Deployment = { kind?: string; spec?: { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } } };
+  const docs = parseAllDocuments(readFileSync(path.join(REPO, 'deploy', 'deployment.yaml'), 'utf8')).map((d) => d.toJS() as Deployment);
+  const env = docs.find((d) => d?.kind === 'Deployment')?.spec?.template?.spec?.containers?.flatMap((c) => c.env ?? []) ?? [];
+  return (env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '').split(/\s+/).filter(Boolean);
+}
 const HEAP_MB = flags['heap-mb'] !== undefined ? Number(flags['heap-mb']) : Number(/^--max-old-space-size=(\d+)$/.exec(DEPLOYED_NODE_OPTIONS.find((o) => o.startsWith('--max-old-space-size=')) ?? '')?.[1] ?? 0);
 const daemonExecArgv = [
   '--expose-gc',
