@@ -49,7 +49,7 @@ import type { CustomObject, Rollout } from '../kube/types.js';
 import { type ArgValue, resolveArgs, substituteArgs } from '../argo/analysis-args.js';
 import { type LimitSpec, type MeasuredPhase, metricLimits, type Prediction, predictMetric, selectMetrics, validateMetricLimits } from '../argo/analysis.js';
 import { type ControllerVersion, isAtLeast, versionText } from '../argo/controller.js';
-import { headerMap, type Measurement, MEASUREMENT_PHASES, measurePrometheus, measureWeb, prometheusQueryUrl, type RangeQuery } from '../argo/metric-providers.js';
+import { headerMap, type Measurement, measurePrometheus, measureWeb, prometheusQueryUrl, type RangeQuery } from '../argo/metric-providers.js';
 import { readControllerVersion } from './lib/controller.js';
 import { curlFor, endpointsOfRollout } from './lib/endpoints.js';
 import { evaluateEach, result } from './lib/results.js';
@@ -515,9 +515,11 @@ const measured = (d: Details) => ('metrics' in d ? d.metrics.map((m) => ({ m, la
 export const metrics: MetricFamily<Details>[] = [
   {
     name: 'rollout_doctor_analysis_preflight_phase',
-    help: 'The measurement phase a rollout started now would get for each template metric (one-hot; Skipped = not queried by configuration, Unknown = not measured).',
+    help: 'The measurement phase a rollout started now would get for each template metric: 1 on its phase, no series for the others (Skipped = not queried by configuration, Unknown = not measured).',
     labelNames: ['namespace', 'template', 'metric', 'phase'],
-    collect: (d) => measured(d).flatMap(({ m, labels }) => MEASUREMENT_PHASES.map((phase) => ({ labels: { ...labels, phase }, value: m.phase === phase ? 1 : 0 }))),
+    // The current phase only: the alert rule and the dashboard read `== 1`, and the five zeros were
+    // 5 series per Rollout (issue 17), as rollout_doctor_check_status (src/metrics/exposition.ts).
+    collect: (d) => measured(d).map(({ m, labels }) => ({ labels: { ...labels, phase: m.phase }, value: 1 })),
   },
   {
     name: 'rollout_doctor_analysis_preflight_value',

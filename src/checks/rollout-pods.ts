@@ -267,9 +267,11 @@ export const metrics: MetricFamily<Details>[] = [
   },
   {
     name: 'rollout_doctor_rollout_pods_with_problem',
-    help: 'Pods of the current and stable ReplicaSets by problem (waiting reason, Unschedulable, long Pending or not Ready); every reason is emitted.',
+    help: 'Pods of the current and stable ReplicaSets by problem (waiting reason, Unschedulable, long Pending or not Ready); only reasons some pod has are emitted.',
     labelNames: ['namespace', 'rollout', 'reason'],
-    collect: (d) => ofPods(d, (p) => PROBLEM_REASONS.map((reason) => ({ labels: { ...rolloutLabels(p), reason }, value: p.problems[reason] ?? 0 }))),
+    // Only reasons with pods: the alert rules and the dashboard read `> 0`, and the zeros were 9
+    // series per Rollout (issue 17; kube-state-metrics' waiting reasons since v2.0, #1378).
+    collect: (d) => ofPods(d, (p) => PROBLEM_REASONS.flatMap((reason) => ((p.problems[reason] ?? 0) > 0 ? [{ labels: { ...rolloutLabels(p), reason }, value: p.problems[reason]! }] : []))),
   },
   {
     name: 'rollout_doctor_rollout_pod_warning_events',

@@ -200,9 +200,11 @@ function evaluate(rollout: Rollout, ctx: CheckContext, version: ControllerVersio
 export const metrics: MetricFamily<Details>[] = [
   {
     name: 'rollout_doctor_rollout_missing_references',
-    help: 'Objects the Rollout spec references that do not exist, by kind (AnalysisTemplate, ClusterAnalysisTemplate, Service, Workload, TrafficRouterPlugin).',
+    help: 'Objects the Rollout spec references that do not exist, by kind (AnalysisTemplate, ClusterAnalysisTemplate, Service, Workload, TrafficRouterPlugin); only kinds with a missing object are emitted.',
     labelNames: ['namespace', 'rollout', 'kind'],
-    collect: (d) => ('missingByKind' in d ? REFERENCE_KINDS.map((kind) => ({ labels: { ...rolloutLabels(d), kind }, value: d.missingByKind[kind] ?? 0 })) : []),
+    // Only kinds with a missing object: the alert rule and the dashboard read `> 0`, and the zeros
+    // were 5 series per Rollout (issue 17).
+    collect: (d) => ('missingByKind' in d ? REFERENCE_KINDS.flatMap((kind) => ((d.missingByKind[kind] ?? 0) > 0 ? [{ labels: { ...rolloutLabels(d), kind }, value: d.missingByKind[kind]! }] : [])) : []),
   },
 ];
 

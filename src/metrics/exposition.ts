@@ -9,7 +9,7 @@
  * format's escaping rules; prom-client keeps the process and daemon metrics it is made for.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { type MetricFamily, STATUSES, type StoredResult } from '../engine/types.js';
+import { type MetricFamily, type StoredResult } from '../engine/types.js';
 import type { Correlation } from '../incidents/correlate.js';
 
 function escapeLabel(value: string): string {
@@ -29,7 +29,7 @@ export function formatValue(value: number): string {
 
 /** The families every result gets, whatever its check: written by `renderResultFamilies` directly. */
 export const RESULT_FAMILY_HELP: Readonly<Record<string, string>> = {
-  rollout_doctor_check_status: 'Result of a check for a target, one series per status (ok, warn, fail, unknown); the current one is 1.',
+  rollout_doctor_check_status: 'Result of a check for a target: 1 on the series of its current status (ok, warn, fail or unknown); the other statuses have no series.',
   rollout_doctor_check_duration_seconds: 'Run time of the check, in its last run (the longest of its results).',
   rollout_doctor_check_last_run_timestamp_seconds: 'Unix time of the oldest result of the check (a re-evaluation between cycles renews the results it produced).',
   rollout_doctor_check_muted: '1 for a result muted by the config (alert rules skip it); only muted results have the series.',
@@ -52,17 +52,25 @@ const RESULTS_PER_STEP = 500;
 export type Write = (text: string) => void;
 
 /**
- * The per-result state set and muted marks, and two series per check. Issue 17 measured ~84 series
+ * The per-result status and muted marks, and two series per check. Issue 17 measured ~84 series
  * per Rollout at 1,000 Rollouts; duration and last run per result were 2 of them per result, though
  * a check's results share one run (the dashboard reads them `by (check)`), and muted=0 was one more
  * per result that the alert rules and the dashboard never read (they take `muted == 1`).
+ *
+ * The status is one series per result, the current one: the three zeros of a one-hot set were 3 of
+ * the ~6.5 results' 4 series per Rollout (~20 of the 81 left), and no alert rule or panel reads them
+ * (every rule takes `status="..."} == 1`; the dashboard's counts are `sum(...) or vector(0)`). When a
+ * result changes status its old series ends, and Prometheus and VictoriaMetrics mark it stale at the
+ * next scrape, so `{status="fail"} == 1` stops matching exactly as a 0 did. kube-state-metrics made
+ * the same change for a per-object reason in v2.0 (kube_pod_container_status_waiting_reason,
+ * kubernetes/kube-state-metrics#1378). Phases of upstream objects (rollout_doctor_rollout_phase,
+ * rollout_doctor_analysis_run_phase) stay complete one-hot sets, as kube_pod_status_phase.
  */
 function* renderResultSeries(results: readonly StoredResult[], write: Write): Generator<void> {
   const keys = results.map((r) => `check="${escapeLabel(r.check)}",target="${escapeLabel(r.target)}"`);
   write(header('rollout_doctor_check_status', RESULT_FAMILY_HELP.rollout_doctor_check_status!));
   for (let i = 0; i < results.length; i++) {
-    const current = results[i]!.status;
-    for (const status of STATUSES) write(`rollout_doctor_check_status{${keys[i]},status="${status}"} ${current === status ? 1 : 0}\n`);
+    write(`rollout_doctor_check_status{${keys[i]},status="${results[i]!.status}"} 1\n`);
     if (i % RESULTS_PER_STEP === RESULTS_PER_STEP - 1) yield;
   }
   const byCheck = new Map<string, { durationMs: number; oldestMs: number }>();

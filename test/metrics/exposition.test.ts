@@ -28,13 +28,11 @@ const valueFamily: MetricFamily<{ value?: number; name?: string }> = {
 };
 
 describe('renderResultFamilies', () => {
-  it('emits every status of the one-hot state set, the current one 1', () => {
-    const lines = series(render([stored('rollout-status', 'a/x', 'warn')]));
+  it('emits one status series per result, its current status, and none for the other statuses', () => {
+    const lines = series(render([stored('rollout-status', 'a/x', 'warn'), stored('rollout-status', 'b/y', 'unknown')]));
     expect(lines.filter((l) => l.startsWith('rollout_doctor_check_status'))).toEqual([
-      'rollout_doctor_check_status{check="rollout-status",target="a/x",status="ok"} 0',
       'rollout_doctor_check_status{check="rollout-status",target="a/x",status="warn"} 1',
-      'rollout_doctor_check_status{check="rollout-status",target="a/x",status="fail"} 0',
-      'rollout_doctor_check_status{check="rollout-status",target="a/x",status="unknown"} 0',
+      'rollout_doctor_check_status{check="rollout-status",target="b/y",status="unknown"} 1',
     ]);
     expect(lines).toContain('rollout_doctor_check_duration_seconds{check="rollout-status"} 0.25');
     expect(lines).toContain('rollout_doctor_check_last_run_timestamp_seconds{check="rollout-status"} 1795700000');
@@ -59,8 +57,8 @@ describe('renderResultFamilies', () => {
     const source = [{ checkId: 'test', family: valueFamily }];
     const first = render([stored('test', 'a/x', 'ok', { value: 1 }), stored('test', 'b/y', 'ok', { value: 2 })], source);
     const second = render([stored('test', 'a/x', 'ok', { value: 1 })], source);
-    // Four states and the family's sample (duration and last run are per check; muted only when 1).
-    expect(first.filter((l) => l.includes('b/y'))).toHaveLength(5);
+    // Its status and the family's sample (duration and last run are per check; muted only when 1).
+    expect(first.filter((l) => l.includes('b/y'))).toHaveLength(2);
     expect(second.filter((l) => l.includes('b/y'))).toEqual([]);
   });
 

@@ -83,13 +83,24 @@ function declaringCheck(name: string): string | undefined {
 }
 
 const DEFAULT_PREFIXES = ['process_', 'nodejs_'];
+/** Complete one-hot state sets: every state has a series, the current one is 1 (STYLE.md). */
 const STATE_SETS: Record<string, { label: string; states: string[] }> = {
-  rollout_doctor_check_status: { label: 'status', states: ['ok', 'warn', 'fail', 'unknown'] },
   rollout_doctor_kube_api_state: { label: 'state', states: ['ok', 'unreachable', 'tls_error', 'unauthorized', 'error'] },
   rollout_doctor_rollout_phase: { label: 'phase', states: ['Healthy', 'Progressing', 'Paused', 'Degraded'] },
   rollout_doctor_analysis_run_phase: { label: 'phase', states: ['Pending', 'Running', 'Successful', 'Failed', 'Error', 'Inconclusive'] },
+};
+
+/**
+ * Per-result verdicts with only the current state's series, 1 (issue 17's series budget: the zeros
+ * of a one-hot set per result were ~25 series per Rollout that no alert rule or panel reads).
+ */
+const CURRENT_STATE_ONLY: Record<string, { label: string; states: string[] }> = {
+  rollout_doctor_check_status: { label: 'status', states: ['ok', 'warn', 'fail', 'unknown'] },
   rollout_doctor_analysis_preflight_phase: { label: 'phase', states: ['Successful', 'Failed', 'Inconclusive', 'Error', 'Skipped', 'Unknown'] },
 };
+
+/** Counts by reason or kind with a series only above 0 (kube-state-metrics' waiting reasons since v2.0). */
+const ONLY_ABOVE_ZERO = ['rollout_doctor_rollout_pods_with_problem', 'rollout_doctor_rollout_missing_references', 'rollout_doctor_check_muted'];
 
 describe('metric catalogue', () => {
   let exposition = '';
@@ -155,6 +166,31 @@ describe('metric catalogue', () => {
         expect([...group.keys()].sort(), `${name} ${key}`).toEqual([...states].sort());
         expect([...group.values()].filter((v) => v === 1).length, `${name} ${key}`).toBe(1);
       }
+    }
+  });
+
+  it('emits one series per result for a verdict, its current state, 1', () => {
+    for (const [name, { label, states }] of Object.entries(CURRENT_STATE_ONLY)) {
+      const groups = new Map<string, string[]>();
+      for (const sample of families.get(name)!.samples) {
+        const { [label]: state, ...rest } = sample.labels;
+        expect(`${name} ${state} ${sample.value}`).toBe(`${name} ${state} 1`);
+        expect(states, name).toContain(state);
+        const key = JSON.stringify(rest);
+        groups.set(key, [...(groups.get(key) ?? []), state!]);
+      }
+      expect(groups.size, name).toBeGreaterThan(1);
+      for (const [key, seen] of groups) expect(seen, `${name} ${key}`).toHaveLength(1);
+      // The failing scenario has results in more than one state, so the set is not trivially one state.
+      expect(new Set([...groups.values()].flat()).size, name).toBeGreaterThan(1);
+    }
+  });
+
+  it('emits counts by reason or kind only above 0', () => {
+    for (const name of ONLY_ABOVE_ZERO) {
+      const samples = families.get(name)!.samples;
+      expect(samples.length, name).toBeGreaterThan(0);
+      expect(samples.filter((s) => !(s.value > 0)), name).toEqual([]);
     }
   });
 
