@@ -4,7 +4,7 @@
  * --kubeconfig` builds it (the informer cache, unless told to list per cycle). Driven over IPC by
  * run.ts; every figure is taken in here, the event loop's delay too (perf_hooks).
  */
-import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { loadConfigFile } from '../../dist/config/load.js';
@@ -15,6 +15,25 @@ import { serveRpc } from './rpc-child.mjs';
 
 /** RSS once the runtime's modules are loaded, before anything runs. */
 const importRssBytes = process.memoryUsage().rss;
+
+/**
+ * The kernel's split of the RSS (/proc/self/status, Linux): pages of files mapped in (the node
+ * executable's code and data, shared libraries: clean, shared between processes, reclaimable) and
+ * anonymous pages (V8's heap, malloc, thread stacks). Undefined fields off Linux.
+ */
+function rssSplit() {
+  let status = '';
+  try {
+    status = readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return {};
+  }
+  const kb = (field) => {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
+    return match ? Number(match[1]) * 1024 : undefined;
+  };
+  return { rssAnon: kb('RssAnon'), rssFile: kb('RssFile') };
+}
 /** The longest the event loop waited, sampled every 5 ms. */
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 loopDelay.enable();
@@ -196,6 +215,7 @@ serveRpc({
       bytecodeAndMetadata: code.bytecode_and_metadata_size,
       codeAndMetadata: code.code_and_metadata_size,
       externalScriptSource: code.external_script_source_size,
+      ...rssSplit(),
     };
   },
 

@@ -194,6 +194,9 @@ interface MemoryBreakdown {
   bytecodeAndMetadata: number;
   codeAndMetadata: number;
   externalScriptSource: number;
+  /** RSS in pages of mapped files (the node executable, libraries) and anonymous pages (Linux only). */
+  rssFile?: number;
+  rssAnon?: number;
 }
 
 interface CycleRow {
@@ -364,13 +367,14 @@ async function cycleBench(): Promise<void> {
   const space = (m: MemoryBreakdown, name: string) => m.spaces[name] ?? { size: 0, used: 0 };
   const sized = (x: { size: number; used: number }) => `${fmtMB(x.size)} (${fmtMB(x.used)} used)`;
   output.push(
-    `\nWhere each daemon's memory is right after its last measured cycle (process.memoryUsage, v8.getHeapSpaceStatistics, v8.getHeapCodeStatistics; MB, no forced GC). Outside the heap: RSS minus the heap's committed size and external memory, that is compiled machine code, the allocator's arenas and thread stacks:\n\n${table(
-      ['Rollouts', 'RSS', 'V8 heap committed (used)', 'old space', 'new space', 'large objects', 'code space', 'bytecode + code metadata', 'external (array buffers)', 'outside the heap'],
+    `\nWhere each daemon's memory is right after its last measured cycle (process.memoryUsage, v8.getHeapSpaceStatistics, v8.getHeapCodeStatistics; MB, no forced GC). Outside the heap: RSS minus the heap's committed size and external memory, that is the pages of the node executable in use, compiled machine code, the allocator's arenas and thread stacks. File-backed: the part of the RSS that is pages of mapped files (mostly the node executable's own code and data; clean and shared with every other node process), the rest anonymous (the kernel's RssFile and RssAnon):\n\n${table(
+      ['Rollouts', 'RSS', 'file-backed / anonymous', 'V8 heap committed (used)', 'old space', 'new space', 'large objects', 'code space', 'bytecode + code metadata', 'external (array buffers)', 'outside the heap'],
       memoryRows.map((r) => {
         const m = r.memory!;
         return [
           label(r),
           fmtMB(m.rss),
+          m.rssFile === undefined || m.rssAnon === undefined ? '-' : `${fmtMB(m.rssFile)} / ${fmtMB(m.rssAnon)}`,
           `${fmtMB(m.heapTotal)} (${fmtMB(m.heapUsed)})`,
           sized(space(m, 'old_space')),
           sized(space(m, 'new_space')),
