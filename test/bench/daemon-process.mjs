@@ -200,6 +200,11 @@ serveRpc({
     return runtime.daemon.staleForMs() !== undefined;
   },
 
+  /** A V8 heap snapshot (bench --heap-snapshot), written where the orchestrator says. */
+  heapSnapshot({ path }) {
+    return v8.writeHeapSnapshot(path);
+  },
+
   /** Where the memory is right after a cycle, before any forced GC: V8's heap by space, code, and what lies outside the heap. */
   memory() {
     const usage = process.memoryUsage();

@@ -13,6 +13,10 @@
  *   npm run bench -- --only cycle,incidents,http,endpoints,sigterm,soak
  *   npm run bench -- --profile        daemon processes write .cpuprofile files to .tmp/bench/prof, and
  *                                     gaps-PID.json: the event-loop gaps over 30 ms, in the profile's clock
+ *   npm run bench -- --only cycle --heap-snapshot
+ *                                     each cycle daemon writes a V8 heap snapshot after its last measured
+ *                                     cycle to .tmp/bench/prof/cycle-SIZE.heapsnapshot (open it in Chrome's
+ *                                     DevTools, Memory tab); the figures of that run are not comparable
  */
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -38,7 +42,7 @@ const SECTIONS = ['cycle', 'live', 'incidents', 'http', 'endpoints', 'sigterm', 
 type Section = (typeof SECTIONS)[number];
 
 const { values: flags } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false }, 'heap-mb': { type: 'string' } },
+  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, profile: { type: 'boolean', default: false }, 'heap-snapshot': { type: 'boolean', default: false }, 'heap-mb': { type: 'string' } },
 });
 const quick = flags.quick!;
 const only = new Set((flags.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim()) as Section[]);
@@ -286,6 +290,11 @@ async function cycleBench(): Promise<void> {
         memory = await daemon.call<MemoryBreakdown>('memory');
         loop = await daemon.call<LoopDelay>('loopDelay');
         sample = await daemon.call<Sample>('sample');
+        if (flags['heap-snapshot']) {
+          mkdirSync(PROFILE_DIR, { recursive: true });
+          const file = await daemon.call<string>('heapSnapshot', { path: path.join(PROFILE_DIR, `cycle-${rollouts}.heapsnapshot`) });
+          process.stderr.write(`heap snapshot: ${file}\n`);
+        }
       } finally {
         const closed = await daemon.stop<{ maxRssBytes: number }>();
         maxRssBytes = Math.max(closed?.maxRssBytes ?? 0, ...[...cycles.values()].flat().map((c) => c.maxRssBytes));

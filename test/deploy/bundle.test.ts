@@ -13,11 +13,13 @@ import { BUNDLE_OPTIONS, OPTIONAL_EXTERNALS } from '../../tools/build.mjs';
 
 let metafile: Metafile;
 let files: string[];
+let scriptTexts: Map<string, string>;
 
 beforeAll(async () => {
   const result = await build({ ...(BUNDLE_OPTIONS as object), write: false, metafile: true, logLevel: 'silent' });
   metafile = result.metafile;
   files = result.outputFiles.map((f) => f.path);
+  scriptTexts = new Map(result.outputFiles.filter((f) => f.path.endsWith('.js')).map((f) => [f.path, f.text]));
 }, 120_000);
 
 /** Every output `entry` loads before it runs: its static imports, transitively. */
@@ -45,6 +47,17 @@ describe('the bundle', () => {
     const scripts = Object.keys(metafile.outputs).filter((o) => o.endsWith('.js'));
     expect(scripts.length).toBeGreaterThan(1);
     for (const script of scripts) expect(files.some((f) => f.endsWith(`${script}.map`)), `${script}.map`).toBe(true);
+  });
+
+  it('is Latin-1 text, so V8 keeps each script one byte per character', () => {
+    // One character above U+00FF (a regular expression's μ, which esbuild does not escape) made the
+    // 3.8 MB main chunk a two-byte string: 7.2 MB of heap in every daemon (issue 17's RSS).
+    expect(scriptTexts.size).toBeGreaterThan(1);
+    const wide = [...scriptTexts].flatMap(([file, text]) => {
+      const at = text.search(/[^\u0000-\u00ff]/u);
+      return at < 0 ? [] : [`${file}: ${JSON.stringify(text.slice(Math.max(0, at - 40), at + 10))}`];
+    });
+    expect(wide).toEqual([]);
   });
 
   it('serve (dist/cli.js) loads no simulator code; the simulator is a chunk reached by dynamic import', () => {
