@@ -73,6 +73,10 @@ describe('rangeQuery (prometheus.go, v1.8.0+): step as time.ParseDuration, start
     ['1h30m', 5400],
     ['1.5m', 90],
     ['500ms', 0.5],
+    // Go accepts both micro signs, U+00B5 and U+03BC (time/format.go unitMap).
+    ['250\u00b5s', 250e-6],
+    ['250\u03bcs', 250e-6],
+    ['3us', 3e-6],
     ['0', 0],
     ['-5m', -300],
     ['', undefined],
