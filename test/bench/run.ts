@@ -221,7 +221,8 @@ interface CycleRow {
   /** The event loop's longest wait over the measured cycles (both latencies). */
   loopMaxMs: number;
   /** The first cycle: the cache's first lists (the initial sync). */
-  initial: { wallMs: number; requests: number; bytes: number; loopMaxMs: number };
+  /** The first cycle (the initial sync); maxRssBytes is the process's high water when it ended. */
+  initial: { wallMs: number; requests: number; bytes: number; loopMaxMs: number; maxRssBytes: number };
   results: number;
   statuses: Record<string, number>;
   checkMs: Record<string, number>;
@@ -265,7 +266,7 @@ async function cycleBench(): Promise<void> {
       const stats = new Map<number, SimStats[]>(latencies.map((l) => [l, []]));
       let maxRssBytes = 0;
       let loop: LoopDelay = { maxMs: 0, p99Ms: 0 };
-      let initial = { wallMs: 0, requests: 0, bytes: 0, loopMaxMs: 0 };
+      let initial = { wallMs: 0, requests: 0, bytes: 0, loopMaxMs: 0, maxRssBytes: 0 };
       let sample: Sample | undefined;
       let memory: MemoryBreakdown | undefined;
       try {
@@ -273,7 +274,7 @@ async function cycleBench(): Promise<void> {
         await daemon.call('loopDelay');
         const first = await daemon.call<CycleFigures>('cycle');
         const firstStats = await sim.call<SimStats>('stats');
-        initial = { wallMs: first.wallMs, requests: firstStats.requests, bytes: firstStats.bytes, loopMaxMs: (await daemon.call<LoopDelay>('loopDelay')).maxMs };
+        initial = { wallMs: first.wallMs, requests: firstStats.requests, bytes: firstStats.bytes, loopMaxMs: (await daemon.call<LoopDelay>('loopDelay')).maxMs, maxRssBytes: first.maxRssBytes };
         for (const latencyMs of latencies) {
           await sim.call('setLatency', { ms: latencyMs });
           for (let i = 0; i < warmup; i++) await daemon.call('cycle');
@@ -361,8 +362,8 @@ async function cycleBench(): Promise<void> {
   const initialRows = rows.filter((r) => r.latencyMs === 0);
   output.push(
     `\nThe first cycle of each daemon, the cache's initial sync (every kind listed once, then watched):\n\n${table(
-      ['Rollouts', 'First cycle (wall)', 'API requests', 'Bytes read', 'Longest loop block'],
-      initialRows.map((r) => [label(r), `${fmtMs(r.initial.wallMs)} ms`, fmtInt(r.initial.requests), fmtBytes(r.initial.bytes), `${fmtMs(r.initial.loopMaxMs)} ms`]),
+      ['Rollouts', 'First cycle (wall)', 'API requests', 'Bytes read', 'Longest loop block', 'Peak RSS by its end (of the whole run)'],
+      initialRows.map((r) => [label(r), `${fmtMs(r.initial.wallMs)} ms`, fmtInt(r.initial.requests), fmtBytes(r.initial.bytes), `${fmtMs(r.initial.loopMaxMs)} ms`, `${fmtMB(r.initial.maxRssBytes)} MB (${fmtMB(r.peakRssBytes)} MB)`]),
     )}`,
   );
   const mix = (r: CycleRow) =>
