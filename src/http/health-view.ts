@@ -246,7 +246,8 @@ export class HealthView {
 
   /**
    * Takes a finished cycle or re-evaluation (a skipped tick changes nothing here). Rendered in steps,
-   * with turns of the event loop between them; until it is done, /health serves the previous document.
+   * with turns of the event loop between them; until it is done (its gzip included), /health serves
+   * the previous document.
    */
   async update(event: DaemonEvent): Promise<void> {
     if (event.type === 'skip') return;
@@ -256,6 +257,7 @@ export class HealthView {
     await nextTurn();
     await rendered.renderInSteps();
     await rendered.renderTableInSteps({ width: DEFAULT_WIDTH, verbose: false });
+    await rendered.encodedJson().ready;
     if (update !== this.updates) return;
     this.results = event.results;
     this.correlation = event.incidents;

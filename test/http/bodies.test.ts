@@ -4,7 +4,8 @@
  * flush boundaries and with multi-byte characters split between pieces.
  */
 import { describe, expect, it } from 'vitest';
-import { BodyBuilder } from '../../src/encoded-body.js';
+import { gunzipSync } from 'node:zlib';
+import { BodyBuilder, EncodedBody } from '../../src/encoded-body.js';
 import { type HealthBody, type HealthEntry, RenderedHealth } from '../../src/http/health-view.js';
 import { renderTextView } from '../../src/http/text-view.js';
 
@@ -52,6 +53,25 @@ describe('BodyBuilder', () => {
 
   it('an empty body is zero bytes', () => {
     expect(new BodyBuilder().toBuffer().length).toBe(0);
+  });
+});
+
+describe('EncodedBody', () => {
+  it('is ready once its gzip is (the renderers publish a body only then), and the gzip decodes to the identity bytes', async () => {
+    const builder = new BodyBuilder();
+    // Over a megabyte of gzip output, so zlib hands out more than one chunk.
+    for (let i = 0; i < 100_000; i++) builder.write(`${Math.random().toString(36)}${i.toString(36).repeat(8)} é✓\n`);
+    const body = builder.finish();
+    expect(body.gzip).toBeUndefined();
+    await body.ready;
+    expect(body.gzip!.length).toBeGreaterThan(1024 * 1024);
+    expect(gunzipSync(body.gzip!).equals(body.identity)).toBe(true);
+  });
+
+  it('a small body is ready at once, without a gzip', async () => {
+    const body = new EncodedBody('ok\n');
+    await body.ready;
+    expect(body.gzip).toBeUndefined();
   });
 });
 
