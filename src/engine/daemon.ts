@@ -5,7 +5,7 @@
  * to its subscribers; main.ts subscribes the metrics and /health renderers, so data flows one way
  * (engine -> metrics, http) and a request never starts a cycle.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { nextSlice } from '../slices.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { KubeClient, RequestObserver } from '../kube/client.js';
 import { customKindKey, isLiveSource, type SnapshotSource } from '../kube/snapshot.js';
@@ -84,10 +84,10 @@ export class Daemon {
     this.subscribers.push(subscriber);
   }
 
-  /** A turn of the event loop before each subscriber, so requests waiting meanwhile are answered. */
+  /** A fresh slice (src/slices.ts) for each subscriber, so requests waiting meanwhile are answered. */
   private async publish(event: DaemonEvent): Promise<void> {
     for (const subscriber of this.subscribers) {
-      await nextTurn();
+      await nextSlice();
       await subscriber(event);
     }
   }
