@@ -9,6 +9,7 @@
  */
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import { turnIfDue } from './slices.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -88,5 +89,21 @@ export class BodyBuilder {
 
   finish(): EncodedBody {
     return new EncodedBody(this.toBuffer());
+  }
+
+  /**
+   * finish, copying the pieces into the one Buffer in slices (src/slices.ts): the copy of /health's
+   * ~8 MB at 1,000 Rollouts in one go (Buffer.concat) was a 35 ms block in a CPU profile.
+   */
+  async finishInSlices(): Promise<EncodedBody> {
+    this.flush();
+    if (this.parts.length === 1) return new EncodedBody(this.parts[0]!);
+    const whole = Buffer.allocUnsafe(this.bytes);
+    let offset = 0;
+    for (const part of this.parts) {
+      offset += part.copy(whole, offset);
+      await turnIfDue();
+    }
+    return new EncodedBody(whole);
   }
 }

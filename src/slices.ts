@@ -69,7 +69,22 @@ export function nextSlice(): Promise<void> {
   });
 }
 
-/** Runs a generator of synchronous steps (each yield: a point where it may pause) in slices. */
-export async function runInSlices(steps: Iterable<unknown>): Promise<void> {
-  for (const _step of steps) await turnIfDue();
+/**
+ * Runs a generator of synchronous steps (each yield: a point where it may pause) in slices; resolves
+ * to what it returns.
+ */
+export async function runInSlices<T>(steps: Iterator<unknown, T>): Promise<T> {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await turnIfDue();
+  }
+}
+
+/** Runs a generator of steps to its end at once (for callers that cannot wait: tests, the CLI). */
+export function runAtOnce<T>(steps: Iterator<unknown, T>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
 }

@@ -162,7 +162,8 @@ export class RenderedHealth {
     if (this.jsonBody) return;
     const builder = new BodyBuilder();
     await runInSlices(jsonSteps(this.body, (piece) => builder.write(piece)));
-    this.jsonBody ??= builder.finish();
+    const encoded = await builder.finishInSlices();
+    this.jsonBody ??= encoded;
   }
 
   encodedJson(): EncodedBody {

@@ -146,7 +146,7 @@ export class Metrics {
     builder.write(await this.registry.metrics());
     await renderResultFamiliesInSteps(results, correlation, this.families, (text) => builder.write(text));
     if (render !== this.renders) return;
-    const encoded = builder.finish();
+    const encoded = await builder.finishInSlices();
     await encoded.ready;
     if (render !== this.renders) return;
     this.encoded = encoded;

@@ -51,8 +51,21 @@ describe('BodyBuilder', () => {
     expect(bytes.equals(Buffer.from(expected, 'utf8'))).toBe(true);
   });
 
-  it('an empty body is zero bytes', () => {
+  it('an empty body is zero bytes', async () => {
     expect(new BodyBuilder().toBuffer().length).toBe(0);
+    expect((await new BodyBuilder().finishInSlices()).identity.length).toBe(0);
+  });
+
+  it('finishes in slices to the same bytes as at once', async () => {
+    const write = (builder: BodyBuilder) => {
+      for (let i = 0; i < 20_000; i++) builder.write(`line ${i} é✓🚀 ${'y'.repeat(i % 97)}\n`);
+      return builder;
+    };
+    const whole = write(new BodyBuilder()).finish();
+    const sliced = await write(new BodyBuilder()).finishInSlices();
+    expect(sliced.identity.equals(whole.identity)).toBe(true);
+    await Promise.all([whole.ready, sliced.ready]);
+    expect(sliced.gzip!.equals(whole.gzip!)).toBe(true);
   });
 });
 
