@@ -67,10 +67,14 @@ export async function mapWithConcurrency<T, R>(items: readonly T[], limit: numbe
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
-    while (next < items.length) {
+    for (;;) {
+      // Each call starts in a slice: the first `limit` too (32 access reviews built at once were a
+      // block). Not `await` when there is no turn to wait for: the workers would all pass here first.
+      const turn = turnIfDue();
+      if (turn) await turn;
+      if (next >= items.length) return;
       const index = next++;
       results[index] = await fn(items[index]!);
-      await turnIfDue();
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, limit) }, worker));
