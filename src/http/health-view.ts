@@ -192,6 +192,8 @@ export class RenderedHealth {
     const key = `${variant.width}:${variant.verbose ? 1 : 0}`;
     if (this.tables.has(key)) return;
     const builder = new BodyBuilder();
+    // tableSteps sorts the document into sections before its first step: on a slice of its own.
+    await nextSlice();
     await runInSlices(tableSteps(this.body, variant, (piece) => builder.write(piece)));
     if (!this.tables.has(key)) this.keepTable(key, builder.toBuffer());
   }
