@@ -160,7 +160,7 @@ export class RenderedHealth {
    */
   async renderInSteps(): Promise<void> {
     if (this.jsonBody) return;
-    const builder = new BodyBuilder();
+    const builder = new BodyBuilder({ gzipWhileWriting: true });
     await runInSlices(jsonSteps(this.body, (piece) => builder.write(piece)));
     const encoded = await builder.finishInSlices();
     this.jsonBody ??= encoded;

@@ -142,7 +142,7 @@ export class Metrics {
   async render(results: readonly StoredResult[], correlation: Correlation): Promise<void> {
     // A re-evaluation's render can still be under way when a cycle's starts: the later one wins.
     const render = ++this.renders;
-    const builder = new BodyBuilder();
+    const builder = new BodyBuilder({ gzipWhileWriting: true });
     builder.write(await this.registry.metrics());
     await renderResultFamiliesInSteps(results, correlation, this.families, (text) => builder.write(text));
     if (render !== this.renders) return;

@@ -56,6 +56,22 @@ describe('BodyBuilder', () => {
     expect((await new BodyBuilder().finishInSlices()).identity.length).toBe(0);
   });
 
+  it('gzips while writing to the same bytes as gzipping at the end', async () => {
+    for (const [name, count] of [['many parts', 30_000], ['one part', 300], ['below the compression threshold', 2]] as const) {
+      const write = (builder: BodyBuilder) => {
+        for (let i = 0; i < count; i++) builder.write(`line ${i} é✓🚀 ${'y'.repeat(i % 97)}\n`);
+        return builder;
+      };
+      const atEnd = write(new BodyBuilder()).finish();
+      for (const streamed of [write(new BodyBuilder({ gzipWhileWriting: true })).finish(), await write(new BodyBuilder({ gzipWhileWriting: true })).finishInSlices()]) {
+        await Promise.all([atEnd.ready, streamed.ready]);
+        expect(streamed.identity.equals(atEnd.identity), name).toBe(true);
+        if (atEnd.gzip === undefined) expect(streamed.gzip, name).toBeUndefined();
+        else expect(streamed.gzip!.equals(atEnd.gzip), name).toBe(true);
+      }
+    }
+  });
+
   it('finishes in slices to the same bytes as at once', async () => {
     const write = (builder: BodyBuilder) => {
       for (let i = 0; i < 20_000; i++) builder.write(`line ${i} é✓🚀 ${'y'.repeat(i % 97)}\n`);
