@@ -63,6 +63,8 @@ export class ResultStore {
   private sorted: StoredResult[] = [];
   private lastCycleInfo?: CycleInfo;
   private cycleCount = 0;
+  /** The fold in slices under way, if any: the next starts once it has ended. */
+  private folding: Promise<unknown> = Promise.resolve();
 
   get lastCycle(): CycleInfo | undefined {
     return this.lastCycleInfo;
@@ -114,9 +116,6 @@ export class ResultStore {
   private partialSteps(outcome: PartialOutcome, config: Config): Generator<void, StatusChange[]> {
     return this.fold(outcome.runs, outcome.startedAt.getTime(), outcome.startedAt.getTime() + Math.round(outcome.durationMs), config, true);
   }
-
-  /** The fold under way, if any: the next starts once it has ended. */
-  private folding: Promise<unknown> = Promise.resolve();
 
   private inLine<T>(fold: () => Promise<T>): Promise<T> {
     const run = this.folding.then(fold);
