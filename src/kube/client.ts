@@ -27,6 +27,7 @@ import type { Dispatcher } from 'undici';
 import { KubeError } from './errors.js';
 import { unknownNameMessage } from '../did-you-mean.js';
 import { errorCode, TLS_ERROR_CODE } from '../net-errors.js';
+import { turnIfDue } from '../slices.js';
 
 export interface RequestRecord {
   verb: string;
@@ -292,6 +293,11 @@ export class KubeClient {
   private async send<T>(meta: RequestMeta, scope: RequestScope, call: (options: ConfigurationOptions) => Promise<T>, capture: { body?: unknown } | undefined): Promise<T> {
     const maxRetries = this.options.maxRetries ?? 2;
     for (let attempt = 0; ; attempt++) {
+      // client-node builds and serializes the request synchronously: in slices, with the caller's
+      // work (no `await` without a turn to wait for: callers starting requests together would all
+      // pass here first, then build theirs in one go).
+      const turn = turnIfDue();
+      if (turn) await turn;
       const started = performance.now();
       const timeout = new AbortController();
       const onParentAbort = () => timeout.abort(scope.signal.reason);
@@ -338,8 +344,11 @@ export class KubeClient {
       post(context: ResponseContext) {
         progress();
         readWithProgress(context, progress, maxBodyBytes);
-        if (capture && context.httpStatusCode >= 200 && context.httpStatusCode < 300) return new Observable(takeJson(context, capture));
-        return new Observable(Promise.resolve(context));
+        const answer = () => (capture && context.httpStatusCode >= 200 && context.httpStatusCode < 300 ? takeJson(context, capture) : Promise.resolve(context));
+        // Answers that arrive together (a check's 32 access reviews) are each read, parsed and
+        // evaluated in the same turn of the event loop: each waits for its slice (src/slices.ts).
+        const turn = turnIfDue();
+        return new Observable(turn ? turn.then(answer) : answer());
       },
     };
     return { middleware: [middleware], middlewareMergeStrategy: 'append' };

@@ -137,16 +137,19 @@ export class Metrics {
 
   /**
    * Renders the exposition: prom-client's metrics, then the per-result and incident series, in
-   * steps (/metrics serves the previous render meanwhile).
+   * steps (/metrics serves the previous render meanwhile, until the new one's gzip is ready too).
    */
   async render(results: readonly StoredResult[], correlation: Correlation): Promise<void> {
     // A re-evaluation's render can still be under way when a cycle's starts: the later one wins.
     const render = ++this.renders;
-    const builder = new BodyBuilder();
+    const builder = new BodyBuilder({ gzipWhileWriting: true });
     builder.write(await this.registry.metrics());
     await renderResultFamiliesInSteps(results, correlation, this.families, (text) => builder.write(text));
     if (render !== this.renders) return;
-    this.encoded = builder.finish();
+    const encoded = await builder.finishInSlices();
+    await encoded.ready;
+    if (render !== this.renders) return;
+    this.encoded = encoded;
   }
 
   /** The exposition of the last render, as text (decoded from the bytes /metrics serves). */

@@ -56,6 +56,21 @@ describe('mapWithConcurrency', () => {
       expect(events, `limit ${limit}`).toEqual(['timer', 'last item']);
     }
   });
+
+  it('starts the first `limit` calls in slices too (a timer due meanwhile runs before the last starts)', async () => {
+    const events: string[] = [];
+    setTimeout(() => events.push('timer'), 0);
+    const items = Array.from({ length: 32 }, (_, i) => i);
+    // Each call builds its request synchronously (about 1 ms), then waits for the answer.
+    await mapWithConcurrency(items, items.length - 1, async (i) => {
+      busy(1);
+      events.push(`started ${i}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return i;
+    });
+    expect(events.indexOf('timer')).toBeGreaterThan(0);
+    expect(events.indexOf('timer')).toBeLessThan(events.indexOf('started 30'));
+  });
 });
 
 describe('evaluateEach', () => {

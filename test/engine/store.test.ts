@@ -106,3 +106,39 @@ describe('ResultStore', () => {
     else expect(result).not.toHaveProperty('muted');
   });
 });
+
+describe('ResultStore in slices', () => {
+  /** 20,000 results over two checks, some changing, some gone, some new, one check failing next. */
+  const many = (offset: number, failing: boolean): CycleOutcome =>
+    cycle(offset, [
+      ran(CHECKS.status, Array.from({ length: 10_000 }, (_, i) => ok(`ns-${(i + offset) % 97}/r-${i + offset}`, i % (3 + offset) === 0 ? 'warn' : 'ok'))),
+      failing ? failed(CHECKS.pods, 'timed out') : ran(CHECKS.pods, Array.from({ length: 10_000 }, (_, i) => ok(`ns-${i % 89}/r-${i}`, i % 7 === 0 ? 'fail' : 'ok'))),
+    ]);
+
+  it('folds to the same results and changes as in one go, and a timer due meanwhile runs before the fold ends', async () => {
+    const whole = new ResultStore();
+    const sliced = new ResultStore();
+    for (const [offset, failing] of [[0, false], [30, false], [60, true]] as const) {
+      const expected = whole.apply(many(offset, failing), config());
+      const events: string[] = [];
+      setTimeout(() => events.push('timer'), 0);
+      const changes = await sliced.applyInSlices(many(offset, failing), config());
+      events.push('folded');
+      expect(changes).toEqual(expected);
+      expect(sliced.results()).toEqual(whole.results());
+      expect(sliced.lastCycle).toEqual(whole.lastCycle);
+      expect(events).toEqual(['timer', 'folded']);
+    }
+  });
+
+  it('folds one after the other: a re-evaluation folded while a cycle is being folded starts from the cycle', async () => {
+    const store = new ResultStore();
+    store.apply(many(0, false), config());
+    const first = store.applyInSlices(many(30, false), config());
+    const partial = store.applyPartialInSlices({ startedAt: new Date(T0 + 45_000), durationMs: 10, runs: [ran(CHECKS.pods, [ok('ns-1/r-1', 'fail')])] }, config());
+    await Promise.all([first, partial]);
+    expect(store.results().filter((r) => r.check === 'rollout-pods').map((r) => [r.target, r.status])).toEqual([['ns-1/r-1', 'fail']]);
+    expect(store.results().filter((r) => r.check === 'rollout-status')).toHaveLength(10_000);
+    expect(store.lastCycle?.completedAtMs).toBe(T0 + 30_000 + 1500);
+  });
+});

@@ -4,7 +4,8 @@
  * flush boundaries and with multi-byte characters split between pieces.
  */
 import { describe, expect, it } from 'vitest';
-import { BodyBuilder } from '../../src/encoded-body.js';
+import { gunzipSync } from 'node:zlib';
+import { BodyBuilder, EncodedBody } from '../../src/encoded-body.js';
 import { type HealthBody, type HealthEntry, RenderedHealth } from '../../src/http/health-view.js';
 import { renderTextView } from '../../src/http/text-view.js';
 
@@ -50,8 +51,56 @@ describe('BodyBuilder', () => {
     expect(bytes.equals(Buffer.from(expected, 'utf8'))).toBe(true);
   });
 
-  it('an empty body is zero bytes', () => {
+  it('an empty body is zero bytes', async () => {
     expect(new BodyBuilder().toBuffer().length).toBe(0);
+    expect((await new BodyBuilder().finishInSlices()).identity.length).toBe(0);
+  });
+
+  it('gzips while writing to the same bytes as gzipping at the end', async () => {
+    for (const [name, count] of [['many parts', 30_000], ['one part', 300], ['below the compression threshold', 2]] as const) {
+      const write = (builder: BodyBuilder) => {
+        for (let i = 0; i < count; i++) builder.write(`line ${i} é✓🚀 ${'y'.repeat(i % 97)}\n`);
+        return builder;
+      };
+      const atEnd = write(new BodyBuilder()).finish();
+      for (const streamed of [write(new BodyBuilder({ gzipWhileWriting: true })).finish(), await write(new BodyBuilder({ gzipWhileWriting: true })).finishInSlices()]) {
+        await Promise.all([atEnd.ready, streamed.ready]);
+        expect(streamed.identity.equals(atEnd.identity), name).toBe(true);
+        if (atEnd.gzip === undefined) expect(streamed.gzip, name).toBeUndefined();
+        else expect(streamed.gzip!.equals(atEnd.gzip), name).toBe(true);
+      }
+    }
+  });
+
+  it('finishes in slices to the same bytes as at once', async () => {
+    const write = (builder: BodyBuilder) => {
+      for (let i = 0; i < 20_000; i++) builder.write(`line ${i} é✓🚀 ${'y'.repeat(i % 97)}\n`);
+      return builder;
+    };
+    const whole = write(new BodyBuilder()).finish();
+    const sliced = await write(new BodyBuilder()).finishInSlices();
+    expect(sliced.identity.equals(whole.identity)).toBe(true);
+    await Promise.all([whole.ready, sliced.ready]);
+    expect(sliced.gzip!.equals(whole.gzip!)).toBe(true);
+  });
+});
+
+describe('EncodedBody', () => {
+  it('is ready once its gzip is (the renderers publish a body only then), and the gzip decodes to the identity bytes', async () => {
+    const builder = new BodyBuilder();
+    // Over a megabyte of gzip output, so zlib hands out more than one chunk.
+    for (let i = 0; i < 100_000; i++) builder.write(`${Math.random().toString(36)}${i.toString(36).repeat(8)} é✓\n`);
+    const body = builder.finish();
+    expect(body.gzip).toBeUndefined();
+    await body.ready;
+    expect(body.gzip!.length).toBeGreaterThan(1024 * 1024);
+    expect(gunzipSync(body.gzip!).equals(body.identity)).toBe(true);
+  });
+
+  it('a small body is ready at once, without a gzip', async () => {
+    const body = new EncodedBody('ok\n');
+    await body.ready;
+    expect(body.gzip).toBeUndefined();
   });
 });
 

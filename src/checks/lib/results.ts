@@ -1,5 +1,5 @@
 /** Small builders that keep every check's results in the contract's shape. */
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { turnIfDue } from '../../slices.js';
 import { type ApiErrorDetails, apiErrorDetails, isKubeError, kubeErrorOf } from '../../kube/errors.js';
 import type { RemediationStep } from '../../engine/remediation.js';
 import type { CheckResult, Status, UnknownDetails } from '../../engine/types.js';
@@ -47,29 +47,12 @@ export async function evaluateEach<T, D extends object>(
 }
 
 /**
- * Longest stretch of evaluation between two turns of the event loop. A check evaluates every Rollout
- * (1,000 in a large cluster), mostly synchronously: in one go that kept /health and /metrics
- * waiting 150-340 ms (docs/performance.md, issue 17 §3).
- */
-const SLICE_MS = 10;
-
-/** Gives the event loop a turn once the current slice has run SLICE_MS. */
-function slicer(): () => Promise<void> | undefined {
-  let started = performance.now();
-  return () => {
-    if (performance.now() - started < SLICE_MS) return undefined;
-    return nextTurn().then(() => {
-      started = performance.now();
-    });
-  };
-}
-
-/**
  * `Promise.all(items.map(fn))` with at most `limit` calls in flight; results keep the items' order.
- * Calls are started in slices of about SLICE_MS with a turn of the event loop between them.
+ * Calls are started in slices (src/slices.ts): a check evaluates every Rollout (1,000 in a large
+ * cluster), mostly synchronously, and in one go that kept /health and /metrics waiting 150-340 ms
+ * (docs/performance.md, issue 17 §3).
  */
 export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const turn = slicer();
   if (limit >= items.length) {
     const started: Promise<R>[] = [];
     for (const item of items) {
@@ -77,17 +60,21 @@ export async function mapWithConcurrency<T, R>(items: readonly T[], limit: numbe
       // Promise.all below reports a rejection; until then it must not count as unhandled.
       call.catch(() => undefined);
       started.push(call);
-      await turn();
+      await turnIfDue();
     }
     return Promise.all(started);
   }
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
-    while (next < items.length) {
+    for (;;) {
+      // Each call starts in a slice: the first `limit` too (32 access reviews built at once were a
+      // block). Not `await` when there is no turn to wait for: the workers would all pass here first.
+      const turn = turnIfDue();
+      if (turn) await turn;
+      if (next >= items.length) return;
       const index = next++;
       results[index] = await fn(items[index]!);
-      await turn();
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, limit) }, worker));
