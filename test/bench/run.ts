@@ -221,6 +221,8 @@ interface CycleRow {
   importRssBytes: number;
   /** The event loop's longest wait over the measured cycles (both latencies). */
   loopMaxMs: number;
+  /** p99 of the event loop's delay (monitorEventLoopDelay) over the measured cycles. */
+  loopP99Ms: number;
   /** The first cycle: the cache's first lists (the initial sync). */
   /** The first cycle (the initial sync); maxRssBytes is the process's high water when it ended. */
   initial: { wallMs: number; requests: number; bytes: number; loopMaxMs: number; maxRssBytes: number };
@@ -320,6 +322,7 @@ async function cycleBench(): Promise<void> {
           peakRssBytes: maxRssBytes,
           importRssBytes,
           loopMaxMs: loop.maxMs,
+          loopP99Ms: loop.p99Ms,
           initial,
           results: last.results,
           statuses: last.statuses,
@@ -444,7 +447,7 @@ async function cycleBench(): Promise<void> {
   targets.push({
     section: 'cycle',
     target: 'longest event-loop block at 1,000 rollouts <= 50 ms (steady-state cycles)',
-    figure: `${fmtMs(large.loopMaxMs)} ms (initial sync: ${fmtMs(large.initial.loopMaxMs)} ms)`,
+    figure: `${fmtMs(large.loopMaxMs)} ms (p99 of the loop's delay ${fmtMs(large.loopP99Ms)} ms; initial sync: ${fmtMs(large.initial.loopMaxMs)} ms)`,
     pass: large.loopMaxMs <= 50,
   });
   // Incident series included as measured: the generated AnalysisTemplates use the job provider,
