@@ -111,6 +111,14 @@ export class BodyBuilder {
     return new EncodedBody(this.toBuffer(), this.gzipped());
   }
 
+  /**
+   * Drops a body that will not be finished (a newer render won, or the render threw): the gzip
+   * stream made while writing is closed rather than left holding its zlib state until collected.
+   */
+  discard(): void {
+    this.gzipping?.stream.destroy();
+  }
+
   /** The gzip made while writing, once the last bytes are in (undefined when not asked for). */
   private gzipped(): Promise<Buffer | undefined> | undefined {
     this.flush();

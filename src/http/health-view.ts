@@ -161,7 +161,12 @@ export class RenderedHealth {
   async renderInSteps(): Promise<void> {
     if (this.jsonBody) return;
     const builder = new BodyBuilder({ gzipWhileWriting: true });
-    await runInSlices(jsonSteps(this.body, (piece) => builder.write(piece)));
+    try {
+      await runInSlices(jsonSteps(this.body, (piece) => builder.write(piece)));
+    } catch (error) {
+      builder.discard();
+      throw error;
+    }
     const encoded = await builder.finishInSlices();
     this.jsonBody ??= encoded;
   }

@@ -143,9 +143,17 @@ export class Metrics {
     // A re-evaluation's render can still be under way when a cycle's starts: the later one wins.
     const render = ++this.renders;
     const builder = new BodyBuilder({ gzipWhileWriting: true });
-    builder.write(await this.registry.metrics());
-    await renderResultFamiliesInSteps(results, correlation, this.families, (text) => builder.write(text));
-    if (render !== this.renders) return;
+    try {
+      builder.write(await this.registry.metrics());
+      await renderResultFamiliesInSteps(results, correlation, this.families, (text) => builder.write(text));
+    } catch (error) {
+      builder.discard();
+      throw error;
+    }
+    if (render !== this.renders) {
+      builder.discard();
+      return;
+    }
     const encoded = await builder.finishInSlices();
     await encoded.ready;
     if (render !== this.renders) return;

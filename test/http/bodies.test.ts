@@ -3,8 +3,8 @@
  * view's writeTable) are byte for byte what serializing the whole document at once gives, across
  * flush boundaries and with multi-byte characters split between pieces.
  */
+import { type Gzip, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { gunzipSync } from 'node:zlib';
 import { BodyBuilder, EncodedBody } from '../../src/encoded-body.js';
 import { type HealthBody, type HealthEntry, RenderedHealth } from '../../src/http/health-view.js';
 import { renderTextView } from '../../src/http/text-view.js';
@@ -70,6 +70,16 @@ describe('BodyBuilder', () => {
         else expect(streamed.gzip!.equals(atEnd.gzip), name).toBe(true);
       }
     }
+  });
+
+  it('closes the gzip stream of a body that is discarded (a newer render won, or the render threw)', async () => {
+    const builder = new BodyBuilder({ gzipWhileWriting: true });
+    for (let i = 0; i < 20_000; i++) builder.write(`line ${i}\n`);
+    const { stream } = (builder as unknown as { gzipping: { stream: Gzip } }).gzipping;
+    expect(stream.destroyed).toBe(false);
+    builder.discard();
+    expect(stream.destroyed).toBe(true);
+    new BodyBuilder().discard(); // nothing to close
   });
 
   it('finishes in slices to the same bytes as at once', async () => {
