@@ -201,7 +201,8 @@ describe('the cache', () => {
     await waitFor(() => requests(sim, 'watch', 'rollouts').filter((r) => r.status === 500).length, (n) => n >= 1, 10_000);
     expect(phases(await take())).toEqual(['a=Healthy']);
     graceMs = 0;
-    const failed = await take();
+    // The simulator logs the 500 before its answer reaches the reflector: wait for the cache to have it.
+    const failed = await waitFor(() => take(), (view) => view.state('rollouts').state !== 'ok', 10_000);
     expect(() => failed.list('rollouts')).toThrow('Kubernetes API error on watch rollouts.argoproj.io: 500');
     sim.clearFault();
     await waitFor(() => take(), (view) => view.state('rollouts').state === 'ok', 10_000);
