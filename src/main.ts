@@ -225,7 +225,7 @@ export async function createRuntime(options: RunOptions): Promise<Runtime> {
   };
 }
 
-/** `context "homelab" at https://192.168.55.10:6443 (~/.kube/config); config: checks/homelab.yaml`. */
+/** `context "homelab" at https://127.0.0.1:6443 (~/.kube/config); config: checks/homelab.yaml`. */
 function describeRun(credentials: Credentials, server: string, loaded: LoadedConfig): string {
   const cluster = credentials.context === undefined ? `${credentials.source} at ${server}` : `context "${credentials.context}" at ${server} (${credentials.source})`;
   return `${cluster}; config: ${loaded.file ?? 'built-in defaults (no --config, ROLLOUT_DOCTOR_CONFIG unset)'}`;

@@ -35,7 +35,8 @@ describe('usage', () => {
     const outside = await runCli(['simulate', 'src/simulator/scenarios/homelab', '--listen', '0.0.0.0:0']);
     expect(outside).toMatchObject({ code: 2, stdout: '' });
     expect(outside.stderr).toContain('--listen 0.0.0.0:0: 0.0.0.0 is not a loopback address');
-    const lan = await runCli(['simulate', 'src/simulator/scenarios/homelab', '--listen', '192.168.55.206:6443']);
+    // A documentation address (RFC 5737 TEST-NET-3): not loopback, and nothing is ever sent there.
+    const lan = await runCli(['simulate', 'src/simulator/scenarios/homelab', '--listen', '203.0.113.206:6443']);
     expect(lan.code).toBe(2);
     const missing = await runCli(['simulate', 'no/such/folder']);
     expect(missing).toMatchObject({ code: 2, stdout: '' });

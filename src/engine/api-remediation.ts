@@ -28,7 +28,7 @@ export function clusterKubectl({ api, kubectlContext }: ApiContext, args: readon
   return kubectl([...(api.kubeconfig ? ['--kubeconfig', api.kubeconfig] : []), ...(context ? ['--context', context] : []), ...args]);
 }
 
-/** `https://10.0.0.1:6443 (context homelab)`. */
+/** `https://127.0.0.1:6443 (context homelab)`. */
 export function describeApi({ api, kubectlContext }: ApiContext): string {
   const context = kubectlContext ?? api.context;
   return `${api.server}${context ? ` (context ${context})` : ''}`;

@@ -30,7 +30,7 @@ const DOC: HealthBody = {
   checks: [
     entry('controller-pods', 'argo-rollouts/argo-rollouts', 'ok'),
     entry('endpoint', 'litellm', 'warn', { rollout: 'shop/web' }),
-    entry('kube-api', 'homelab', 'unknown', { summary: 'Kubernetes API https://10.0.0.1:6443 (context homelab) unreachable: ECONNREFUSED', remediation: ['Check it: kubectl --context homelab cluster-info'] }),
+    entry('kube-api', 'homelab', 'unknown', { summary: 'Kubernetes API https://127.0.0.1:6443 (context homelab) unreachable: ECONNREFUSED', remediation: ['Check it: kubectl --context homelab cluster-info'] }),
     entry('rollout-pods', 'shop/web', 'fail', { rollout: 'shop/web' }),
     pointer('rollout-services', '*'),
     entry('rollout-status', 'shop/api', 'ok', { rollout: 'shop/api' }),
@@ -48,7 +48,7 @@ describe('the text view', () => {
     expect(renderTextView(DOC, NOW, { width: 100 }).split('\n')).toEqual([
       '1 fail, 4 unknown, 1 warn, 2 ok, 1 muted (checked 12 s ago, cycle 41 ms)',
       '',
-      'UNKNOWN  kube-api      homelab  Kubernetes API https://10.0.0.1:6443 (context homelab) unreachable:',
+      'UNKNOWN  kube-api      homelab  Kubernetes API https://127.0.0.1:6443 (context homelab) unreachable:',
       '                                ECONNREFUSED',
       '           Check it: kubectl --context homelab cluster-info',
       '         not checked because of kube-api: rollout-services, self-rbac (2)',

@@ -291,7 +291,8 @@ describe('simulated API: changes at run time and the request log', () => {
 
   it('refuses to listen outside loopback', async () => {
     await expect(startSimulator({ host: '0.0.0.0' })).rejects.toThrow(/not a loopback address/);
-    await expect(startSimulator({ host: '192.168.55.206' })).rejects.toThrow(/not a loopback address/);
+    // A documentation address (RFC 5737 TEST-NET-3): refused before anything listens.
+    await expect(startSimulator({ host: '203.0.113.206' })).rejects.toThrow(/not a loopback address/);
   });
 
   it('writes a kubeconfig file that client-node loads', async () => {

@@ -123,8 +123,9 @@ describe('fake apps: options', () => {
 
   it('refuses a listen address outside loopback, leaving nothing running', async () => {
     const servers = process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
-    await expect(startSimulator({ objects: [fakeApp('lan', '192.168.55.206:4000', [{ path: '/' }])] })).rejects.toThrow(
-      /FakeApp lan: spec.listen 192\.168\.55\.206:4000 is not a loopback address/,
+    // A documentation address (RFC 5737 TEST-NET-3): refused before anything listens.
+    await expect(startSimulator({ objects: [fakeApp('lan', '203.0.113.206:4000', [{ path: '/' }])] })).rejects.toThrow(
+      /FakeApp lan: spec.listen 203\.0\.113\.206:4000 is not a loopback address/,
     );
     expect(process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length).toBe(servers);
   });
