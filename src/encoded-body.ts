@@ -112,6 +112,19 @@ export class BodyBuilder {
   }
 
   /**
+   * Writes the body through `fill`; if `fill` throws, the body is discarded (see discard) and the
+   * error passed on, so a renderer cannot leave a gzip stream open behind a failed render.
+   */
+  async fill(fill: (write: (text: string) => void) => Promise<void>): Promise<void> {
+    try {
+      await fill((text) => this.write(text));
+    } catch (error) {
+      this.discard();
+      throw error;
+    }
+  }
+
+  /**
    * Drops a body that will not be finished (a newer render won, or the render threw): the gzip
    * stream made while writing is closed rather than left holding its zlib state until collected.
    */

@@ -161,12 +161,7 @@ export class RenderedHealth {
   async renderInSteps(): Promise<void> {
     if (this.jsonBody) return;
     const builder = new BodyBuilder({ gzipWhileWriting: true });
-    try {
-      await runInSlices(jsonSteps(this.body, (piece) => builder.write(piece)));
-    } catch (error) {
-      builder.discard();
-      throw error;
-    }
+    await builder.fill((write) => runInSlices(jsonSteps(this.body, write)));
     const encoded = await builder.finishInSlices();
     this.jsonBody ??= encoded;
   }

@@ -143,13 +143,10 @@ export class Metrics {
     // A re-evaluation's render can still be under way when a cycle's starts: the later one wins.
     const render = ++this.renders;
     const builder = new BodyBuilder({ gzipWhileWriting: true });
-    try {
-      builder.write(await this.registry.metrics());
-      await renderResultFamiliesInSteps(results, correlation, this.families, (text) => builder.write(text));
-    } catch (error) {
-      builder.discard();
-      throw error;
-    }
+    await builder.fill(async (write) => {
+      write(await this.registry.metrics());
+      await renderResultFamiliesInSteps(results, correlation, this.families, write);
+    });
     if (render !== this.renders) {
       builder.discard();
       return;

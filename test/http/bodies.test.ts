@@ -82,6 +82,24 @@ describe('BodyBuilder', () => {
     new BodyBuilder().discard(); // nothing to close
   });
 
+  it('fill writes through its callback, and a fill that throws discards the body and passes the error on', async () => {
+    const written = new BodyBuilder({ gzipWhileWriting: true });
+    await written.fill(async (write) => {
+      write('a ');
+      await Promise.resolve();
+      write('b');
+    });
+    expect(written.toBuffer().toString()).toBe('a b');
+    written.discard();
+    const failed = new BodyBuilder({ gzipWhileWriting: true });
+    const { stream } = (failed as unknown as { gzipping: { stream: Gzip } }).gzipping;
+    await expect(failed.fill(async (write) => {
+      write('partial');
+      throw new Error('render failed');
+    })).rejects.toThrow('render failed');
+    expect(stream.destroyed).toBe(true);
+  });
+
   it('finishes in slices to the same bytes as at once', async () => {
     const write = (builder: BodyBuilder) => {
       for (let i = 0; i < 20_000; i++) builder.write(`line ${i} é✓🚀 ${'y'.repeat(i % 97)}\n`);
