@@ -94,7 +94,7 @@ describe('correlate: rules that need data', () => {
     result(check, target, 'unknown', { reason: 'could not look', ...(apiError ? { apiError } : {}) }, { origin });
 
   it('kube-api unreachable explains every unknown that came from an unreachable, TLS-failing or timed-out API call, and nothing else', () => {
-    const api = result('kube-api', 'homelab', 'unknown', { server: 'https://192.168.55.10:6443', state: 'unreachable', reason: 'connect ECONNREFUSED' });
+    const api = result('kube-api', 'homelab', 'unknown', { server: 'https://127.0.0.1:6443', state: 'unreachable', reason: 'connect ECONNREFUSED' });
     const listed = unknownFrom('rollout-status', '*', { reason: 'Unreachable', status: 0, verb: 'list', resource: 'rollouts.argoproj.io' }, 'engine');
     const timedOut = unknownFrom('controller-pods', 'argo-rollouts/argo-rollouts', { reason: 'Timeout', status: 0, verb: 'list', resource: 'pods' });
     const review = unknownFrom('self-rbac', 'core/pods', { reason: 'TLSError', status: 0, verb: 'create', resource: 'selfsubjectaccessreviews.authorization.k8s.io' });
