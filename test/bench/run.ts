@@ -70,7 +70,9 @@ function imageNodeFlags(): string[] {
   if (!entrypoint) throw new Error('deploy/Dockerfile: no ENTRYPOINT in exec form');
   const [node, ...args] = JSON.parse(entrypoint) as string[];
   if (node !== 'node') throw new Error(`deploy/Dockerfile: ENTRYPOINT starts ${node}, not node`);
-  return args.slice(0, args.findIndex((a) => !a.startsWith('-')));
+  const script = args.findIndex((a) => !a.startsWith('-'));
+  if (script < 0) throw new Error('deploy/Dockerfile: ENTRYPOINT names no script');
+  return args.slice(0, script);
 }
 const IMAGE_NODE_FLAGS = imageNodeFlags();
 const HEAP_MB = flags['heap-mb'] !== undefined ? Number(flags['heap-mb']) : Number(/^--max-old-space-size=(\d+)$/.exec(DEPLOYED_NODE_OPTIONS.find((o) => o.startsWith('--max-old-space-size=')) ?? '')?.[1] ?? 0);
