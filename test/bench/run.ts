@@ -50,7 +50,7 @@ const only = new Set((flags.only ?? SECTIONS.join(',')).split(',').map((s) => s.
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only ${s}: expected some of ${SECTIONS.join(', ')}`);
 
 const PROFILE_DIR = path.join(TMP, 'prof');
-/** The daemon runs with the V8 flags the Deployment sets (NODE_OPTIONS in deploy/deployment.yaml); --heap-mb replaces its heap cap. */
+/** The daemon runs with the node flags the image and the Deployment set (ENTRYPOINT in deploy/Dockerfile, NODE_OPTIONS in deploy/deployment.yaml); --heap-mb replaces its heap cap. */
 const DEPLOYED_NODE_OPTIONS = deployedNodeOptions();
 
 /** NODE_OPTIONS of the rollout-doctor container in deploy/deployment.yaml, one flag per element. */
@@ -60,9 +60,25 @@ function deployedNodeOptions(): string[] {
   const env = docs.find((d) => d?.kind === 'Deployment')?.spec?.template?.spec?.containers?.flatMap((c) => c.env ?? []) ?? [];
   return (env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '').split(/\s+/).filter(Boolean);
 }
+/**
+ * The node flags of the image's ENTRYPOINT (deploy/Dockerfile, its last stage): the V8 flags that
+ * NODE_OPTIONS refuses (`--liftoff-only`) are given there, before the script.
+ */
+function imageNodeFlags(): string[] {
+  const dockerfile = readFileSync(path.join(REPO, 'deploy', 'Dockerfile'), 'utf8');
+  const entrypoint = [...dockerfile.matchAll(/^ENTRYPOINT (\[.*\])$/gm)].at(-1)?.[1];
+  if (!entrypoint) throw new Error('deploy/Dockerfile: no ENTRYPOINT in exec form');
+  const [node, ...args] = JSON.parse(entrypoint) as string[];
+  if (node !== 'node') throw new Error(`deploy/Dockerfile: ENTRYPOINT starts ${node}, not node`);
+  const script = args.findIndex((a) => !a.startsWith('-'));
+  if (script < 0) throw new Error('deploy/Dockerfile: ENTRYPOINT names no script');
+  return args.slice(0, script);
+}
+const IMAGE_NODE_FLAGS = imageNodeFlags();
 const HEAP_MB = flags['heap-mb'] !== undefined ? Number(flags['heap-mb']) : Number(/^--max-old-space-size=(\d+)$/.exec(DEPLOYED_NODE_OPTIONS.find((o) => o.startsWith('--max-old-space-size=')) ?? '')?.[1] ?? 0);
 const daemonExecArgv = [
   '--expose-gc',
+  ...IMAGE_NODE_FLAGS,
   ...DEPLOYED_NODE_OPTIONS.filter((o) => !o.startsWith('--max-old-space-size=')),
   ...(HEAP_MB > 0 ? [`--max-old-space-size=${HEAP_MB}`] : []),
   ...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
@@ -855,7 +871,7 @@ async function endpointBench(): Promise<void> {
 // 4. SIGTERM with a cycle in flight
 
 async function sigtermOnce(): Promise<{ ms: number; code: number | null; readyzBefore: number }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--simulate', HOMELAB, '--simulate-fault', 'pods=hang', '--listen', '127.0.0.1:0'], {
+  const child = spawn(process.execPath, [...IMAGE_NODE_FLAGS, CLI, 'serve', '--simulate', HOMELAB, '--simulate-fault', 'pods=hang', '--listen', '127.0.0.1:0'], {
     cwd: REPO,
     env: { ...process.env, LOG_LEVEL: 'info', ROLLOUT_DOCTOR_CONFIG: '' },
     stdio: ['ignore', 'ignore', 'pipe'],
