@@ -4,6 +4,7 @@
  * and what package.json `files` ships, a numeric non-root USER the Deployment agrees with, and
  * `rollout-doctor serve` as the entrypoint.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -159,6 +160,17 @@ describe('deploy/Dockerfile', () => {
     const ports = deployment['spec'].template.spec.containers[0].ports.map((p: { containerPort: number }) => String(p.containerPort));
     expect(all(final, 'EXPOSE')).toEqual(ports);
     expect(all(final, 'CMD')).toEqual([]);
+  });
+
+  it('this node accepts the ENTRYPOINT\'s node flags together with the Deployment\'s NODE_OPTIONS (a refused V8 flag is a crash loop)', () => {
+    const entrypoint = JSON.parse(all(final, 'ENTRYPOINT').at(-1)!) as string[];
+    const script = entrypoint.indexOf(path.posix.join(all(final, 'WORKDIR').at(-1)!, PACKAGE.bin['rollout-doctor']!));
+    const deployment = findObject(readObjects(path.join(DEPLOY_DIR, 'deployment.yaml')), 'Deployment', 'rollout-doctor') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const nodeOptions = (deployment['spec'].template.spec.containers[0].env ?? []).find((e: { name: string }) => e.name === 'NODE_OPTIONS')?.value as string | undefined;
+    const run = spawnSync(process.execPath, [...entrypoint.slice(1, script), '-e', 'process.stdout.write("ran")'], { env: { ...process.env, NODE_OPTIONS: nodeOptions ?? '' }, encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('ran');
+    expect(run.status).toBe(0);
   });
 
   it('listens on every interface of the pod (serve alone listens on 127.0.0.1), and the Deployment keeps that', () => {
