@@ -151,7 +151,7 @@ export class RenderedHealth {
   constructor(readonly body: HealthBody) {}
 
   get json(): string {
-    return this.encodedJson().identity.toString('utf8');
+    return this.encodedJson().text();
   }
 
   /**
@@ -162,8 +162,7 @@ export class RenderedHealth {
     if (this.jsonBody) return;
     const builder = new BodyBuilder({ gzipWhileWriting: true });
     await builder.fill((write) => runInSlices(jsonSteps(this.body, write)));
-    const encoded = await builder.finishInSlices();
-    this.jsonBody ??= encoded;
+    this.jsonBody ??= builder.finish();
   }
 
   encodedJson(): EncodedBody {
@@ -259,8 +258,9 @@ export class HealthView {
     await nextSlice();
     await rendered.renderInSteps();
     await rendered.renderTableInSteps({ width: DEFAULT_WIDTH, verbose: false });
-    await rendered.encodedJson().ready;
-    if (update !== this.updates) return;
+    const json = rendered.encodedJson();
+    await json.ready;
+    if (update !== this.updates || !json.isComplete) return;
     this.results = event.results;
     this.correlation = event.incidents;
     this.cycle = event.cycle;
