@@ -178,6 +178,18 @@ describe('RenderedHealth', () => {
     }
   });
 
+  it('renders a table in steps once, however many requests ask for it meanwhile', async () => {
+    const rendered = new RenderedHealth(body(500));
+    const variant = { width: 100, verbose: false };
+    const first = rendered.renderTableInSteps(variant);
+    expect(rendered.renderTableInSteps(variant)).toBe(first);
+    await first;
+    const table = rendered.table(variant);
+    await rendered.renderTableInSteps(variant);
+    expect(rendered.table(variant)).toBe(table);
+    expect(table.equals(new RenderedHealth(body(500)).table(variant))).toBe(true);
+  });
+
   it('encodes each form once (the text view once per width and verbosity)', () => {
     const rendered = new RenderedHealth(body(3));
     expect(rendered.encodedJson()).toBe(rendered.encodedJson());
