@@ -7,13 +7,13 @@
  * Neutral ground: the metrics and the /health renderers build their bodies here, and the HTTP layer
  * only sends them (src/http/encoded.ts).
  */
+import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { createGzip, type Gzip, gzip } from 'node:zlib';
-import { turnIfDue } from './slices.js';
+import { createGunzip, createGzip, type Gzip, gunzipSync, gzip } from 'node:zlib';
 
 const gzipAsync = promisify(gzip);
 
-/** Bodies smaller than this are not worth compressing. */
+/** Bodies smaller than this are not worth compressing (and are kept as they are). */
 const COMPRESS_FROM_BYTES = 8 * 1024;
 
 /**
@@ -24,8 +24,21 @@ const COMPRESS_FROM_BYTES = 8 * 1024;
  */
 const GZIP_CHUNK_BYTES = 1024 * 1024;
 
+/** The pieces an identity answer is inflated into, on the thread pool, for the socket. */
+const GUNZIP_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * A large body is kept only as its gzip: /health (~6 MB) and /metrics (4.4 MB) at 1,000 Rollouts
+ * were kept twice, identity and gzip, and the previous cycle's beside the new ones until their gzip
+ * was ready: ~29 MB of array buffers for the ~0.6 MB that scrapers and health polls (gzip) read. The
+ * rare client that does not take gzip gets the identity inflated as it is sent (inflate): zlib
+ * works on the thread pool, the event loop only passes 64 kB pieces on.
+ */
 export class EncodedBody {
-  readonly identity: Buffer;
+  /** Bytes of the identity: an identity answer's Content-Length. */
+  readonly length: number;
+  /** The identity bytes: a small body's; a large one's only until its gzip is ready. */
+  private kept?: Buffer;
   private gzipped?: Buffer;
   /**
    * Settles once the gzip is ready (or was not made: a small body, a zlib error). The renderers
@@ -34,23 +47,65 @@ export class EncodedBody {
    */
   readonly ready: Promise<void>;
 
-  /** `gzipped`: the gzip of these bytes made while they were written (BodyBuilder), if it was. */
-  constructor(content: string | Buffer, gzipped?: Promise<Buffer | undefined>) {
-    this.identity = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-    this.ready =
-      this.identity.length < COMPRESS_FROM_BYTES
-        ? Promise.resolve()
-        : (gzipped ?? gzipAsync(this.identity, { level: 6, chunkSize: GZIP_CHUNK_BYTES })).then(
-            (compressed) => {
-              this.gzipped = compressed;
-            },
-            () => undefined,
-          );
+  private constructor(length: number, kept: Buffer | undefined, gzipped: Promise<Buffer | undefined> | undefined) {
+    this.length = length;
+    this.kept = kept;
+    this.ready = gzipped ? this.keepGzip(gzipped) : Promise.resolve();
   }
 
-  /** The gzip, once it is ready (until then the identity bytes are served). */
+  /** A body of these bytes: a large one is gzipped on the thread pool, then kept only as its gzip. */
+  static of(content: string | Buffer): EncodedBody {
+    const identity = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    const gzipped = identity.length < COMPRESS_FROM_BYTES ? undefined : gzipAsync(identity, { level: 6, chunkSize: GZIP_CHUNK_BYTES });
+    return new EncodedBody(identity.length, identity, gzipped);
+  }
+
+  /** A body of `length` bytes whose gzip was made while it was written (BodyBuilder), never held whole. */
+  static fromGzip(length: number, gzipped: Promise<Buffer | undefined>): EncodedBody {
+    return new EncodedBody(length, undefined, gzipped);
+  }
+
+  private keepGzip(gzipped: Promise<Buffer | undefined>): Promise<void> {
+    return gzipped.then(
+      (compressed) => {
+        if (!compressed) return;
+        this.gzipped = compressed;
+        this.kept = undefined;
+      },
+      () => undefined,
+    );
+  }
+
+  /** The gzip, once it is ready. */
   get gzip(): Buffer | undefined {
     return this.gzipped;
+  }
+
+  /** The identity bytes, when they are kept (a small body; a large one until its gzip is ready). */
+  get identity(): Buffer | undefined {
+    return this.kept;
+  }
+
+  /**
+   * Whether it can be served: false only for a body made while written whose gzip failed (zlib
+   * could not allocate its state); the renderers then keep serving the previous one.
+   */
+  get isComplete(): boolean {
+    return this.kept !== undefined || this.gzipped !== undefined;
+  }
+
+  /** The identity of a body kept only as its gzip, inflated on the thread pool piece by piece. */
+  inflate(): Readable {
+    const stream = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
+    stream.end(this.gzipped);
+    return stream;
+  }
+
+  /** The whole identity as text, at once (the CLI's output and tests; never on a request's path). */
+  text(): string {
+    if (this.kept) return this.kept.toString('utf8');
+    if (!this.gzipped) throw new Error('the body is kept only as its gzip, which is not ready');
+    return gunzipSync(this.gzipped).toString('utf8');
   }
 }
 
@@ -60,12 +115,13 @@ const FLUSH_AT_CHARS = 64 * 1024;
 /**
  * Builds a large body as bytes, piece by piece: written strings are collected into short runs that
  * become Buffers as they fill, so a multi-MB body never exists as one JavaScript string (nor as the
- * hundreds of thousands of rope nodes that joining its pieces makes). At 1,000 rollouts that is
- * ~17 MB of strings a cycle (/metrics, /health JSON and text) the heap no longer holds next to the
- * bytes that are served.
+ * hundreds of thousands of rope nodes that joining its pieces makes). With `gzipWhileWriting` the
+ * Buffers go to the gzip stream and are not kept (once the body is past COMPRESS_FROM_BYTES): the
+ * body exists only as its gzip (see EncodedBody).
  */
 export class BodyBuilder {
-  private readonly parts: Buffer[] = [];
+  /** The bytes written so far; dropped as they are written once a body made with its gzip is large. */
+  private parts: Buffer[] = [];
   private pending = '';
   private bytes = 0;
   private readonly gzipping?: { stream: Gzip; done: Promise<Buffer | undefined> };
@@ -95,20 +151,37 @@ export class BodyBuilder {
   private flush(): void {
     if (this.pending === '') return;
     const part = Buffer.from(this.pending, 'utf8');
-    this.parts.push(part);
-    this.gzipping?.stream.write(part);
-    this.bytes += part.length;
     this.pending = '';
+    this.bytes += part.length;
+    if (!this.gzipping) {
+      this.parts.push(part);
+      return;
+    }
+    this.gzipping.stream.write(part);
+    if (this.bytes < COMPRESS_FROM_BYTES) this.parts.push(part);
+    else this.parts = [];
   }
 
-  /** The bytes written so far, as one Buffer. */
+  /** The bytes written so far, as one Buffer (a body made with its gzip: only while it is small). */
   toBuffer(): Buffer {
     this.flush();
+    if (this.gzipping && this.bytes >= COMPRESS_FROM_BYTES) throw new Error('a large body written with its gzip is kept only as the gzip');
     return this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.bytes);
   }
 
+  /**
+   * The body. Written with its gzip: a large one as the gzip alone (EncodedBody.fromGzip), ready when
+   * zlib has the last bytes compressed; a small one as its bytes, without a gzip (its stream closed).
+   */
   finish(): EncodedBody {
-    return new EncodedBody(this.toBuffer(), this.gzipped());
+    if (!this.gzipping) return EncodedBody.of(this.toBuffer());
+    this.flush();
+    if (this.bytes < COMPRESS_FROM_BYTES) {
+      this.discard();
+      return EncodedBody.of(Buffer.concat(this.parts, this.bytes));
+    }
+    this.gzipping.stream.end();
+    return EncodedBody.fromGzip(this.bytes, this.gzipping.done);
   }
 
   /**
@@ -130,28 +203,5 @@ export class BodyBuilder {
    */
   discard(): void {
     this.gzipping?.stream.destroy();
-  }
-
-  /** The gzip made while writing, once the last bytes are in (undefined when not asked for). */
-  private gzipped(): Promise<Buffer | undefined> | undefined {
-    this.flush();
-    this.gzipping?.stream.end();
-    return this.gzipping?.done;
-  }
-
-  /**
-   * finish, copying the pieces into the one Buffer in slices (src/slices.ts): the copy of /health's
-   * ~8 MB at 1,000 Rollouts in one go (Buffer.concat) was a 35 ms block in a CPU profile.
-   */
-  async finishInSlices(): Promise<EncodedBody> {
-    const gzipped = this.gzipped();
-    if (this.parts.length === 1) return new EncodedBody(this.parts[0]!, gzipped);
-    const whole = Buffer.allocUnsafe(this.bytes);
-    let offset = 0;
-    for (const part of this.parts) {
-      offset += part.copy(whole, offset);
-      await turnIfDue();
-    }
-    return new EncodedBody(whole, gzipped);
   }
 }

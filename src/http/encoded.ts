@@ -1,4 +1,8 @@
-/** Sends a body encoded once (src/encoded-body.ts): the gzip when the client takes it and it is ready. */
+/**
+ * Sends a body encoded once (src/encoded-body.ts): the gzip when the client takes it and it is ready;
+ * otherwise the identity, which a large body has only as its gzip, inflated as it is sent.
+ */
+import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EncodedBody } from '../encoded-body.js';
 
@@ -17,5 +21,9 @@ export function sendEncoded(request: FastifyRequest, reply: FastifyReply, body: 
   reply.header('vary', 'accept-encoding');
   const compressed = body.gzip;
   if (compressed && acceptsGzip(request)) return reply.header('content-encoding', 'gzip').send(compressed);
-  return reply.send(body.identity);
+  if (body.identity) return reply.send(body.identity);
+  // Kept only as the gzip: inflated as it is sent, with the identity's length (a stream has none of
+  // its own). HEAD sends the headers only (an empty stream, so fastify keeps this Content-Length).
+  reply.header('content-length', String(body.length));
+  return reply.send(request.method === 'HEAD' ? Readable.from([]) : body.inflate());
 }

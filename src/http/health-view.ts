@@ -7,7 +7,7 @@ import { BodyBuilder, type EncodedBody } from '../encoded-body.js';
 import { nextSlice, runInSlices } from '../slices.js';
 import { STATUS_RANK, type Status, type StoredResult } from '../engine/types.js';
 import type { HealthBody, HealthEntry } from './health-schema.js';
-import { clampWidth, countLines, DEFAULT_WIDTH, tableSteps, writeTable } from './text-view.js';
+import { clampWidth, countLines, tableSteps, writeTable } from './text-view.js';
 
 export type { HealthBody, HealthEntry } from './health-schema.js';
 import type { DaemonEvent } from '../engine/daemon.js';
@@ -146,12 +146,13 @@ export interface TextVariant {
 export class RenderedHealth {
   private jsonBody?: EncodedBody;
   private readonly tables = new Map<string, Buffer>();
+  private readonly renderingTables = new Map<string, Promise<void>>();
   private readonly texts = new Map<string, { ageSeconds: number; text: Buffer }>();
 
   constructor(readonly body: HealthBody) {}
 
   get json(): string {
-    return this.encodedJson().identity.toString('utf8');
+    return this.encodedJson().text();
   }
 
   /**
@@ -162,8 +163,7 @@ export class RenderedHealth {
     if (this.jsonBody) return;
     const builder = new BodyBuilder({ gzipWhileWriting: true });
     await builder.fill((write) => runInSlices(jsonSteps(this.body, write)));
-    const encoded = await builder.finishInSlices();
-    this.jsonBody ??= encoded;
+    this.jsonBody ??= builder.finish();
   }
 
   encodedJson(): EncodedBody {
@@ -187,10 +187,24 @@ export class RenderedHealth {
     return table;
   }
 
-  /** Renders a variant of the table ahead of its first request, in slices (src/slices.ts). */
-  async renderTableInSteps(variant: TextVariant): Promise<void> {
+  /**
+   * Renders a variant of the table in slices (src/slices.ts), once: the text view's route awaits it
+   * before its first answer. Not rendered ahead for every cycle: at 1,000 Rollouts the table was ~8 %
+   * of a cycle's allocations and CPU (`npm run bench -- --only cycle --profile`) for a view that
+   * only a human asks for now and then.
+   */
+  renderTableInSteps(variant: TextVariant): Promise<void> {
     const key = `${variant.width}:${variant.verbose ? 1 : 0}`;
-    if (this.tables.has(key)) return;
+    if (this.tables.has(key)) return Promise.resolve();
+    let rendering = this.renderingTables.get(key);
+    if (!rendering) {
+      rendering = this.renderTable(key, variant).finally(() => this.renderingTables.delete(key));
+      this.renderingTables.set(key, rendering);
+    }
+    return rendering;
+  }
+
+  private async renderTable(key: string, variant: TextVariant): Promise<void> {
     const builder = new BodyBuilder();
     // tableSteps sorts the document into sections before its first step: on a slice of its own.
     await nextSlice();
@@ -258,9 +272,9 @@ export class HealthView {
     const rendered = new RenderedHealth(buildHealth(event.results, event.cycle, {}, {}, event.incidents));
     await nextSlice();
     await rendered.renderInSteps();
-    await rendered.renderTableInSteps({ width: DEFAULT_WIDTH, verbose: false });
-    await rendered.encodedJson().ready;
-    if (update !== this.updates) return;
+    const json = rendered.encodedJson();
+    await json.ready;
+    if (update !== this.updates || !json.isComplete) return;
     this.results = event.results;
     this.correlation = event.incidents;
     this.cycle = event.cycle;

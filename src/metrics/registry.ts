@@ -28,7 +28,7 @@ export interface MetricsOptions {
 export class Metrics {
   readonly registry = new Registry();
   readonly contentType = this.registry.contentType;
-  private encoded = new EncodedBody('');
+  private encoded = EncodedBody.of('');
   /** Renders started, so that only the last one started is kept. */
   private renders = 0;
 
@@ -151,18 +151,18 @@ export class Metrics {
       builder.discard();
       return;
     }
-    const encoded = await builder.finishInSlices();
+    const encoded = builder.finish();
     await encoded.ready;
-    if (render !== this.renders) return;
+    if (render !== this.renders || !encoded.isComplete) return;
     this.encoded = encoded;
   }
 
-  /** The exposition of the last render, as text (decoded from the bytes /metrics serves). */
+  /** The exposition of the last render, as text (decoded from the bytes /metrics serves; tests). */
   text(): string {
-    return this.encoded.identity.toString('utf8');
+    return this.encoded.text();
   }
 
-  /** The same, as bytes (and gzip) for /metrics. */
+  /** The same, as bytes (the gzip) for /metrics. */
   body(): EncodedBody {
     return this.encoded;
   }

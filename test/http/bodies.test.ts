@@ -53,7 +53,8 @@ describe('BodyBuilder', () => {
 
   it('an empty body is zero bytes', async () => {
     expect(new BodyBuilder().toBuffer().length).toBe(0);
-    expect((await new BodyBuilder().finishInSlices()).identity.length).toBe(0);
+    const empty = new BodyBuilder({ gzipWhileWriting: true }).finish();
+    expect([empty.length, empty.identity?.length]).toEqual([0, 0]);
   });
 
   it('gzips while writing to the same bytes as gzipping at the end', async () => {
@@ -63,12 +64,12 @@ describe('BodyBuilder', () => {
         return builder;
       };
       const atEnd = write(new BodyBuilder()).finish();
-      for (const streamed of [write(new BodyBuilder({ gzipWhileWriting: true })).finish(), await write(new BodyBuilder({ gzipWhileWriting: true })).finishInSlices()]) {
-        await Promise.all([atEnd.ready, streamed.ready]);
-        expect(streamed.identity.equals(atEnd.identity), name).toBe(true);
-        if (atEnd.gzip === undefined) expect(streamed.gzip, name).toBeUndefined();
-        else expect(streamed.gzip!.equals(atEnd.gzip), name).toBe(true);
-      }
+      const streamed = write(new BodyBuilder({ gzipWhileWriting: true })).finish();
+      await Promise.all([atEnd.ready, streamed.ready]);
+      expect(streamed.length, name).toBe(atEnd.length);
+      expect(streamed.text(), name).toBe(atEnd.text());
+      if (atEnd.gzip === undefined) expect(streamed.gzip, name).toBeUndefined();
+      else expect(streamed.gzip!.equals(atEnd.gzip), name).toBe(true);
     }
   });
 
@@ -100,35 +101,49 @@ describe('BodyBuilder', () => {
     expect(stream.destroyed).toBe(true);
   });
 
-  it('finishes in slices to the same bytes as at once', async () => {
-    const write = (builder: BodyBuilder) => {
-      for (let i = 0; i < 20_000; i++) builder.write(`line ${i} é✓🚀 ${'y'.repeat(i % 97)}\n`);
-      return builder;
-    };
-    const whole = write(new BodyBuilder()).finish();
-    const sliced = await write(new BodyBuilder()).finishInSlices();
-    expect(sliced.identity.equals(whole.identity)).toBe(true);
-    await Promise.all([whole.ready, sliced.ready]);
-    expect(sliced.gzip!.equals(whole.gzip!)).toBe(true);
+  it('keeps a large body written with its gzip only as the gzip, whose length is the identity\'s', async () => {
+    const builder = new BodyBuilder({ gzipWhileWriting: true });
+    let expected = '';
+    for (let i = 0; i < 20_000; i++) {
+      const piece = `line ${i} é✓🚀 ${'y'.repeat(i % 97)}\n`;
+      builder.write(piece);
+      expected += piece;
+    }
+    expect(() => builder.toBuffer()).toThrow(/only as the gzip/);
+    const body = builder.finish();
+    expect(body.identity).toBeUndefined();
+    expect(() => body.text()).toThrow(/not ready/);
+    await body.ready;
+    expect(body.isComplete).toBe(true);
+    expect(body.length).toBe(Buffer.byteLength(expected));
+    expect(gunzipSync(body.gzip!).toString('utf8')).toBe(expected);
   });
 });
 
 describe('EncodedBody', () => {
-  it('is ready once its gzip is (the renderers publish a body only then), and the gzip decodes to the identity bytes', async () => {
+  it('is ready once its gzip is (the renderers publish a body only then); then it keeps only the gzip, which decodes to the identity bytes', async () => {
     const builder = new BodyBuilder();
     // Over a megabyte of gzip output, so zlib hands out more than one chunk.
     for (let i = 0; i < 100_000; i++) builder.write(`${Math.random().toString(36)}${i.toString(36).repeat(8)} é✓\n`);
-    const body = builder.finish();
+    const bytes = builder.toBuffer();
+    const body = EncodedBody.of(bytes);
     expect(body.gzip).toBeUndefined();
+    expect(body.identity).toBe(bytes);
     await body.ready;
     expect(body.gzip!.length).toBeGreaterThan(1024 * 1024);
-    expect(gunzipSync(body.gzip!).equals(body.identity)).toBe(true);
+    expect(body.identity).toBeUndefined();
+    expect(body.length).toBe(bytes.length);
+    expect(gunzipSync(body.gzip!).equals(bytes)).toBe(true);
+    const inflated: Buffer[] = [];
+    for await (const chunk of body.inflate()) inflated.push(chunk as Buffer);
+    expect(Buffer.concat(inflated).equals(bytes)).toBe(true);
   });
 
   it('a small body is ready at once, without a gzip', async () => {
-    const body = new EncodedBody('ok\n');
+    const body = EncodedBody.of('ok\n');
     await body.ready;
     expect(body.gzip).toBeUndefined();
+    expect(body.identity!.toString()).toBe('ok\n');
   });
 });
 
@@ -153,6 +168,7 @@ describe('RenderedHealth', () => {
     const doc = body(5000);
     const stepped = new RenderedHealth(doc);
     await stepped.renderInSteps();
+    await stepped.encodedJson().ready;
     for (const variant of [{ width: 100, verbose: false }, { width: 80, verbose: true }]) await stepped.renderTableInSteps(variant);
     const whole = new RenderedHealth(doc);
     expect(stepped.json).toBe(whole.json);
@@ -160,6 +176,18 @@ describe('RenderedHealth', () => {
       expect(stepped.table(variant).equals(whole.table(variant))).toBe(true);
       expect(stepped.text(NOW, variant).equals(Buffer.from(renderTextView(doc, NOW, variant), 'utf8'))).toBe(true);
     }
+  });
+
+  it('renders a table in steps once, however many requests ask for it meanwhile', async () => {
+    const rendered = new RenderedHealth(body(500));
+    const variant = { width: 100, verbose: false };
+    const first = rendered.renderTableInSteps(variant);
+    expect(rendered.renderTableInSteps(variant)).toBe(first);
+    await first;
+    const table = rendered.table(variant);
+    await rendered.renderTableInSteps(variant);
+    expect(rendered.table(variant)).toBe(table);
+    expect(table.equals(new RenderedHealth(body(500)).table(variant))).toBe(true);
   });
 
   it('encodes each form once (the text view once per width and verbosity)', () => {

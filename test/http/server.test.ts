@@ -214,6 +214,21 @@ describe('after a cycle', () => {
     expect(await plain.body.text()).toBe(runtime.metrics.text());
   });
 
+  it('a large body is kept only as its gzip: a client that does not take gzip gets it inflated, with its length; HEAD the same headers', async () => {
+    expect(runtime.metrics.body().identity).toBeUndefined();
+    const length = String(Buffer.byteLength(runtime.metrics.text()));
+    const plain = await request(`${base}/metrics`);
+    expect([plain.statusCode, plain.headers['content-encoding'], plain.headers['content-length'], plain.headers.vary]).toEqual([200, undefined, length, 'accept-encoding']);
+    expect(plain.headers['content-type']).toContain('text/plain');
+    expect(await plain.body.text()).toBe(runtime.metrics.text());
+    const head = await request(`${base}/metrics`, { method: 'HEAD' });
+    expect([head.statusCode, head.headers['content-encoding'], head.headers['content-length'], head.headers.vary]).toEqual([200, undefined, length, 'accept-encoding']);
+    expect(await head.body.text()).toBe('');
+    const gzipHead = await request(`${base}/metrics`, { method: 'HEAD', headers: { 'accept-encoding': 'gzip' } });
+    expect([gzipHead.headers['content-encoding'], gzipHead.headers['content-length']]).toEqual(['gzip', String(runtime.metrics.body().gzip!.length)]);
+    await gzipHead.body.text();
+  });
+
   it('promtool check metrics passes on the whole exposition', () => {
     const promtool = requireBinary('promtool', 'the /metrics lint');
     if (!promtool) return;

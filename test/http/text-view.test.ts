@@ -127,6 +127,8 @@ describe('the text view', () => {
     const short: HealthBody = { ...DOC, checks: [entry('analysis-preflight', target, 'fail', { summary: 'word '.repeat(15).trim() })] };
     const lines = renderTextView(short, NOW, { width: 100 }).split('\n');
     expect(lines[2]).toMatch(/^FAIL {2}analysis-preflight {2}analysis-errors\/x{8}… {2}word word/);
+    // The view counts `…` as one column without asking string-width; string-width agrees.
+    expect(stringWidth('…')).toBe(1);
     const at = lines[2]!.indexOf('word');
     expect(lines[3]).toMatch(new RegExp(`^ {${at}}word`));
     const long: HealthBody = { ...DOC, checks: [entry('analysis-preflight', `analysis-errors/${'x'.repeat(40)}`, 'fail', { summary: 'word '.repeat(60).trim() })] };

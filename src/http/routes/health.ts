@@ -9,7 +9,13 @@ import { unknownNameMessage } from '../../did-you-mean.js';
 import { DEFAULT_WIDTH } from '../text-view.js';
 
 export interface HealthSource {
-  health(filter: HealthFilter): { body: HealthBody; encodedJson(): EncodedBody; text(nowMs: number, variant: TextVariant): Buffer };
+  health(filter: HealthFilter): {
+    body: HealthBody;
+    encodedJson(): EncodedBody;
+    /** Renders the text view's table for a variant, in slices, unless it is rendered already. */
+    renderTableInSteps(variant: TextVariant): Promise<void>;
+    text(nowMs: number, variant: TextVariant): Buffer;
+  };
   readonly isReady: boolean;
   /** The clock of "checked 12 s ago". */
   nowMs(): number;
@@ -39,9 +45,10 @@ export function registerHealthRoutes(app: FastifyInstance, source: HealthSource,
     const rendered = source.health(filter);
     reply.code(httpStatusFor(rendered.body, filter)).header('cache-control', 'no-store');
     // The text view is plain (curl is not a terminal); its count line says the cycle's age now, the
-    // rest was rendered once per cycle for this width and verbosity (health-view.ts).
+    // rest is rendered once per cycle for this width and verbosity, at its first request (health-view.ts).
     if (isText) {
       const variant = { width: textWidthBucket(query.data.width ?? DEFAULT_WIDTH), verbose: query.data.verbose ?? false };
+      await rendered.renderTableInSteps(variant);
       return reply.type('text/plain; charset=utf-8').send(rendered.text(source.nowMs(), variant));
     }
     return sendEncoded(request, reply.type('application/json; charset=utf-8'), rendered.encodedJson());
