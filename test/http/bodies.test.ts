@@ -101,6 +101,28 @@ describe('BodyBuilder', () => {
     expect(stream.destroyed).toBe(true);
   });
 
+  it('bodies written at the same time, across turns, each gzip to their own bytes (their parts\' Buffers are reused once zlib has read them)', async () => {
+    const builders = Array.from({ length: 3 }, () => new BodyBuilder({ gzipWhileWriting: true }));
+    const expected = builders.map(() => '');
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 12_000; i++) {
+        builders.forEach((builder, b) => {
+          // Multi-byte characters and one write far longer than a part, so both kinds of part are made.
+          const piece = i === 5_000 && b === 1 ? `${'ü'.repeat(150_000)}\n` : `${b}:${round}:${i} é✓🚀 ${'z'.repeat((i + b) % 89)}\n`;
+          builder.write(piece);
+          expected[b] += piece;
+        });
+      }
+      await new Promise((resolve) => setImmediate(resolve)); // zlib reads parts meanwhile
+    }
+    const bodies = builders.map((builder) => builder.finish());
+    await Promise.all(bodies.map((body) => body.ready));
+    bodies.forEach((body, b) => {
+      expect(body.length).toBe(Buffer.byteLength(expected[b]!));
+      expect(gunzipSync(body.gzip!).toString('utf8') === expected[b], `body ${b}`).toBe(true);
+    });
+  });
+
   it('keeps a large body written with its gzip only as the gzip, whose length is the identity\'s', async () => {
     const builder = new BodyBuilder({ gzipWhileWriting: true });
     let expected = '';
