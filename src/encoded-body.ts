@@ -113,18 +113,6 @@ export class EncodedBody {
 const FLUSH_AT_CHARS = 64 * 1024;
 
 /**
- * The parts of a large body made with its gzip are written into Buffers of this size (the UTF-8 of
- * FLUSH_AT_CHARS characters fits, 3 bytes each at most, unless one write was longer), which are
- * reused once zlib has read them: the ~170 parts of /health and /metrics at 1,000 Rollouts were
- * fresh 64 kB Buffers each cycle; those still queued in the gzip stream after two scavenges were
- * promoted, and their memory stayed until the next full collection (8 MB of array buffers after a
- * cycle). At most SPARE_PARTS_MAX wait for reuse (1.5 MB); more are made while zlib lags behind.
- */
-const PART_BYTES = 3 * FLUSH_AT_CHARS;
-const SPARE_PARTS_MAX = 8;
-const spareParts: Buffer[] = [];
-
-/**
  * Builds a large body as bytes, piece by piece: written strings are collected into short runs that
  * become Buffers as they fill, so a multi-MB body never exists as one JavaScript string (nor as the
  * hundreds of thousands of rope nodes that joining its pieces makes). With `gzipWhileWriting` the
@@ -162,10 +150,6 @@ export class BodyBuilder {
 
   private flush(): void {
     if (this.pending === '') return;
-    if (this.gzipping && this.pending.length >= FLUSH_AT_CHARS && this.bytes >= COMPRESS_FROM_BYTES) {
-      const length = Buffer.byteLength(this.pending, 'utf8');
-      if (length <= PART_BYTES) return this.writeSparePart(this.gzipping.stream, length);
-    }
     const part = Buffer.from(this.pending, 'utf8');
     this.pending = '';
     this.bytes += part.length;
@@ -176,23 +160,6 @@ export class BodyBuilder {
     this.gzipping.stream.write(part);
     if (this.bytes < COMPRESS_FROM_BYTES) this.parts.push(part);
     else this.parts = [];
-  }
-
-  /**
-   * A full part of a large body made with its gzip (not kept: only zlib reads it), written into a
-   * reused Buffer that goes back to the spares once zlib has read it (the write's callback, called
-   * after the Transform consumed the whole chunk; not on an error: a destroyed stream's queued part
-   * is left to the collector).
-   */
-  private writeSparePart(stream: Gzip, length: number): void {
-    const part = spareParts.pop() ?? Buffer.allocUnsafeSlow(PART_BYTES);
-    part.write(this.pending, 'utf8');
-    this.pending = '';
-    this.bytes += length;
-    this.parts = [];
-    stream.write(part.subarray(0, length), (error) => {
-      if (!error && spareParts.length < SPARE_PARTS_MAX) spareParts.push(part);
-    });
   }
 
   /** The bytes written so far, as one Buffer (a body made with its gzip: only while it is small). */
