@@ -107,7 +107,7 @@ describe('BodyBuilder', () => {
     for (let round = 0; round < 3; round++) {
       for (let i = 0; i < 12_000; i++) {
         builders.forEach((builder, b) => {
-          // Multi-byte characters and one write far longer than a part, so both kinds of part are made.
+          // Multi-byte characters, and one write far longer than a flush.
           const piece = i === 5_000 && b === 1 ? `${'ü'.repeat(150_000)}\n` : `${b}:${round}:${i} é✓🚀 ${'z'.repeat((i + b) % 89)}\n`;
           builder.write(piece);
           expected[b] += piece;
