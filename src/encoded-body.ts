@@ -24,11 +24,20 @@ const COMPRESS_FROM_BYTES = 8 * 1024;
  */
 const GZIP_CHUNK_BYTES = 1024 * 1024;
 
+/**
+ * A body from this size on is kept only as its gzip (see EncodedBody); a smaller one keeps its
+ * identity beside it. Inflating per request costs a zlib stream each time: the homelab's 33 KB
+ * /health served to clients without gzip (curl, autocannon) fell from 0.74 to 0.33 times a bare
+ * route's requests per second (`npm run bench -- --only http`), for ~130 KB of memory saved. At
+ * 512 KB two bodies, each with the previous one beside it, keep at most 2 MB of identity.
+ */
+const KEEP_IDENTITY_BELOW_BYTES = 512 * 1024;
+
 /** The pieces an identity answer is inflated into, on the thread pool, for the socket. */
 const GUNZIP_CHUNK_BYTES = 64 * 1024;
 
 /**
- * A large body is kept only as its gzip: /health (~6 MB) and /metrics (4.4 MB) at 1,000 Rollouts
+ * A large body (KEEP_IDENTITY_BELOW_BYTES and more) is kept only as its gzip: /health (~6 MB) and /metrics (4.4 MB) at 1,000 Rollouts
  * were kept twice, identity and gzip, and the previous cycle's beside the new ones until their gzip
  * was ready: ~29 MB of array buffers for the ~0.6 MB that scrapers and health polls (gzip) read. The
  * rare client that does not take gzip gets the identity inflated as it is sent (inflate): zlib
@@ -37,7 +46,7 @@ const GUNZIP_CHUNK_BYTES = 64 * 1024;
 export class EncodedBody {
   /** Bytes of the identity: an identity answer's Content-Length. */
   readonly length: number;
-  /** The identity bytes: a small body's; a large one's only until its gzip is ready. */
+  /** The identity bytes: a body's below KEEP_IDENTITY_BELOW_BYTES; a larger one's only until its gzip is ready. */
   private kept?: Buffer;
   private gzipped?: Buffer;
   /**
@@ -53,10 +62,15 @@ export class EncodedBody {
     this.ready = gzipped ? this.keepGzip(gzipped) : Promise.resolve();
   }
 
-  /** A body of these bytes: a large one is gzipped on the thread pool, then kept only as its gzip. */
+  /** A body of these bytes: gzipped on the thread pool from COMPRESS_FROM_BYTES, kept only as its gzip from KEEP_IDENTITY_BELOW_BYTES. */
   static of(content: string | Buffer): EncodedBody {
     const identity = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     const gzipped = identity.length < COMPRESS_FROM_BYTES ? undefined : gzipAsync(identity, { level: 6, chunkSize: GZIP_CHUNK_BYTES });
+    return new EncodedBody(identity.length, identity, gzipped);
+  }
+
+  /** A body below KEEP_IDENTITY_BELOW_BYTES whose gzip was made while it was written (BodyBuilder). */
+  static withGzip(identity: Buffer, gzipped: Promise<Buffer | undefined>): EncodedBody {
     return new EncodedBody(identity.length, identity, gzipped);
   }
 
@@ -70,7 +84,7 @@ export class EncodedBody {
       (compressed) => {
         if (!compressed) return;
         this.gzipped = compressed;
-        this.kept = undefined;
+        if (this.length >= KEEP_IDENTITY_BELOW_BYTES) this.kept = undefined;
       },
       () => undefined,
     );
@@ -116,7 +130,7 @@ const FLUSH_AT_CHARS = 64 * 1024;
  * Builds a large body as bytes, piece by piece: written strings are collected into short runs that
  * become Buffers as they fill, so a multi-MB body never exists as one JavaScript string (nor as the
  * hundreds of thousands of rope nodes that joining its pieces makes). With `gzipWhileWriting` the
- * Buffers go to the gzip stream and are not kept (once the body is past COMPRESS_FROM_BYTES): the
+ * Buffers go to the gzip stream and are not kept (once the body is past KEEP_IDENTITY_BELOW_BYTES): the
  * body exists only as its gzip (see EncodedBody).
  */
 export class BodyBuilder {
@@ -158,20 +172,21 @@ export class BodyBuilder {
       return;
     }
     this.gzipping.stream.write(part);
-    if (this.bytes < COMPRESS_FROM_BYTES) this.parts.push(part);
+    if (this.bytes < KEEP_IDENTITY_BELOW_BYTES) this.parts.push(part);
     else this.parts = [];
   }
 
   /** The bytes written so far, as one Buffer (a body made with its gzip: only while it is small). */
   toBuffer(): Buffer {
     this.flush();
-    if (this.gzipping && this.bytes >= COMPRESS_FROM_BYTES) throw new Error('a large body written with its gzip is kept only as the gzip');
+    if (this.gzipping && this.bytes >= KEEP_IDENTITY_BELOW_BYTES) throw new Error('a large body written with its gzip is kept only as the gzip');
     return this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.bytes);
   }
 
   /**
    * The body. Written with its gzip: a large one as the gzip alone (EncodedBody.fromGzip), ready when
-   * zlib has the last bytes compressed; a small one as its bytes, without a gzip (its stream closed).
+   * zlib has the last bytes compressed; a middling one as its bytes and that gzip; a small one as its
+   * bytes, without a gzip (its stream closed).
    */
   finish(): EncodedBody {
     if (!this.gzipping) return EncodedBody.of(this.toBuffer());
@@ -181,6 +196,7 @@ export class BodyBuilder {
       return EncodedBody.of(Buffer.concat(this.parts, this.bytes));
     }
     this.gzipping.stream.end();
+    if (this.bytes < KEEP_IDENTITY_BELOW_BYTES) return EncodedBody.withGzip(Buffer.concat(this.parts, this.bytes), this.gzipping.done);
     return EncodedBody.fromGzip(this.bytes, this.gzipping.done);
   }
 

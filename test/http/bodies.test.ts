@@ -161,6 +161,18 @@ describe('EncodedBody', () => {
     expect(Buffer.concat(inflated).equals(bytes)).toBe(true);
   });
 
+  it('a body between 8 KB and 512 KB keeps its identity beside its gzip, made at the end or while written', async () => {
+    const text = Array.from({ length: 2_000 }, (_, i) => `line ${i} é✓🚀\n`).join('');
+    const written = new BodyBuilder({ gzipWhileWriting: true });
+    written.write(text);
+    for (const body of [EncodedBody.of(text), written.finish()]) {
+      await body.ready;
+      expect(body.length).toBe(Buffer.byteLength(text));
+      expect(body.identity!.toString('utf8')).toBe(text);
+      expect(gunzipSync(body.gzip!).toString('utf8')).toBe(text);
+    }
+  });
+
   it('a small body is ready at once, without a gzip', async () => {
     const body = EncodedBody.of('ok\n');
     await body.ready;

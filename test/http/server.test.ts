@@ -6,13 +6,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { gunzipSync } from 'node:zlib';
 import { fetch, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EncodedBody } from '../../src/encoded-body.js';
 import { kubectl, text } from '../../src/engine/remediation.js';
 import type { Check } from '../../src/engine/types.js';
 import { healthJsonSchema, healthSchema } from '../../src/http/health-schema.js';
+import { sendEncoded } from '../../src/http/encoded.js';
 import { buildServer } from '../../src/http/server.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { testRuntime, type TestRuntime } from '../helpers/runtime.js';
@@ -214,19 +216,45 @@ describe('after a cycle', () => {
     expect(await plain.body.text()).toBe(runtime.metrics.text());
   });
 
-  it('a large body is kept only as its gzip: a client that does not take gzip gets it inflated, with its length; HEAD the same headers', async () => {
-    expect(runtime.metrics.body().identity).toBeUndefined();
-    const length = String(Buffer.byteLength(runtime.metrics.text()));
+  it('a body under 512 KB keeps its identity beside the gzip: a client that does not take gzip gets those bytes, with their length', async () => {
+    const body = runtime.metrics.body();
+    expect(body.identity).toBeDefined();
     const plain = await request(`${base}/metrics`);
-    expect([plain.statusCode, plain.headers['content-encoding'], plain.headers['content-length'], plain.headers.vary]).toEqual([200, undefined, length, 'accept-encoding']);
-    expect(plain.headers['content-type']).toContain('text/plain');
+    expect([plain.statusCode, plain.headers['content-encoding'], plain.headers['content-length']]).toEqual([200, undefined, String(body.identity!.length)]);
     expect(await plain.body.text()).toBe(runtime.metrics.text());
-    const head = await request(`${base}/metrics`, { method: 'HEAD' });
-    expect([head.statusCode, head.headers['content-encoding'], head.headers['content-length'], head.headers.vary]).toEqual([200, undefined, length, 'accept-encoding']);
-    expect(await head.body.text()).toBe('');
-    const gzipHead = await request(`${base}/metrics`, { method: 'HEAD', headers: { 'accept-encoding': 'gzip' } });
-    expect([gzipHead.headers['content-encoding'], gzipHead.headers['content-length']]).toEqual(['gzip', String(runtime.metrics.body().gzip!.length)]);
-    await gzipHead.body.text();
+  });
+
+  it('a large body is kept only as its gzip: a client that does not take gzip gets it inflated, with its length; HEAD the same headers', async () => {
+    // A real fastify server sending an EncodedBody as the /metrics and /health routes do (sendEncoded).
+    const lines: string[] = [];
+    for (let i = 0; i < 40_000; i++) lines.push(`rollout_doctor_sample_value{target="apps/rollout-${i}",note="é✓"} ${i % 7}`);
+    const identity = `${lines.join('\n')}\n`;
+    const large = EncodedBody.of(identity);
+    await large.ready;
+    expect(large.length).toBeGreaterThan(512 * 1024);
+    expect(large.identity).toBeUndefined();
+    const server = Fastify();
+    server.route({ method: ['GET', 'HEAD'], url: '/large', handler: (req, reply) => sendEncoded(req, reply.type('text/plain; charset=utf-8'), large) });
+    await server.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const address = server.server.address();
+      const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/large`;
+      const length = String(Buffer.byteLength(identity));
+      const plain = await request(url);
+      expect([plain.statusCode, plain.headers['content-encoding'], plain.headers['content-length'], plain.headers.vary]).toEqual([200, undefined, length, 'accept-encoding']);
+      expect(plain.headers['content-type']).toContain('text/plain');
+      expect((await plain.body.text()) === identity).toBe(true);
+      const head = await request(url, { method: 'HEAD' });
+      expect([head.statusCode, head.headers['content-encoding'], head.headers['content-length'], head.headers.vary]).toEqual([200, undefined, length, 'accept-encoding']);
+      expect(await head.body.text()).toBe('');
+      const gzipHead = await request(url, { method: 'HEAD', headers: { 'accept-encoding': 'gzip' } });
+      expect([gzipHead.headers['content-encoding'], gzipHead.headers['content-length']]).toEqual(['gzip', String(large.gzip!.length)]);
+      await gzipHead.body.text();
+      const gzip = await request(url, { headers: { 'accept-encoding': 'gzip' } });
+      expect(gunzipSync(Buffer.from(await gzip.body.arrayBuffer())).toString('utf8') === identity).toBe(true);
+    } finally {
+      await server.close();
+    }
   });
 
   it('promtool check metrics passes on the whole exposition', () => {
