@@ -37,16 +37,17 @@ const KEEP_IDENTITY_BELOW_BYTES = 512 * 1024;
 const GUNZIP_CHUNK_BYTES = 64 * 1024;
 
 /**
- * A large body (KEEP_IDENTITY_BELOW_BYTES and more) is kept only as its gzip: /health (~6 MB) and /metrics (4.4 MB) at 1,000 Rollouts
- * were kept twice, identity and gzip, and the previous cycle's beside the new ones until their gzip
- * was ready: ~29 MB of array buffers for the ~0.6 MB that scrapers and health polls (gzip) read. The
- * rare client that does not take gzip gets the identity inflated as it is sent (inflate): zlib
- * works on the thread pool, the event loop only passes 64 kB pieces on.
+ * A large body (KEEP_IDENTITY_BELOW_BYTES and more) is kept only as its gzip: /health (~6 MB) and
+ * /metrics (4.4 MB) at 1,000 Rollouts were kept twice, identity and gzip, and the previous cycle's
+ * beside the new ones until their gzip was ready: ~29 MB of array buffers for the ~0.6 MB that
+ * scrapers and health polls (gzip) read. The rare client that does not take gzip gets the identity
+ * inflated as it is sent (inflate): zlib works on the thread pool, the event loop only passes 64 kB
+ * pieces on.
  */
 export class EncodedBody {
   /** Bytes of the identity: an identity answer's Content-Length. */
   readonly length: number;
-  /** The identity bytes: a body's below KEEP_IDENTITY_BELOW_BYTES; a larger one's only until its gzip is ready. */
+  /** The identity: a body's below KEEP_IDENTITY_BELOW_BYTES; a larger one's until its gzip is ready. */
   private kept?: Buffer;
   private gzipped?: Buffer;
   /**
@@ -62,7 +63,10 @@ export class EncodedBody {
     this.ready = gzipped ? this.keepGzip(gzipped) : Promise.resolve();
   }
 
-  /** A body of these bytes: gzipped on the thread pool from COMPRESS_FROM_BYTES, kept only as its gzip from KEEP_IDENTITY_BELOW_BYTES. */
+  /**
+   * A body of these bytes: gzipped on the thread pool from COMPRESS_FROM_BYTES on, kept only as its
+   * gzip from KEEP_IDENTITY_BELOW_BYTES on.
+   */
   static of(content: string | Buffer): EncodedBody {
     const identity = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     const gzipped = identity.length < COMPRESS_FROM_BYTES ? undefined : gzipAsync(identity, { level: 6, chunkSize: GZIP_CHUNK_BYTES });
@@ -130,8 +134,8 @@ const FLUSH_AT_CHARS = 64 * 1024;
  * Builds a large body as bytes, piece by piece: written strings are collected into short runs that
  * become Buffers as they fill, so a multi-MB body never exists as one JavaScript string (nor as the
  * hundreds of thousands of rope nodes that joining its pieces makes). With `gzipWhileWriting` the
- * Buffers go to the gzip stream and are not kept (once the body is past KEEP_IDENTITY_BELOW_BYTES): the
- * body exists only as its gzip (see EncodedBody).
+ * Buffers go to the gzip stream and are not kept once the body is past KEEP_IDENTITY_BELOW_BYTES:
+ * the body exists only as its gzip (see EncodedBody).
  */
 export class BodyBuilder {
   /** The bytes written so far; dropped as they are written once a body made with its gzip is large. */
@@ -196,8 +200,9 @@ export class BodyBuilder {
       return EncodedBody.of(Buffer.concat(this.parts, this.bytes));
     }
     this.gzipping.stream.end();
-    if (this.bytes < KEEP_IDENTITY_BELOW_BYTES) return EncodedBody.withGzip(Buffer.concat(this.parts, this.bytes), this.gzipping.done);
-    return EncodedBody.fromGzip(this.bytes, this.gzipping.done);
+    const { done } = this.gzipping;
+    if (this.bytes < KEEP_IDENTITY_BELOW_BYTES) return EncodedBody.withGzip(Buffer.concat(this.parts, this.bytes), done);
+    return EncodedBody.fromGzip(this.bytes, done);
   }
 
   /**
