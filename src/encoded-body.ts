@@ -73,14 +73,12 @@ export class EncodedBody {
     return new EncodedBody(identity.length, identity, gzipped);
   }
 
-  /** A body below KEEP_IDENTITY_BELOW_BYTES whose gzip was made while it was written (BodyBuilder). */
-  static withGzip(identity: Buffer, gzipped: Promise<Buffer | undefined>): EncodedBody {
-    return new EncodedBody(identity.length, identity, gzipped);
-  }
-
-  /** A body of `length` bytes whose gzip was made while it was written (BodyBuilder), never held whole. */
-  static fromGzip(length: number, gzipped: Promise<Buffer | undefined>): EncodedBody {
-    return new EncodedBody(length, undefined, gzipped);
+  /**
+   * A body of `length` bytes whose gzip was made while it was written (BodyBuilder): with its
+   * `identity` when it is below KEEP_IDENTITY_BELOW_BYTES, otherwise never held whole.
+   */
+  static fromGzip(length: number, gzipped: Promise<Buffer | undefined>, identity?: Buffer): EncodedBody {
+    return new EncodedBody(length, identity, gzipped);
   }
 
   private keepGzip(gzipped: Promise<Buffer | undefined>): Promise<void> {
@@ -99,7 +97,7 @@ export class EncodedBody {
     return this.gzipped;
   }
 
-  /** The identity bytes, when they are kept (a small body; a large one until its gzip is ready). */
+  /** The identity bytes, when they are kept (a body below KEEP_IDENTITY_BELOW_BYTES; a larger one until its gzip is ready). */
   get identity(): Buffer | undefined {
     return this.kept;
   }
@@ -200,9 +198,8 @@ export class BodyBuilder {
       return EncodedBody.of(Buffer.concat(this.parts, this.bytes));
     }
     this.gzipping.stream.end();
-    const { done } = this.gzipping;
-    if (this.bytes < KEEP_IDENTITY_BELOW_BYTES) return EncodedBody.withGzip(Buffer.concat(this.parts, this.bytes), done);
-    return EncodedBody.fromGzip(this.bytes, done);
+    const identity = this.bytes < KEEP_IDENTITY_BELOW_BYTES ? Buffer.concat(this.parts, this.bytes) : undefined;
+    return EncodedBody.fromGzip(this.bytes, this.gzipping.done, identity);
   }
 
   /**
